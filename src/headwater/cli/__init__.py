@@ -1,0 +1,1 @@
+"""The command line (layer 5): reads settings, picks implementations, prints."""

@@ -1,0 +1,227 @@
+"""``run`` (start a run) and ``step`` (run one task attempt; used by the subprocess executor)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+from typing import Any
+
+from headwater import config
+from headwater.cli.context import CliContext
+from headwater.cli.output import Output
+from headwater.core.parameters import flow_parameters
+from headwater.exceptions import CommandLineError, InvalidFlow
+
+
+def register(sub: argparse._SubParsersAction, flow_cls: type) -> None:
+    p = sub.add_parser("run", help="run the flow", allow_abbrev=False)
+    params = p.add_argument_group("flow parameters")
+    for attr, param in flow_parameters(flow_cls).items():
+        help_text = param.help or ""
+        if param.show_default and param.default is not None and not callable(param.default):
+            help_text += f" (default: {param.default!r})"
+        kwargs: dict[str, Any] = {"dest": f"param__{attr}", "default": None, "help": help_text}
+        if param.is_flag:
+            kwargs.update(action="store_const", const="true")
+        else:
+            kwargs["metavar"] = param.type_name.upper()
+        params.add_argument(f"--{param.name}", **kwargs)
+    add_run_options(p)
+    p.set_defaults(handler=handle_run)
+
+    s = sub.add_parser("step", help="run one task attempt (internal; used by executors)")
+    s.add_argument("step_name")
+    s.add_argument("--spec", required=True, help="the task spec (JSON, or @file)")
+    s.add_argument("--result-fd", type=int, required=True)
+    s.set_defaults(handler=handle_step)
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tag", action="append", default=[], metavar="TAG",
+                   help="add a user tag to the run (repeatable)")
+    p.add_argument("--max-workers", type=int, default=16, metavar="N",
+                   help="run at most N tasks at once (default: 16)")
+    p.add_argument("--max-num-splits", type=int, default=100, metavar="N",
+                   help="fail a foreach that would start more than N tasks (default: 100)")
+    p.add_argument("--max-log-size", type=int, default=None, metavar="MB",
+                   help="accepted for Metaflow compatibility")
+    p.add_argument("--run-id-file", default=None, metavar="PATH",
+                   help="write the run id to PATH before the first task starts")
+    p.add_argument("--namespace", default=None, metavar="NS",
+                   help="namespace for client calls made inside the tasks")
+    p.add_argument("--executor", choices=["fork", "subprocess"], default="fork",
+                   help="fork tasks from a warm zygote (default) or start each as a new process")
+
+
+class TerminalEvents:
+    """Prints task progress and output lines prefixed with [run/step/task]."""
+
+    def __init__(self, out: Output) -> None:
+        self.out = out
+
+    @staticmethod
+    def prefix(spec: Any) -> str:
+        return f"[{spec.run_id}/{spec.step}/{spec.task_id}]"
+
+    def task_started(self, spec: Any) -> None:
+        retry = f" (retry {spec.attempt})" if spec.attempt else ""
+        self.out.info(f"{self.prefix(spec)} Task is starting{retry}.")
+
+    def task_output(self, spec: Any, stream: str, line: str) -> None:
+        self.out.task_line(self.prefix(spec), line, stream)
+
+    def task_finished(self, spec: Any, result: Any) -> None:
+        if result.ok:
+            self.out.info(f"{self.prefix(spec)} Task finished successfully.")
+        else:
+            self.out.info(f"{self.prefix(spec)} Task failed: {result.exception}")
+
+
+def _validate(ctx: CliContext) -> None:
+    from headwater.cli.cmd_graph import check_flow
+
+    problems = check_flow(ctx)
+    if problems:
+        first = problems[0]
+        more = f" ({len(problems) - 1} more problems: run 'check' to see all)" if len(problems) > 1 else ""
+        raise InvalidFlow(f"{first}{more}", step=getattr(first, "step", None))
+
+
+def handle_run(args: argparse.Namespace, ctx: CliContext) -> int:
+    from headwater.core.tags import check_user_tag_count, validate_user_tags
+    from headwater.runtime.launch import resolve_parameters
+
+    if args.max_workers < 1:
+        raise CommandLineError("--max-workers must be at least 1")
+    if args.max_num_splits < 1:
+        raise CommandLineError("--max-num-splits must be at least 1")
+    _validate(ctx)
+    tags = validate_user_tags(args.tag)
+    check_user_tag_count(tags)
+    user = config.username()
+    given = {
+        p.name: getattr(args, f"param__{attr}")
+        for attr, p in flow_parameters(ctx.flow_cls).items()
+    }
+    values = resolve_parameters(ctx.flow_cls, given, user)
+    return launch_run(ctx, args, values, tags, user)
+
+
+def _executor(ctx: CliContext, kind: str, spill_dir: str) -> Any:
+    if kind == "subprocess":
+        from headwater.runtime.subprocess_executor import SubprocessExecutor
+
+        module = sys.modules.get(ctx.flow_cls.__module__)
+        script = getattr(module, "__file__", None) or sys.argv[0]
+        return SubprocessExecutor(script, spill_dir)
+    from headwater.runtime.zygote import ForkExecutor
+
+    return ForkExecutor(ctx.flow_cls, ctx.graph, spill_dir)
+
+
+def launch_run(
+    ctx: CliContext,
+    args: argparse.Namespace,
+    values: dict[str, Any],
+    tags: list[str],
+    user: str,
+) -> int:
+    from headwater.runtime.launch import save_run_inputs, system_tags
+    from headwater.runtime.scheduler import RunOptions, Scheduler
+
+    spill_dir = tempfile.mkdtemp(prefix="headwater-specs-")
+    executor = _executor(ctx, args.executor, spill_dir)
+    # Fork the zygote now: the flow module is imported, no run state exists yet.
+    executor.start()
+    try:
+        root = ctx.root_for_run()
+        ds = ctx.datastore(root)
+        md = ctx.metadata(root)
+        run = md.create_run(ctx.flow_name, user, tags=tags, system_tags=system_tags(user))
+        if args.run_id_file:
+            _write_run_id(args.run_id_file, run.run_id)
+        save_run_inputs(ds, ctx.flow_cls, run.run_id, values)
+        ctx.out.info(
+            f"Running {ctx.flow_name} as run {run.run_id} (user {user}, "
+            f"up to {args.max_workers} tasks at once) in {root}"
+        )
+        scheduler = Scheduler(
+            flow=ctx.flow_name,
+            run_id=run.run_id,
+            graph=ctx.graph,
+            datastore=ds,
+            metadata=md,
+            executor=executor,
+            events=TerminalEvents(ctx.out),
+            options=RunOptions(
+                max_workers=args.max_workers,
+                max_num_splits=args.max_num_splits,
+                user=user,
+                tags=tuple(run.tags) + tuple(run.system_tags),
+                namespace=args.namespace,
+            ),
+        )
+        summary = scheduler.run()
+    finally:
+        executor.close()
+        shutil.rmtree(spill_dir, ignore_errors=True)
+    print_summary(ctx, summary)
+    return 0 if summary.status.value == "completed" else 1
+
+
+def print_summary(ctx: CliContext, summary: Any) -> None:
+    out = ctx.out
+    script = os.path.basename(
+        getattr(sys.modules.get(ctx.flow_cls.__module__), "__file__", None) or "flow.py"
+    )
+    took = f"{summary.tasks_run} tasks in {summary.wall_s:.2f} s"
+    if summary.status.value == "completed":
+        out.success(f"Run {summary.run_id} of {summary.flow} completed: {took}.")
+        out.info(
+            f"  inspect: python {script} dump {summary.run_id}/end"
+            f"   or in Python: Run('{summary.flow}/{summary.run_id}').data"
+        )
+        return
+    if summary.status.value == "interrupted":
+        out.error(f"run {summary.run_id} of {summary.flow} was interrupted after {took}")
+        return
+    if summary.failed:
+        pathspec, headline = summary.failed[0]
+        step_task = "/".join(pathspec.split("/")[1:])
+        out.error(f"run {summary.run_id} of {summary.flow} failed: task {step_task}: {headline}")
+        out.info(f"  logs:   python {script} logs {step_task}")
+        if len(summary.failed) > 1:
+            out.info(f"  ({len(summary.failed) - 1} more tasks failed)")
+    else:
+        out.error(f"run {summary.run_id} of {summary.flow} did not reach its end step")
+
+
+def _write_run_id(path: str, run_id: str) -> None:
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "w") as fh:
+            fh.write(run_id)
+        os.replace(tmp, path)
+    except OSError as ex:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise CommandLineError(
+            f"cannot write --run-id-file {path!r} ({ex.strerror}): pass a writable path"
+        ) from None
+
+
+def handle_step(args: argparse.Namespace, ctx: CliContext) -> int:
+    from headwater.runtime.spec import TaskSpec
+    from headwater.runtime.task import run_attempt
+
+    spec = TaskSpec.decode(args.spec.encode())
+    if spec.step != args.step_name:
+        raise CommandLineError(f"step {args.step_name!r} does not match the spec's {spec.step!r}")
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.reconfigure(line_buffering=True)
+    return run_attempt(spec, ctx.flow_cls, ctx.graph, args.result_fd)

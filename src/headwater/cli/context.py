@@ -1,0 +1,47 @@
+"""What every command handler receives: the flow, the chosen stores, and the output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from headwater import config
+from headwater.cli.output import Output
+
+
+@dataclass
+class CliContext:
+    flow_cls: type
+    out: Output
+    datastore_root: str | None = None  # --datastore-root
+    debug: bool = False
+    decospecs: list[str] = field(default_factory=list)  # --with
+    options: dict[str, Any] = field(default_factory=dict)  # other top-level options
+
+    @property
+    def flow_name(self) -> str:
+        return self.flow_cls.__name__
+
+    @cached_property
+    def graph(self) -> Any:
+        from headwater.core.graph import FlowGraph
+
+        return FlowGraph.from_class(self.flow_cls)
+
+    def root_for_run(self) -> Path:
+        return config.root_for_run(self.datastore_root)
+
+    def root_for_reading(self) -> Path:
+        return config.root_for_reading(self.datastore_root)
+
+    def metadata(self, root: Path) -> Any:
+        from headwater.metadata.sqlite import SqliteMetadata
+
+        return SqliteMetadata(root / "metadata.db")
+
+    def datastore(self, root: Path) -> Any:
+        from headwater.datastore.local import LocalDatastore
+
+        return LocalDatastore(root)

@@ -1,0 +1,89 @@
+"""``python flow.py [OPTIONS] COMMAND``: parse, dispatch, and turn errors into one line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+
+from headwater import config
+from headwater.cli.context import CliContext
+from headwater.cli.output import Output
+from headwater.exceptions import CommandLineError, HeadwaterException
+
+COMMAND_MODULES = (
+    "headwater.cli.cmd_run",
+    "headwater.cli.cmd_graph",
+    "headwater.cli.cmd_inspect",
+    "headwater.cli.cmd_tag",
+)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises a one-line CommandLineError instead of exiting with usage text."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise CommandLineError(f"{message} (see: {self.prog} --help)")
+
+
+def build_parser(flow_cls: type) -> ArgumentParser:
+    import importlib
+
+    prog = f"python {_script_name(flow_cls)}"
+    parser = ArgumentParser(prog=prog, allow_abbrev=False,
+                            description=(flow_cls.__doc__ or "").strip() or None)
+    parser.add_argument("--quiet", action="store_true", help="print only errors and results")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    parser.add_argument("--datastore", choices=["local"], default="local",
+                        help="where artifacts are stored (default: local)")
+    parser.add_argument("--datastore-root", default=None, metavar="PATH",
+                        help="the datastore directory (default: ./.headwater or HEADWATER_ROOT)")
+    parser.add_argument("--metadata", choices=["local"], default="local",
+                        help="where run records are kept (default: local)")
+    parser.add_argument("--with", dest="decospecs", action="append", default=[],
+                        metavar="DECO", help="attach a step decorator to every step")
+    parser.add_argument("--environment", choices=["local"], default="local",
+                        help="how task environments are made (default: local)")
+    parser.add_argument("--no-pylint", action="store_true",
+                        help="accepted for Metaflow compatibility; headwater runs its own checks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub, flow_cls)
+    return parser
+
+
+def _script_name(flow_cls: type) -> str:
+    module = sys.modules.get(flow_cls.__module__)
+    path = getattr(module, "__file__", None) or "flow.py"
+    return path.rsplit("/", 1)[-1]
+
+
+def run_flow_cli(flow_cls: type, argv: Sequence[str], out: Output | None = None) -> int:
+    """Run one command for ``flow_cls``; returns the process exit code."""
+    out = out or Output()
+    debug = config.debug_enabled() or "--debug" in argv
+    try:
+        parser = build_parser(flow_cls)
+        args = parser.parse_args(list(argv))
+        if args.command is None:
+            args = parser.parse_args([*argv, "check"])
+        out.quiet = args.quiet
+        ctx = CliContext(
+            flow_cls=flow_cls,
+            out=out,
+            datastore_root=args.datastore_root,
+            debug=debug or args.debug,
+            decospecs=list(args.decospecs),
+        )
+        return int(args.handler(args, ctx) or 0)
+    except HeadwaterException as ex:
+        if debug:
+            out.err.write(traceback.format_exc())
+        out.error(str(ex))
+        return 1
+    except KeyboardInterrupt:
+        out.error("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 1

@@ -1,0 +1,1 @@
+"""Reading results back: Metaflow, Flow, Run, Step, Task, DataArtifact (layer 3)."""

@@ -1,0 +1,130 @@
+"""``current``: facts about the task that is running, backed by a context variable."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CurrentState:
+    flow_name: str
+    run_id: str
+    step_name: str
+    task_id: str
+    retry_count: int = 0
+    origin_run_id: str | None = None
+    namespace: str | None = None
+    username: str | None = None
+    tags: frozenset[str] = frozenset()
+    parameter_names: tuple[str, ...] = ()
+    graph: Mapping[str, Any] | None = None
+    tempdir: str | None = None
+    extras: Mapping[str, Any] = field(default_factory=dict)
+    # Builds client objects for current.run / current.task; set by whoever runs the task.
+    client_factory: Callable[[str], Any] | None = None
+
+
+_state: contextvars.ContextVar[CurrentState | None] = contextvars.ContextVar(
+    "headwater_current", default=None
+)
+
+
+@contextmanager
+def activate(state: CurrentState) -> Iterator[None]:
+    token = _state.set(state)
+    try:
+        yield
+    finally:
+        _state.reset(token)
+
+
+def set_state(state: CurrentState | None) -> None:
+    """Set ``current`` for the rest of this context (a task process sets it once)."""
+    _state.set(state)
+
+
+class Current:
+    """Read-only view of the running task; every attribute is None outside a run."""
+
+    _FIELDS = (
+        "flow_name",
+        "run_id",
+        "step_name",
+        "task_id",
+        "retry_count",
+        "origin_run_id",
+        "namespace",
+        "username",
+        "tags",
+        "parameter_names",
+        "graph",
+        "tempdir",
+    )
+
+    def __getattr__(self, name: str) -> Any:
+        state = _state.get()
+        if name in self._FIELDS:
+            return None if state is None else getattr(state, name)
+        if state is not None and name in state.extras:
+            return state.extras[name]
+        if name.startswith("__") or state is not None or name not in _KNOWN_EXTRAS:
+            raise AttributeError(f"current has no attribute {name!r}")
+        return None
+
+    @property
+    def is_running_flow(self) -> bool:
+        return _state.get() is not None
+
+    @property
+    def pathspec(self) -> str | None:
+        s = _state.get()
+        if s is None:
+            return None
+        return f"{s.flow_name}/{s.run_id}/{s.step_name}/{s.task_id}"
+
+    @property
+    def run(self) -> Any:
+        s = _state.get()
+        if s is None or s.client_factory is None:
+            return None
+        return s.client_factory(f"{s.flow_name}/{s.run_id}")
+
+    @property
+    def task(self) -> Any:
+        s = _state.get()
+        if s is None or s.client_factory is None:
+            return None
+        return s.client_factory(self.pathspec or "")
+
+    def get(self, name: str, default: Any = None) -> Any:
+        try:
+            value = getattr(self, name)
+        except AttributeError:
+            return default
+        return default if value is None else value
+
+    def __contains__(self, name: str) -> bool:
+        return self.get(name) is not None
+
+    def __repr__(self) -> str:
+        return f"<current {self.pathspec or '(not in a task)'}>"
+
+
+# Attributes set by decorators (@project, @card, @parallel); None outside a run.
+_KNOWN_EXTRAS = frozenset(
+    {
+        "project_name",
+        "branch_name",
+        "is_user_branch",
+        "is_production",
+        "project_flow_name",
+        "card",
+        "parallel",
+    }
+)
+
+current = Current()

@@ -1,0 +1,161 @@
+"""``FlowSpec``: the base class of every flow.
+
+Outside a run a FlowSpec is a plain object. Inside a task the runtime binds it to a
+:class:`TaskBinding` that loads inherited artifacts lazily, serves parameter values and
+records the transition the step takes.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from headwater.exceptions import InvalidFlow, ReadOnlyArtifact
+
+_INTERNAL_PREFIX = "_hw_"
+
+
+class TaskBinding(Protocol):
+    """What a running task provides to its FlowSpec instance."""
+
+    def load_artifact(self, name: str) -> Any:
+        """The inherited value of ``name``; AttributeError when there is none."""
+        ...
+
+    def parameter_value(self, attr: str) -> Any: ...
+
+    def record_next(
+        self,
+        targets: Sequence[Any],
+        foreach: str | None,
+        condition: str | None,
+        num_parallel: int | None,
+    ) -> None: ...
+
+    def foreach_input(self) -> Any: ...
+
+    def foreach_index(self) -> int | None: ...
+
+    def foreach_stack(self) -> list[tuple[int, int, Any]]: ...
+
+    def merge_artifacts(
+        self, inputs: Any, include: Sequence[str], exclude: Sequence[str]
+    ) -> None: ...
+
+    def is_constant(self, name: str) -> bool: ...
+
+
+class FlowSpec:
+    """Subclass this and mark methods with ``@step`` to write a flow."""
+
+    # Flow-level decorators (@project, @schedule, ...) register here, by name.
+    _flow_decorators: dict[str, Any] = {}
+
+    def __init__(self, use_cli: bool = True) -> None:
+        object.__setattr__(self, "_hw_binding", None)
+        if use_cli:
+            from headwater.cli.main import run_flow_cli
+
+            sys.exit(run_flow_cli(type(self), sys.argv[1:]))
+
+    # --- artifacts --------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name.startswith(_INTERNAL_PREFIX):
+            raise AttributeError(name)
+        binding = self.__dict__.get("_hw_binding")
+        if binding is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return binding.load_artifact(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        binding = self.__dict__.get("_hw_binding")
+        if binding is not None and not name.startswith(_INTERNAL_PREFIX) and binding.is_constant(name):
+            raise ReadOnlyArtifact(
+                f"cannot assign self.{name}: it is a class constant and read-only inside steps; "
+                "store the new value under another name"
+            )
+        object.__setattr__(self, name, value)
+
+    def _hw_parameter_value(self, attr: str) -> Any:
+        binding = self.__dict__.get("_hw_binding")
+        if binding is None:
+            return getattr(type(self), attr)
+        return binding.parameter_value(attr)
+
+    # --- transitions --------------------------------------------------------------------------
+    def next(
+        self,
+        *targets: Any,
+        foreach: str | None = None,
+        condition: str | None = None,
+        num_parallel: int | None = None,
+    ) -> None:
+        """Say which step(s) run after this one; must be the last statement of a step."""
+        binding = self.__dict__.get("_hw_binding")
+        if binding is None:
+            raise InvalidFlow("self.next() can only be called while a step runs")
+        binding.record_next(targets, foreach, condition, num_parallel)
+
+    # --- foreach context ------------------------------------------------------------------------
+    @property
+    def input(self) -> Any:
+        """The element of the foreach this task handles (None outside a foreach)."""
+        binding = self.__dict__.get("_hw_binding")
+        return None if binding is None else binding.foreach_input()
+
+    @property
+    def index(self) -> int | None:
+        """The index of this task in the innermost foreach (None outside a foreach)."""
+        binding = self.__dict__.get("_hw_binding")
+        return None if binding is None else binding.foreach_index()
+
+    def foreach_stack(self) -> list[tuple[int, int, Any]]:
+        """``(index, num_splits, value)`` for each enclosing foreach, outermost first."""
+        binding = self.__dict__.get("_hw_binding")
+        return [] if binding is None else binding.foreach_stack()
+
+    # --- joins ----------------------------------------------------------------------------------
+    def merge_artifacts(
+        self,
+        inputs: Any,
+        exclude: Iterable[str] | None = None,
+        include: Iterable[str] | None = None,
+    ) -> None:
+        """Copy to ``self`` every artifact equal in all inputs and not set on ``self`` yet."""
+        binding = self.__dict__.get("_hw_binding")
+        if binding is None:
+            raise InvalidFlow("merge_artifacts() can only be called in a join step while it runs")
+        binding.merge_artifacts(inputs, list(include or ()), list(exclude or ()))
+
+    @property
+    def name(self) -> str:
+        """The flow's name."""
+        return type(self).__name__
+
+    @property
+    def script_name(self) -> str:
+        module = sys.modules.get(type(self).__module__)
+        path = getattr(module, "__file__", None) or ""
+        return path.rsplit("/", 1)[-1]
+
+
+def class_constants(flow_cls: type) -> dict[str, Any]:
+    """Class-level values of a flow saved as artifacts (not parameters, steps or methods)."""
+    from headwater.core.parameters import Parameter
+
+    out: dict[str, Any] = {}
+    for klass in reversed(flow_cls.__mro__):
+        if klass is object or klass is FlowSpec or not issubclass(klass, FlowSpec):
+            continue
+        for attr, value in vars(klass).items():
+            if attr.startswith("__") or attr.startswith(_INTERNAL_PREFIX):
+                continue
+            if attr in ("_flow_decorators",):
+                continue
+            if isinstance(value, (Parameter, property, staticmethod, classmethod)):
+                continue
+            if callable(value) or isinstance(value, type):
+                continue
+            out[attr] = value
+    return out

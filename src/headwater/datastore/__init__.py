@@ -1,0 +1,1 @@
+"""Blobs and artifact indexes (layer 2). Never imports metadata."""

@@ -1,0 +1,84 @@
+"""Files that appear whole or not at all: write to a temp file beside the target, then rename.
+
+Temp names are unique per process and call (pid plus a counter), so writers in several
+processes, forked children included, never share one. ``os.replace`` over an existing file is
+atomic on POSIX and Windows; readers see the old file or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+from collections.abc import Sequence
+
+Chunk = bytes | bytearray | memoryview
+
+_counter = itertools.count()
+_IOV_MAX = 1024  # IOV_MAX on Linux and macOS; one writev takes at most this many buffers
+_HAS_WRITEV = hasattr(os, "writev")
+
+
+def temp_name(target: str) -> str:
+    """A temp path in the target's directory, unique to this process and call."""
+    head, tail = os.path.split(target)
+    return os.path.join(head, f".{tail}.{os.getpid()}.{next(_counter)}.tmp")
+
+
+def write_chunks(fd: int, chunks: Sequence[Chunk]) -> None:
+    """Write every chunk in order, retrying short writes; big chunks are never joined."""
+    pending: list[Chunk] = []
+    for c in chunks:
+        if isinstance(c, memoryview) and (c.ndim != 1 or c.itemsize != 1):
+            c = c.cast("B")
+        if len(c):
+            pending.append(c)
+    i = 0
+    while i < len(pending):
+        n = os.writev(fd, pending[i : i + _IOV_MAX]) if _HAS_WRITEV else os.write(fd, pending[i])
+        while n:
+            size = len(pending[i])
+            if n >= size:
+                n -= size
+                i += 1
+            else:
+                pending[i] = memoryview(pending[i])[n:]
+                n = 0
+
+
+def _fsync_dir(path: str) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # not possible on some platforms (Windows); best effort
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_atomic(target: str, chunks: Sequence[Chunk], durable: bool = False) -> None:
+    """Make ``target`` hold exactly ``chunks``, atomically.
+
+    Raises FileNotFoundError when the target's directory does not exist (the caller creates
+    it and retries, which keeps the common case to open, write, close, rename). With
+    ``durable``, the data and the directory entry are fsynced before returning.
+    """
+    tmp = temp_name(target)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        try:
+            write_chunks(fd, chunks)
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if durable:
+        _fsync_dir(os.path.dirname(target) or ".")

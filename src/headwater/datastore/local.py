@@ -1,0 +1,280 @@
+"""The datastore on a local (or mounted) filesystem.
+
+Layout under ``root`` (see DESIGN.md, "Data on disk")::
+
+    <root>/<Flow>/blobs/<key[:2]>/<key>                  one blob per distinct value
+    <root>/<Flow>/<run>/<step>/<task>/<attempt>/index.json
+    <root>/<Flow>/<run>/<step>/<task>/<attempt>/stdout, stderr
+
+Blobs are content-addressed (see :mod:`headwater.serde.blob`): a value saved again, by any
+task of any run, costs one ``stat`` and no write. Blobs and indexes are written to a temp file
+in the same directory and renamed into place, so a reader never sees half of one, and writers
+in several processes may race on the same key safely (identical content replaces identical
+content). Directories are created on the first write that needs them, not checked up front,
+so a typical artifact save is stat, open, writev, close, rename.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from headwater.core.ids import AttemptPath
+from headwater.datastore.atomic_file import Chunk, write_atomic
+from headwater.datastore.records import INDEX_VERSION, ArtifactRef, TaskIndex
+from headwater.exceptions import (
+    CorruptBlob,
+    DatastoreError,
+    IndexNotFound,
+    UnsupportedFormat,
+)
+from headwater.serde.blob import deserialize, serialize
+
+INDEX_FILE = "index.json"
+LOG_STREAMS = ("stdout", "stderr")
+_HEX = "0123456789abcdef"
+_O_BINARY = getattr(os, "O_BINARY", 0)
+
+
+def _check_part(part: str, what: str) -> str:
+    if not part or part in (".", "..") or "/" in part or "\\" in part or "\0" in part:
+        raise DatastoreError(
+            f"invalid {what} {part!r} for a datastore path: it must be non-empty, not '.' or "
+            "'..', and contain no '/' or '\\'"
+        )
+    return part
+
+
+class LocalDatastore:
+    """Blobs and artifact indexes under one root directory.
+
+    ``durable=True`` fsyncs every blob and index (and its directory) before the call returns,
+    so a power loss cannot lose a finished task's results; off by default, since a crashed
+    process (the common failure) loses nothing either way.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], durable: bool = False) -> None:
+        self.root: Path = Path(os.path.abspath(os.fspath(root)))
+        self.durable = durable
+        self._root = str(self.root)
+        self._flows: dict[str, str] = {}  # flow name -> its directory, name checked
+        self._known: set[str] = set()  # blob paths known to exist
+
+    def __repr__(self) -> str:
+        return f"LocalDatastore({self._root!r})"
+
+    # --- paths ------------------------------------------------------------------------------
+
+    def _flow_dir(self, flow: str) -> str:
+        d = self._flows.get(flow)
+        if d is None:
+            d = os.path.join(self._root, _check_part(flow, "flow name"))
+            self._flows[flow] = d
+        return d
+
+    def _blob(self, flow: str, key: str) -> str:
+        if len(key) < 3 or key.strip(_HEX):
+            raise DatastoreError(
+                f"invalid artifact key {key!r}: expected a lowercase hex digest; the artifact "
+                "index that holds it is damaged"
+            )
+        return f"{self._flow_dir(flow)}{os.sep}blobs{os.sep}{key[:2]}{os.sep}{key}"
+
+    def _attempt(self, path: AttemptPath) -> str:
+        return os.path.join(
+            self._flow_dir(path.flow),
+            _check_part(path.run_id, "run id"),
+            _check_part(path.step, "step name"),
+            _check_part(path.task_id, "task id"),
+            str(int(path.attempt)),
+        )
+
+    def blob_path(self, flow: str, key: str) -> Path:
+        return Path(self._blob(flow, key))
+
+    def attempt_dir(self, path: AttemptPath) -> Path:
+        return Path(self._attempt(path))
+
+    def log_path(self, path: AttemptPath, stream: str) -> Path:
+        """Where an attempt's ``stdout`` or ``stderr`` lives; does not create anything."""
+        return Path(self._log(path, stream))
+
+    def _log(self, path: AttemptPath, stream: str) -> str:
+        if stream not in LOG_STREAMS:
+            raise DatastoreError(f"unknown log stream {stream!r}: expected 'stdout' or 'stderr'")
+        return os.path.join(self._attempt(path), stream)
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def _write(self, target: str, chunks: tuple[Chunk, ...] | list[Chunk], what: str) -> None:
+        try:
+            try:
+                write_atomic(target, chunks, self.durable)
+            except FileNotFoundError:
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                write_atomic(target, chunks, self.durable)
+        except OSError as e:
+            raise DatastoreError(
+                f"could not write {what} to {target} ({e.strerror or e}): check that the "
+                f"datastore root {self._root} is writable and has free space"
+            ) from e
+
+    def save_values(self, flow: str, values: Mapping[str, Any]) -> dict[str, ArtifactRef]:
+        """Serialize and store each value, writing a blob only for content not stored yet.
+
+        Returns one ref per name. Raises :class:`UnpicklableArtifact` naming the artifact when a
+        value cannot be pickled.
+        """
+        refs: dict[str, ArtifactRef] = {}
+        known = self._known
+        for name, value in values.items():
+            s = serialize(value, name=name)
+            target = self._blob(flow, s.key)
+            if target not in known:
+                if not os.path.exists(target):
+                    self._write(target, s.chunks, f"artifact {name!r}")
+                known.add(target)
+            refs[name] = ArtifactRef(key=s.key, size=s.size, type=s.type)
+        return refs
+
+    def write_index(self, path: AttemptPath, index: TaskIndex) -> None:
+        """Write an attempt's artifact index atomically, creating its directory if needed."""
+        data = json.dumps(index.to_json(), separators=(",", ":")).encode()
+        target = os.path.join(self._attempt(path), INDEX_FILE)
+        self._write(target, [data], f"the artifact index of {path.pathspec}")
+
+    def copy_index(self, src: AttemptPath, dst: AttemptPath) -> None:
+        """Give ``dst`` the same index as ``src`` (keys only: no blob is copied)."""
+        data = self._read_index_bytes(src)
+        target = os.path.join(self._attempt(dst), INDEX_FILE)
+        self._write(target, [data], f"the artifact index of {dst.pathspec}")
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def has_blob(self, flow: str, key: str) -> bool:
+        target = self._blob(flow, key)
+        if target in self._known:
+            return True
+        if os.path.exists(target):
+            self._known.add(target)
+            return True
+        return False
+
+    def load_value(self, flow: str, key: str) -> Any:
+        """Read and rebuild the value stored under ``key``."""
+        target = self._blob(flow, key)
+        try:
+            fd = os.open(target, os.O_RDONLY | _O_BINARY)
+        except FileNotFoundError:
+            raise DatastoreError(
+                f"artifact blob {key} is missing from {target}: the datastore is incomplete "
+                "(deleted, or copied without its blobs); rerun the task that produced it"
+            ) from None
+        except OSError as e:
+            raise DatastoreError(
+                f"could not read artifact blob {target} ({e.strerror or e}): check permissions"
+            ) from e
+        try:
+            buf = _read_all(fd, os.fstat(fd).st_size)
+        except OSError as e:
+            raise DatastoreError(
+                f"could not read artifact blob {target} ({e.strerror or e}): check the disk"
+            ) from e
+        finally:
+            os.close(fd)
+        try:
+            return deserialize(buf, key=key)
+        except (CorruptBlob, UnsupportedFormat) as e:
+            raise type(e)(f"artifact blob {target}: {e}") from None
+
+    def has_index(self, path: AttemptPath) -> bool:
+        return os.path.exists(os.path.join(self._attempt(path), INDEX_FILE))
+
+    def _read_index_bytes(self, path: AttemptPath) -> bytes:
+        target = os.path.join(self._attempt(path), INDEX_FILE)
+        try:
+            with open(target, "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            raise IndexNotFound(
+                f"no artifact index for {path.pathspec} attempt {path.attempt} at {target}: "
+                "the attempt has not finished successfully, or never ran"
+            ) from None
+        except OSError as e:
+            raise DatastoreError(
+                f"could not read artifact index {target} ({e.strerror or e}): check permissions"
+            ) from e
+
+    def read_index(self, path: AttemptPath) -> TaskIndex:
+        """The artifact index of one attempt.
+
+        Raises :class:`IndexNotFound` when there is none, :class:`UnsupportedFormat` when a newer
+        headwater wrote it, and :class:`DatastoreError` when it cannot be parsed.
+        """
+        data = self._read_index_bytes(path)
+        target = os.path.join(self._attempt(path), INDEX_FILE)
+        return _parse_index(data, target)
+
+    def read_log(self, path: AttemptPath, stream: str) -> bytes:
+        """An attempt's captured ``stdout`` or ``stderr``; ``b""`` when there is none."""
+        target = self._log(path, stream)
+        try:
+            with open(target, "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return b""
+        except OSError as e:
+            raise DatastoreError(
+                f"could not read log {target} ({e.strerror or e}): check permissions"
+            ) from e
+
+
+def _read_all(fd: int, size: int) -> bytearray:
+    """The whole file as a writable bytearray, read straight into its final buffer."""
+    buf = bytearray(size)
+    view = memoryview(buf)
+    pos = 0
+    while pos < size:
+        if hasattr(os, "readv"):
+            n = os.readv(fd, [view[pos:]])
+        else:  # pragma: no cover - Windows
+            chunk = os.read(fd, size - pos)
+            n = len(chunk)
+            view[pos : pos + n] = chunk
+        if n == 0:
+            break  # shorter than fstat said: deserialize reports the truncation
+        pos += n
+    view.release()
+    return buf if pos == size else buf[:pos]
+
+
+def _parse_index(data: bytes, target: str) -> TaskIndex:
+    def bad(why: str) -> DatastoreError:
+        return DatastoreError(
+            f"artifact index {target} is damaged ({why}): delete that attempt's directory and "
+            "rerun the task"
+        )
+
+    try:
+        d = json.loads(data)
+    except ValueError as e:
+        raise bad(f"not valid JSON: {e}") from None
+    if not isinstance(d, dict):
+        raise bad(f"expected a JSON object, got {type(d).__name__}")
+    version = d.get("version", INDEX_VERSION)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise bad(f"version is {version!r}, not an integer")
+    if version > INDEX_VERSION:
+        raise UnsupportedFormat(
+            f"artifact index {target} has format version {version}, newer than this headwater "
+            f"reads ({INDEX_VERSION}): upgrade headwater to read it"
+        )
+    if not isinstance(d.get("artifacts", {}), dict):
+        raise bad("'artifacts' is not an object")
+    try:
+        return TaskIndex.from_json(d)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise bad(f"{type(e).__name__}: {e}") from None

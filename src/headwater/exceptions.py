@@ -1,0 +1,146 @@
+"""The one error tree of headwater.
+
+Every error a user can cause is a :class:`HeadwaterException`. Its ``str()`` is a one-line
+headline that says what was wrong and what to do; the command line prints exactly that line
+(no traceback unless ``HEADWATER_DEBUG=1``) and exits with code 1. Anything else that escapes
+is a bug in headwater itself.
+"""
+
+from __future__ import annotations
+
+
+class HeadwaterException(Exception):
+    """Base of every user-facing headwater error."""
+
+    headline = "headwater error"
+
+    def __init__(self, msg: str | None = None) -> None:
+        self.message = msg or self.headline
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# Metaflow's name for the base class, so `except MetaflowException` works in ported code.
+MetaflowException = HeadwaterException
+
+
+# --- authoring -----------------------------------------------------------------------------
+
+
+class InvalidFlow(HeadwaterException):
+    """The flow's graph breaks a rule (see API.md section 1)."""
+
+    headline = "the flow is not valid"
+
+    def __init__(self, msg: str, step: str | None = None, lineno: int | None = None) -> None:
+        self.step = step
+        self.lineno = lineno
+        super().__init__(msg)
+
+
+class ParameterError(HeadwaterException):
+    headline = "bad parameter"
+
+
+class CommandLineError(HeadwaterException):
+    headline = "bad command line"
+
+
+class MergeArtifactsError(HeadwaterException):
+    """merge_artifacts found names whose values differ between join inputs."""
+
+    headline = "merge_artifacts found conflicting values"
+
+    def __init__(self, msg: str, names: tuple[str, ...] = ()) -> None:
+        self.names = names
+        super().__init__(msg)
+
+
+class ReadOnlyArtifact(HeadwaterException, AttributeError):
+    headline = "parameters and class constants are read-only inside steps"
+
+
+class UnpicklableArtifact(HeadwaterException):
+    headline = "an artifact could not be saved"
+
+    def __init__(self, msg: str, name: str | None = None) -> None:
+        self.name = name
+        super().__init__(msg)
+
+
+# --- storage -------------------------------------------------------------------------------
+
+
+class DatastoreError(HeadwaterException):
+    headline = "datastore error"
+
+
+class DatastoreNotFound(DatastoreError):
+    headline = "no headwater datastore found"
+
+
+class CorruptBlob(DatastoreError):
+    headline = "an artifact blob is corrupted"
+
+
+class IndexNotFound(DatastoreError):
+    headline = "no artifact index for that task attempt"
+
+
+class UnsupportedFormat(DatastoreError):
+    """A file was written by a newer headwater than this one."""
+
+    headline = "written by a newer headwater; upgrade headwater to read it"
+
+
+class MetadataError(HeadwaterException):
+    headline = "metadata error"
+
+
+class TagError(HeadwaterException):
+    headline = "bad tag"
+
+
+# --- client --------------------------------------------------------------------------------
+
+
+class ClientError(HeadwaterException):
+    headline = "client error"
+
+
+class ObjectNotFound(ClientError, KeyError):
+    headline = "object not found"
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return self.message
+
+
+MetaflowNotFound = ObjectNotFound
+
+
+class NamespaceMismatch(ClientError):
+    headline = "object is not in the current namespace"
+
+
+MetaflowNamespaceMismatch = NamespaceMismatch
+
+
+class InvalidPathspec(ClientError):
+    headline = "malformed pathspec"
+
+
+class ArtifactNotFound(ClientError, AttributeError):
+    headline = "artifact not found"
+
+
+# --- running -------------------------------------------------------------------------------
+
+
+class RunFailed(HeadwaterException):
+    headline = "the run failed"
+
+
+class TaskFailed(HeadwaterException):
+    headline = "a task failed"

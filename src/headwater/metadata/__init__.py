@@ -1,0 +1,1 @@
+"""Run, step, task and attempt records and tags (layer 2). Never imports the datastore."""

@@ -1,0 +1,1 @@
+"""Optional parts: decorators, executors, deployers (layer 4)."""

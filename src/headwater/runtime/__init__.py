@@ -1,0 +1,1 @@
+"""Executing a run: planning, launching tasks, recording results (layer 3)."""

@@ -1,0 +1,36 @@
+"""The interface between the runtime and whatever starts task processes."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from headwater.runtime.spec import TaskSpec
+
+
+class Executor(Protocol):
+    """Starts task attempts and tells the runtime when their processes exit.
+
+    Exit codes follow ``subprocess``: ``>= 0`` is an exit status, ``-N`` means killed by
+    signal N. Every task runs in a process group of its own, so ``kill`` reaches its children.
+    """
+
+    def start(self) -> None: ...
+
+    def launch(self, spec: TaskSpec, stdout_fd: int, stderr_fd: int, result_fd: int) -> int:
+        """Start the attempt with the given fds as its stdout, stderr and result pipe;
+        returns its pid. The caller closes its copies of the three fds afterwards."""
+        ...
+
+    def event_fds(self) -> list[int]:
+        """Fds the runtime waits on; when one is readable it calls ``reap(fd)``."""
+        ...
+
+    def reap(self, fd: int) -> list[tuple[int, int]]:
+        """(pid, exit code) of attempts whose processes have exited."""
+        ...
+
+    def kill(self, pid: int, sig: int) -> None:
+        """Send ``sig`` to the attempt's whole process group."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,84 @@
+"""What happens once per run before any task: resolve parameters, save them with constants."""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Mapping
+from typing import Any
+
+from headwater.core.flowspec import class_constants
+from headwater.core.ids import params_path
+from headwater.core.parameters import (
+    RESERVED_PARAMETER_NAMES,
+    Parameter,
+    ParameterContext,
+    flow_parameters,
+)
+from headwater.datastore.local import LocalDatastore
+from headwater.datastore.records import TaskIndex
+from headwater.exceptions import ParameterError
+
+
+def check_parameter_names(flow_cls: type) -> None:
+    seen: dict[str, str] = {}
+    for attr, param in flow_parameters(flow_cls).items():
+        if param.name in RESERVED_PARAMETER_NAMES or param.name.replace("_", "-") in (
+            RESERVED_PARAMETER_NAMES
+        ):
+            raise ParameterError(
+                f"parameter '{param.name}' of {flow_cls.__name__} uses a reserved name "
+                "(it collides with a command-line option): rename it"
+            )
+        if param.name in seen:
+            raise ParameterError(
+                f"parameters '{seen[param.name]}' and '{attr}' of {flow_cls.__name__} share the "
+                f"name '{param.name}': give each a distinct name"
+            )
+        seen[param.name] = attr
+
+
+def resolve_parameters(
+    flow_cls: type,
+    given: Mapping[str, str | None],
+    user: str,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Values of every parameter by attribute name; ``given`` is keyed by parameter name."""
+    values: dict[str, Any] = {}
+    for attr, param in flow_parameters(flow_cls).items():
+        ctx = ParameterContext(flow_cls.__name__, user, param.name)
+        values[attr] = param.resolve(given.get(param.name), ctx, environ)
+    return values
+
+
+def save_run_inputs(
+    ds: LocalDatastore,
+    flow_cls: type,
+    run_id: str,
+    parameters: Mapping[str, Any],
+) -> TaskIndex:
+    """Save parameters and class constants as the run's ``_parameters`` pseudo-task."""
+    constants = class_constants(flow_cls)
+    values: dict[str, Any] = dict(constants)
+    values.update(parameters)
+    refs = ds.save_values(flow_cls.__name__, values)
+    index = TaskIndex(
+        artifacts=refs,
+        attrs={
+            "parameters": sorted(parameters),
+            "constants": sorted(constants),
+            "parameter_names": {
+                attr: p.name for attr, p in flow_parameters(flow_cls).items()
+            },
+        },
+    )
+    ds.write_index(params_path(flow_cls.__name__, run_id), index)
+    return index
+
+
+def system_tags(user: str) -> list[str]:
+    return [f"user:{user}", "runtime:dev", f"python_version:{platform.python_version()}"]
+
+
+def describe_parameter(param: Parameter) -> str:
+    return f"--{param.name} ({param.type_name})"

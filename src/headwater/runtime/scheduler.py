@@ -1,0 +1,375 @@
+"""The runtime: one single-threaded, event-driven loop per run.
+
+It plans tasks from the graph, launches them through an executor up to ``max_workers`` at a
+time, streams their output, records every attempt, and schedules successors from the
+transition each task reports. It never sleeps on a fixed interval: it waits on the tasks'
+pipes and the executor's exit notifications with a selector.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import signal
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Protocol
+
+from headwater.core.graph import FlowGraph, NodeType
+from headwater.core.ids import AttemptPath
+from headwater.datastore.local import LocalDatastore
+from headwater.metadata.records import RunStatus, TaskStatus
+from headwater.runtime.executor import Executor
+from headwater.runtime.spec import TaskResult, TaskSpec, Transition
+
+
+class RunEvents(Protocol):
+    """Where the runtime reports progress; the CLI implements it (the runtime never prints)."""
+
+    def task_started(self, spec: TaskSpec) -> None: ...
+
+    def task_output(self, spec: TaskSpec, stream: str, line: str) -> None: ...
+
+    def task_finished(self, spec: TaskSpec, result: TaskResult) -> None: ...
+
+
+@dataclass
+class Pending:
+    step: str
+    inputs: tuple[AttemptPath, ...]
+    stack: tuple[Mapping[str, Any], ...]
+
+
+@dataclass
+class Running:
+    spec: TaskSpec
+    pending: Pending
+    pid: int
+    fds: dict[int, str]  # read fd -> "stdout" | "stderr" | "result"
+    logs: dict[str, BinaryIO | None] = field(default_factory=dict)
+    partial: dict[str, bytes] = field(default_factory=dict)
+    result: bytearray = field(default_factory=bytearray)
+    exit_code: int | None = None
+    started: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    flow: str
+    run_id: str
+    status: RunStatus
+    tasks_run: int
+    wall_s: float
+    failed: tuple[tuple[str, str], ...]  # (task pathspec, exception headline)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    max_workers: int = 16
+    max_num_splits: int = 100
+    user: str = ""
+    tags: tuple[str, ...] = ()
+    namespace: str | None = None
+    origin_run_id: str | None = None
+
+
+class Scheduler:
+    def __init__(
+        self,
+        flow: str,
+        run_id: str,
+        graph: FlowGraph,
+        datastore: LocalDatastore,
+        metadata: Any,
+        executor: Executor,
+        events: RunEvents,
+        options: RunOptions,
+    ) -> None:
+        self.flow = flow
+        self.run_id = run_id
+        self.graph = graph
+        self.ds = datastore
+        self.md = metadata
+        self.executor = executor
+        self.events = events
+        self.opts = options
+        self.queue: deque[Pending] = deque()
+        self.running: dict[int, Running] = {}  # pid -> task
+        self.by_fd: dict[int, Running] = {}
+        self.joins: dict[tuple[str, str, str], dict[int, AttemptPath]] = {}
+        self.sel = selectors.DefaultSelector()
+        self.exec_fds: set[int] = set()
+        self.failed: list[tuple[str, str]] = []
+        self.tasks_run = 0
+        self.end_done = False
+        self.stopping = False
+        self.params_token = AttemptPath(flow, run_id, "_parameters", "0", 0).to_token()
+
+    # --- the loop -----------------------------------------------------------------------------
+    def run(self) -> RunSummary:
+        t0 = time.perf_counter()
+        self.queue.append(Pending(self.graph.start, (), ()))
+        status = RunStatus.FAILED
+        try:
+            while self.queue or self.running:
+                while self.queue and len(self.running) < self.opts.max_workers and not self.stopping:
+                    self._launch(self.queue.popleft())
+                if not self.running:
+                    break
+                self._wait()
+            status = RunStatus.COMPLETED if self.end_done and not self.failed else RunStatus.FAILED
+        except KeyboardInterrupt:
+            status = RunStatus.INTERRUPTED
+            self._kill_all()
+        finally:
+            self.md.set_run_status(self.flow, self.run_id, status)
+            self.sel.close()
+        return RunSummary(
+            self.flow,
+            self.run_id,
+            status,
+            self.tasks_run,
+            time.perf_counter() - t0,
+            tuple(self.failed),
+        )
+
+    def _wait(self) -> None:
+        for key, _ in self.sel.select():
+            fd = key.fd
+            if key.data == "exec":
+                for pid, code in self.executor.reap(fd):
+                    self._exited(pid, code)
+                self._sync_exec_fds()
+            else:
+                task = self.by_fd.get(fd)
+                if task is not None:
+                    self._read(task, fd)
+
+    def _sync_exec_fds(self) -> None:
+        current = set(self.executor.event_fds())
+        for fd in self.exec_fds - current:
+            with contextlib.suppress(KeyError, ValueError):
+                self.sel.unregister(fd)
+        for fd in current - self.exec_fds:
+            self.sel.register(fd, selectors.EVENT_READ, "exec")
+        self.exec_fds = current
+
+    # --- launching ------------------------------------------------------------------------------
+    def _launch(self, p: Pending) -> None:
+        frames = [f for f in p.stack if f.get("kind") == "foreach"]
+        record = self.md.create_task(
+            self.flow,
+            self.run_id,
+            p.step,
+            parents=[f"{self.flow}/{a.run_id}/{a.step}/{a.task_id}" for a in p.inputs],
+            foreach_index=int(frames[-1]["index"]) if frames else None,
+        )
+        attempt = 0
+        spec = TaskSpec(
+            flow=self.flow,
+            run_id=self.run_id,
+            step=p.step,
+            task_id=record.task_id,
+            attempt=attempt,
+            root=str(self.ds.root),
+            inputs=tuple(a.to_token() for a in p.inputs),
+            stack=p.stack,
+            params=self.params_token,
+            user=self.opts.user,
+            tags=self.opts.tags,
+            namespace=self.opts.namespace,
+            origin_run_id=self.opts.origin_run_id,
+            max_num_splits=self.opts.max_num_splits,
+        )
+        self.md.start_attempt(self.flow, self.run_id, p.step, record.task_id, attempt)
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        res_r, res_w = os.pipe()
+        try:
+            pid = self.executor.launch(spec, out_w, err_w, res_w)
+        finally:
+            for fd in (out_w, err_w, res_w):
+                os.close(fd)
+        task = Running(spec, p, pid, {out_r: "stdout", err_r: "stderr", res_r: "result"})
+        self.running[pid] = task
+        for fd in task.fds:
+            os.set_blocking(fd, False)
+            self.by_fd[fd] = task
+            self.sel.register(fd, selectors.EVENT_READ, "task")
+        self.tasks_run += 1
+        self.events.task_started(spec)
+        self._sync_exec_fds()
+        pending = getattr(self.executor, "pending", None)
+        if pending is not None:
+            for epid, code in pending():
+                self._exited(epid, code)
+
+    # --- task output ------------------------------------------------------------------------------
+    def _read(self, task: Running, fd: int) -> bool:
+        """Read what is available on one of the task's pipes; False at EOF."""
+        kind = task.fds[fd]
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except BlockingIOError:
+                return True
+            if not data:
+                self._close_fd(task, fd)
+                return False
+            if kind == "result":
+                task.result += data
+            else:
+                self._output(task, kind, data)
+
+    def _output(self, task: Running, stream: str, data: bytes) -> None:
+        log = task.logs.get(stream)
+        if log is None:
+            path = self.ds.log_path(task.spec.path, stream)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            log = open(path, "ab", buffering=0)  # noqa: SIM115 - closed when the task ends
+            task.logs[stream] = log
+        log.write(data)
+        buf = task.partial.get(stream, b"") + data
+        *lines, rest = buf.split(b"\n")
+        task.partial[stream] = rest
+        for line in lines:
+            self.events.task_output(task.spec, stream, line.decode("utf-8", errors="replace"))
+
+    def _close_fd(self, task: Running, fd: int) -> None:
+        with contextlib.suppress(KeyError, ValueError):
+            self.sel.unregister(fd)
+        self.by_fd.pop(fd, None)
+        os.close(fd)
+        kind = task.fds.pop(fd)
+        if kind != "result":
+            rest = task.partial.pop(kind, b"")
+            if rest:
+                self.events.task_output(task.spec, kind, rest.decode("utf-8", errors="replace"))
+
+    # --- completion -------------------------------------------------------------------------------
+    def _exited(self, pid: int, code: int) -> None:
+        task = self.running.pop(pid, None)
+        if task is None:
+            return
+        task.exit_code = code
+        for fd in list(task.fds):
+            # Drain what the task wrote; a leftover grandchild may hold the pipe open, so
+            # do not wait for EOF.
+            if self._read(task, fd):
+                self._close_fd(task, fd)
+        for log in task.logs.values():
+            if log is not None:
+                log.close()
+        result = self._result_of(task)
+        self._record(task, result)
+        self.events.task_finished(task.spec, result)
+        if result.ok and result.transition is not None:
+            self._schedule_successors(task, result.transition)
+        elif not result.ok:
+            self.failed.append((task.spec.pathspec, result.exception or "failed"))
+            self.stopping = True
+
+    def _result_of(self, task: Running) -> TaskResult:
+        if task.result:
+            try:
+                return TaskResult.from_bytes(bytes(task.result))
+            except ValueError:
+                pass
+        code = task.exit_code
+        if code is not None and code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            why = f"TaskDied: the task process was killed by {name}"
+        else:
+            why = f"TaskDied: the task process exited with code {code} before reporting a result"
+        return TaskResult(ok=False, exception=why, wall_s=time.time() - task.started)
+
+    def _record(self, task: Running, result: TaskResult) -> None:
+        s = task.spec
+        status = TaskStatus.SUCCEEDED if result.ok else TaskStatus.FAILED
+        self.md.finish_attempt(
+            self.flow,
+            self.run_id,
+            s.step,
+            s.task_id,
+            s.attempt,
+            status,
+            exception=result.exception,
+            traceback=result.traceback,
+            metadata={
+                "wall_s": f"{result.wall_s:.6f}",
+                "cpu_s": f"{result.cpu_s:.6f}",
+                "max_rss_kb": str(result.max_rss_kb),
+                "exit_code": str(task.exit_code),
+            },
+        )
+        if not result.ok:
+            self.md.finish_task(self.flow, self.run_id, s.step, s.task_id, TaskStatus.FAILED)
+
+    def _schedule_successors(self, task: Running, t: Transition) -> None:
+        s = task.spec
+        me = s.path
+        if t.kind == "end":
+            self.end_done = True
+            return
+        if t.kind in ("linear", "switch"):
+            self._enqueue(t.targets[0], me, s.stack)
+            return
+        if t.kind == "split":
+            n = len(t.targets)
+            for i, target in enumerate(t.targets):
+                frame = {"kind": "split", "step": s.step, "task": s.task_id,
+                         "attempt": s.attempt, "index": i, "num_splits": n}
+                self._enqueue(target, me, (*s.stack, frame))
+            return
+        if t.kind == "foreach":
+            n = int(t.num_splits or 0)
+            target = t.targets[0]
+            for i in range(n):
+                frame = {"kind": "foreach", "step": s.step, "task": s.task_id,
+                         "attempt": s.attempt, "var": t.foreach_var, "index": i, "num_splits": n}
+                self._enqueue(target, me, (*s.stack, frame))
+            return
+        raise RuntimeError(f"unknown transition kind {t.kind!r}")
+
+    def _enqueue(self, step: str, parent: AttemptPath, stack: tuple[Mapping[str, Any], ...]) -> None:
+        node = self.graph[step]
+        if node.type != NodeType.JOIN:
+            self.queue.append(Pending(step, (parent,), stack))
+            return
+        top = stack[-1]
+        key = (step, str(top["step"]), str(top["task"]))
+        arrived = self.joins.setdefault(key, {})
+        arrived[int(top["index"])] = parent
+        if len(arrived) == int(top["num_splits"]):
+            del self.joins[key]
+            parents = tuple(arrived[i] for i in sorted(arrived))
+            self.queue.append(Pending(step, parents, stack[:-1]))
+
+    # --- stopping ---------------------------------------------------------------------------------
+    def _kill_all(self) -> None:
+        for pid in list(self.running):
+            self.executor.kill(pid, signal.SIGTERM)
+        deadline = time.time() + 3
+        while self.running and time.time() < deadline:
+            with contextlib.suppress(KeyboardInterrupt):
+                for key, _ in self.sel.select(timeout=max(0.0, deadline - time.time())):
+                    if key.data == "exec":
+                        for pid, code in self.executor.reap(key.fd):
+                            task = self.running.pop(pid, None)
+                            if task is not None:
+                                self._record(task, TaskResult(ok=False, exception="Interrupted"))
+                        self._sync_exec_fds()
+                    else:
+                        task = self.by_fd.get(key.fd)
+                        if task is not None:
+                            self._read(task, key.fd)
+        for pid in list(self.running):
+            self.executor.kill(pid, signal.SIGKILL)
+            task = self.running.pop(pid)
+            self._record(task, TaskResult(ok=False, exception="Interrupted"))

@@ -1,0 +1,127 @@
+"""What the runtime tells a task to do (TaskSpec) and what the task reports back (TaskResult)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from headwater.core.ids import AttemptPath
+
+
+_INLINE_LIMIT = 64 * 1024
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Everything one task attempt needs; JSON-safe so it can cross a process boundary."""
+
+    flow: str
+    run_id: str
+    step: str
+    task_id: str
+    attempt: int
+    root: str
+    inputs: tuple[str, ...]  # attempt tokens "run/step/task/attempt" of the parents, in order
+    stack: tuple[Mapping[str, Any], ...] = ()  # split frames, outermost first
+    params: str = ""  # attempt token of the run's parameters pseudo-task
+    user: str = ""
+    tags: tuple[str, ...] = ()
+    namespace: str | None = None
+    origin_run_id: str | None = None
+    max_num_splits: int = 100
+
+    @property
+    def path(self) -> AttemptPath:
+        return AttemptPath(self.flow, self.run_id, self.step, self.task_id, self.attempt)
+
+    @property
+    def pathspec(self) -> str:
+        return f"{self.flow}/{self.run_id}/{self.step}/{self.task_id}"
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    def encode(self, spill_dir: str) -> bytes:
+        """The spec as bytes small enough for a socket message or an argv entry.
+
+        A spec that is too big (a join over thousands of inputs) is written to a file in
+        ``spill_dir`` and encoded as ``@<path>``.
+        """
+        text = self.to_json().encode()
+        if len(text) <= _INLINE_LIMIT:
+            return text
+        fd, path = tempfile.mkstemp(prefix="spec-", suffix=".json", dir=spill_dir)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text)
+        return b"@" + path.encode()
+
+    @classmethod
+    def decode(cls, data: bytes) -> TaskSpec:
+        if data.startswith(b"@"):
+            path = data[1:].decode()
+            with open(path, "rb") as fh:
+                text = fh.read()
+            os.unlink(path)
+            return cls.from_json(text)
+        return cls.from_json(data)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> TaskSpec:
+        d = json.loads(text)
+        d["inputs"] = tuple(d["inputs"])
+        d["stack"] = tuple(d["stack"])
+        d["tags"] = tuple(d["tags"])
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The ``self.next`` a task took, resolved to concrete successors."""
+
+    kind: str  # "linear" | "split" | "foreach" | "switch" | "end"
+    targets: tuple[str, ...] = ()
+    foreach_var: str | None = None
+    num_splits: int | None = None
+    switch_value: str | None = None  # repr of the condition's value, for logs
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Transition:
+        return cls(
+            kind=d["kind"],
+            targets=tuple(d.get("targets", ())),
+            foreach_var=d.get("foreach_var"),
+            num_splits=d.get("num_splits"),
+            switch_value=d.get("switch_value"),
+        )
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """What a finished attempt reports: status, transition, failure text, resource figures."""
+
+    ok: bool
+    transition: Transition | None = None
+    exception: str | None = None  # one-line "Type: message"
+    traceback: str | None = None
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    max_rss_kb: int = 0
+
+    def to_bytes(self) -> bytes:
+        d: dict[str, Any] = asdict(self)
+        d["transition"] = self.transition.to_json() if self.transition else None
+        return json.dumps(d, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TaskResult:
+        d = json.loads(data)
+        t = d.get("transition")
+        d["transition"] = Transition.from_json(t) if t else None
+        return cls(**d)

@@ -1,0 +1,187 @@
+"""Run one task attempt: resolve inputs, run the step, persist, report a TaskResult.
+
+The same code runs in a fork of the zygote and in a fresh ``python flow.py step`` process.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+from headwater.core.current import CurrentState, set_state
+from headwater.core.graph import FlowGraph
+from headwater.core.ids import AttemptPath
+from headwater.datastore.local import LocalDatastore
+from headwater.datastore.records import TaskIndex
+from headwater.exceptions import HeadwaterException
+from headwater.runtime.binding import InputTask, Inputs, StepBinding
+from headwater.runtime.spec import TaskResult, TaskSpec, Transition
+
+
+def _client_object(root: str) -> Any:
+    def make(pathspec: str) -> Any:
+        from headwater import client
+
+        provider = client.metadata(f"local@{root}")
+        del provider
+        parts = pathspec.split("/")
+        cls = client.Run if len(parts) == 2 else client.Task
+        return cls(pathspec, _namespace_check=False)
+
+    return make
+
+
+_GRAPH_DICTS: dict[int, Any] = {}
+
+
+def _graph_dict(graph: FlowGraph) -> Any:
+    key = id(graph)
+    if key not in _GRAPH_DICTS:
+        _GRAPH_DICTS[key] = graph.to_dict()
+    return _GRAPH_DICTS[key]
+
+
+def execute(spec: TaskSpec, flow_cls: type, graph: FlowGraph) -> tuple[Transition, int]:
+    """Run the step of ``spec``; returns its transition and the number of artifacts saved.
+
+    Raises whatever the step raises; persists artifacts either way (a failed attempt keeps
+    what it had, in its own index, for debugging).
+    """
+    ds = LocalDatastore(spec.root)
+    node = graph[spec.step]
+    flow = spec.flow
+    params_index = ds.read_index(AttemptPath.from_token(flow, spec.params))
+    parents = [AttemptPath.from_token(flow, token) for token in spec.inputs]
+    parent_indexes = [ds.read_index(p) for p in parents]
+    if node.is_join or not parent_indexes:
+        inherited: Mapping[str, Any] = {}
+    else:
+        inherited = parent_indexes[0].artifacts
+    param_attrs = frozenset(params_index.attrs.get("parameters", ()))
+    constants = frozenset(params_index.attrs.get("constants", ()))
+    binding = StepBinding(
+        datastore=ds,
+        path=spec.path,
+        node=node,
+        inherited=inherited,
+        params=params_index.artifacts,
+        parameter_attrs=param_attrs,
+        constant_names=constants,
+        stack=tuple(spec.stack),
+        max_num_splits=spec.max_num_splits,
+    )
+    obj = flow_cls.__new__(flow_cls)
+    object.__setattr__(obj, "_hw_binding", binding)
+    binding.flow = obj
+
+    tempdir = tempfile.mkdtemp(prefix=f"hw-{spec.step}-{spec.task_id}-")
+    set_state(
+        CurrentState(
+            flow_name=flow,
+            run_id=spec.run_id,
+            step_name=spec.step,
+            task_id=spec.task_id,
+            retry_count=spec.attempt,
+            origin_run_id=spec.origin_run_id,
+            namespace=spec.namespace,
+            username=spec.user,
+            tags=frozenset(spec.tags),
+            parameter_names=tuple(sorted(param_attrs)),
+            graph=_graph_dict(graph),
+            tempdir=tempdir,
+            client_factory=_client_object(spec.root),
+        )
+    )
+    transition: Transition | None = None
+    failed = True
+    try:
+        func = getattr(obj, spec.step)
+        if node.is_join:
+            func(Inputs([InputTask(ds, p, i) for p, i in zip(parents, parent_indexes)]))
+        else:
+            func()
+        transition = binding.resolve_transition()
+        failed = False
+    finally:
+        set_state(None)
+        shutil.rmtree(tempdir, ignore_errors=True)
+        saved = _persist(ds, spec, binding, transition, failed)
+    assert transition is not None
+    return transition, saved
+
+
+def _persist(
+    ds: LocalDatastore,
+    spec: TaskSpec,
+    binding: StepBinding,
+    transition: Transition | None,
+    failed: bool,
+) -> int:
+    values = binding.changed_values()
+    if failed:
+        # Keep what can be kept; an unpicklable value must not hide the original error.
+        refs = {}
+        for name, value in values.items():
+            try:
+                refs.update(ds.save_values(spec.flow, {name: value}))
+            except Exception:  # noqa: BLE001 - best effort on a failed attempt
+                continue
+    else:
+        refs = ds.save_values(spec.flow, values)
+    artifacts = dict(binding.refs)
+    artifacts.update(refs)
+    attrs: dict[str, Any] = {"failed": failed}
+    if transition is not None:
+        attrs["transition"] = transition.to_json()
+    ds.write_index(spec.path, TaskIndex(artifacts=artifacts, stack=tuple(spec.stack), attrs=attrs))
+    return len(refs)
+
+
+def run_attempt(spec: TaskSpec, flow_cls: type, graph: FlowGraph, result_fd: int) -> int:
+    """Execute an attempt and write its TaskResult to ``result_fd``; returns the exit code."""
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    result: TaskResult
+    try:
+        transition, _ = execute(spec, flow_cls, graph)
+        result = TaskResult(ok=True, transition=transition)
+    except BaseException as ex:  # noqa: BLE001 - the task reports every failure
+        if isinstance(ex, SystemExit) and ex.code in (0, None):
+            ex = RuntimeError(f"step '{spec.step}' called sys.exit({ex.code!r}) before finishing")
+        tb = traceback.format_exc()
+        headline = f"{type(ex).__name__}: {ex}"
+        if isinstance(ex, HeadwaterException):
+            sys.stderr.write(f"{headline}\n")
+        else:
+            sys.stderr.write(tb)
+        result = TaskResult(ok=False, exception=headline.splitlines()[0] if headline else "",
+                            traceback=tb)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result = TaskResult(
+        ok=result.ok,
+        transition=result.transition,
+        exception=result.exception,
+        traceback=result.traceback,
+        wall_s=time.perf_counter() - t0,
+        cpu_s=time.process_time() - c0,
+        max_rss_kb=int(usage.ru_maxrss),
+    )
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001
+            pass
+    data = result.to_bytes()
+    view = memoryview(data)
+    while view:
+        n = os.write(result_fd, view)
+        view = view[n:]
+    os.close(result_fd)
+    return 0 if result.ok else 1

@@ -1,0 +1,255 @@
+"""A value as one self-describing, content-addressed blob, and back.
+
+Values are pickled with protocol 5. Buffers of at least ``OOB_MIN`` bytes (numpy, pandas and
+arrow data) are taken out of band: the blob's chunks point at the value's own memory, so
+serializing a large array copies nothing, and deserializing from a bytearray rebuilds it as a
+view into that bytearray.
+
+Blob format, version 1 (all integers little-endian)::
+
+    offset  size      field
+    0       4         magic  b"\\x93HWB"
+    4       1         format version (1)
+    5       1         flags: bit 0 = body is zstd-compressed; other bits must be 0
+    6       2         reserved (0)
+    8       4         nbuf: number of out-of-band buffers
+    12      8         pickle_len: length of the pickle stream
+    20      8         stored_len: length of the body as stored (the zstd frame if compressed)
+    28      16        digest: xxh3-128 of the content (see below); its hex form is the key
+    44      8 * nbuf  length of each out-of-band buffer
+    ...               zero padding up to a multiple of 64 when nbuf > 0
+    body_start        body (stored_len bytes), then end of file
+
+The uncompressed body is the pickle stream, then each buffer starting at the next offset
+(relative to the body start) that is a multiple of ``ALIGN``, zero padding in between. When
+flag bit 0 is set the stored body is that byte string as one zstd frame. The digest is
+``xxh3_128(pack("<QI", pickle_len, nbuf) + buffer lengths + pickle + buffers)``: padding,
+compression and the header's other fields do not enter it, so the same value always gets the
+same key whichever way it was stored.
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from headwater.exceptions import CorruptBlob, DatastoreError, UnpicklableArtifact, UnsupportedFormat
+from headwater.serde.compression import compress_if_pays, decompress
+
+MAGIC = b"\x93HWB"
+FORMAT_VERSION = 1
+FLAG_COMPRESSED = 0x01
+KNOWN_FLAGS = FLAG_COMPRESSED
+ALIGN = 64
+OOB_MIN = 1024  # smaller buffers stay inside the pickle stream
+
+_HEAD = struct.Struct("<4sBBHIQQ16s")
+_CONTENT_HEAD = struct.Struct("<QI")
+_PAD = bytes(ALIGN)
+
+Chunk = bytes | bytearray | memoryview
+
+
+@dataclass(frozen=True)
+class Serialized:
+    """One value ready to be written: its key, facts for listings, and the blob's chunks."""
+
+    key: str  # xxh3-128 hex digest of the uncompressed content
+    size: int  # uncompressed content size: pickle plus out-of-band buffers, in bytes
+    type: str  # "module.QualName" of the value's type
+    chunks: tuple[Chunk, ...]  # the blob file's bytes, header included, in order
+
+    @property
+    def nbytes(self) -> int:
+        """Length of the blob file these chunks make."""
+        return sum(len(c) for c in self.chunks)
+
+
+def type_name(value: Any) -> str:
+    t = type(value)
+    return f"{t.__module__}.{t.__qualname__}"
+
+
+def _align(n: int) -> int:
+    return -(-n // ALIGN) * ALIGN
+
+
+def _layout(pickle_len: int, buf_lens: Sequence[int]) -> tuple[list[int], int]:
+    """Offsets of the buffers inside the uncompressed body, and the body's length."""
+    offsets = []
+    end = pickle_len
+    for n in buf_lens:
+        start = _align(end)
+        offsets.append(start)
+        end = start + n
+    return offsets, end
+
+
+def _body_start(nbuf: int) -> int:
+    n = _HEAD.size + 8 * nbuf
+    return _align(n) if nbuf else n
+
+
+def _digest(table: bytes, pieces: Sequence[Chunk]) -> bytes:
+    import xxhash
+
+    h = xxhash.xxh3_128(table)
+    for p in pieces:
+        h.update(p)
+    return h.digest()
+
+
+def _table(pickle_len: int, buf_lens: Sequence[int]) -> bytes:
+    table = _CONTENT_HEAD.pack(pickle_len, len(buf_lens))
+    if buf_lens:
+        table += struct.pack(f"<{len(buf_lens)}Q", *buf_lens)
+    return table
+
+
+def _dumps(value: Any, name: str | None) -> tuple[bytes, list[memoryview]]:
+    buffers: list[memoryview] = []
+
+    def take(pb: pickle.PickleBuffer) -> bool:
+        raw = pb.raw()
+        if raw.nbytes < OOB_MIN:
+            return True  # in band
+        buffers.append(raw)
+        return False
+
+    try:
+        data = pickle.dumps(value, protocol=5, buffer_callback=take)
+    except Exception as e:
+        what = f"artifact {name!r}" if name else f"a value of type {type_name(value)}"
+        detail = str(e).splitlines()[0] if str(e) else ""
+        fix = (
+            f"store something picklable instead, or `del self.{name}` before the step ends"
+            if name and name.isidentifier()
+            else "store something picklable instead"
+        )
+        raise UnpicklableArtifact(
+            f"{what} could not be pickled ({type(e).__name__}: {detail}): {fix}", name=name
+        ) from e
+    return data, buffers
+
+
+def serialize(value: Any, name: str | None = None) -> Serialized:
+    """Pickle ``value`` into a blob; see the module docstring for the format.
+
+    ``name`` only serves the error message when the value cannot be pickled
+    (:class:`UnpicklableArtifact`). Out-of-band buffers are referenced, not copied: the value
+    must not change until the chunks are written.
+    """
+    data, buffers = _dumps(value, name)
+    pickle_len = len(data)
+    buf_lens = [b.nbytes for b in buffers]
+    table = _table(pickle_len, buf_lens)
+    digest = _digest(table, [data, *buffers])
+
+    if buffers:
+        offsets, body_len = _layout(pickle_len, buf_lens)
+        body: list[Chunk] = [data]
+        end = pickle_len
+        for off, buf, n in zip(offsets, buffers, buf_lens, strict=True):
+            if off > end:
+                body.append(_PAD[: off - end])
+            body.append(buf)
+            end = off + n
+    else:
+        body_len = pickle_len
+        body = [data]
+
+    frame = compress_if_pays(body, body_len)
+    if frame is None:
+        flags, stored, stored_len = 0, body, body_len
+    else:
+        flags, stored, stored_len = FLAG_COMPRESSED, frame, sum(len(p) for p in frame)
+
+    nbuf = len(buffers)
+    header = _HEAD.pack(MAGIC, FORMAT_VERSION, flags, 0, nbuf, pickle_len, stored_len, digest)
+    if nbuf:
+        header += table[_CONTENT_HEAD.size :]
+        header += _PAD[: _body_start(nbuf) - len(header)]
+    return Serialized(
+        key=digest.hex(),
+        size=pickle_len + sum(buf_lens),
+        type=type_name(value),
+        chunks=(header, *stored),
+    )
+
+
+def _corrupt(what: str) -> CorruptBlob:
+    return CorruptBlob(f"{what}: the blob is damaged; rerun the task that produced it")
+
+
+def read_key(data: bytes | bytearray | memoryview) -> str:
+    """The key recorded in a blob's header (checks magic and version, not the content)."""
+    return _parse_header(memoryview(data).cast("B"))[5].hex()
+
+
+def _parse_header(mv: memoryview) -> tuple[int, int, int, int, int, bytes, list[int], int]:
+    size = len(mv)
+    if size < 5 or bytes(mv[:4]) != MAGIC:
+        raise _corrupt("not a headwater blob (bad magic bytes)")
+    version = mv[4]
+    if version > FORMAT_VERSION:
+        raise UnsupportedFormat(
+            f"blob format version {version} is newer than this headwater reads "
+            f"({FORMAT_VERSION}): upgrade headwater to read it"
+        )
+    if version < 1:
+        raise _corrupt(f"blob has invalid format version {version}")
+    if size < _HEAD.size:
+        raise _corrupt(f"blob is truncated ({size} bytes, shorter than its header)")
+    _, version, flags, _, nbuf, pickle_len, stored_len, digest = _HEAD.unpack_from(mv)
+    if flags & ~KNOWN_FLAGS:
+        raise _corrupt(f"blob header has unknown flags {flags:#x}")
+    start = _body_start(nbuf)
+    if size < start:
+        raise _corrupt(f"blob is truncated ({size} bytes, shorter than its header)")
+    buf_lens = list(struct.unpack_from(f"<{nbuf}Q", mv, _HEAD.size)) if nbuf else []
+    if size != start + stored_len:
+        state = "truncated" if size < start + stored_len else "longer than its header says"
+        raise _corrupt(f"blob is {state} ({size} bytes, expected {start + stored_len})")
+    return version, flags, nbuf, pickle_len, stored_len, digest, buf_lens, start
+
+
+def deserialize(
+    data: bytes | bytearray | memoryview, *, key: str | None = None, verify: bool = True
+) -> Any:
+    """Rebuild the value of one blob.
+
+    Out-of-band buffers come back as views of ``data`` (or of the decompressed body), not
+    copies: arrays are writable when ``data`` is a writable bytearray. With ``key``, the blob
+    must be the one stored under that key. With ``verify`` (the default), the content is
+    checked against the header's digest, so a damaged blob raises :class:`CorruptBlob` rather
+    than a strange value or error. A blob from a newer headwater raises
+    :class:`UnsupportedFormat`.
+    """
+    mv = memoryview(data).cast("B")
+    _, flags, nbuf, pickle_len, stored_len, digest, buf_lens, start = _parse_header(mv)
+    if key is not None and digest.hex() != key:
+        raise _corrupt(f"blob holds key {digest.hex()} but is stored as {key}")
+    offsets, body_len = _layout(pickle_len, buf_lens)
+    stored = mv[start : start + stored_len]
+    if flags & FLAG_COMPRESSED:
+        body = memoryview(decompress(stored, body_len))
+    else:
+        if stored_len != body_len:
+            raise _corrupt(f"blob body is {stored_len} bytes but its lengths add up to {body_len}")
+        body = stored
+    pickled = body[:pickle_len]
+    buffers = [body[off : off + n] for off, n in zip(offsets, buf_lens, strict=True)]
+    if verify and _digest(_table(pickle_len, buf_lens), [pickled, *buffers]) != digest:
+        raise _corrupt("blob content does not match its checksum")
+    try:
+        return pickle.loads(pickled, buffers=buffers)
+    except (ImportError, AttributeError) as e:
+        raise DatastoreError(
+            f"a stored value could not be unpickled ({type(e).__name__}: {e}): make the module "
+            "that defines its class importable here (same code and PYTHONPATH as the flow)"
+        ) from e
+    except (pickle.UnpicklingError, EOFError) as e:
+        raise _corrupt(f"blob pickle stream is invalid ({type(e).__name__}: {e})") from None
