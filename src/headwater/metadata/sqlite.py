@@ -1,0 +1,609 @@
+"""The embedded metadata store: one SQLite database file (WAL) under the datastore root.
+
+Implements :class:`headwater.metadata.store.MetadataStore`. Objects are cheap: the database is
+opened on first use, once per process (a forked child that inherits an object opens its own
+connection and never touches the parent's). Every write is one short ``BEGIN IMMEDIATE``
+transaction, so ids allocated by concurrent processes never collide; readers in other
+processes are never blocked (WAL) and see a write as soon as the call returns.
+
+Choices beyond the interface:
+
+- Removing a tag the run does not carry is a no-op (as in Metaflow); removing a system tag,
+  or anything that looks like one, raises :class:`TagError`.
+- ``create_task`` with an explicit ``task_id`` that the step already has returns the existing
+  task unchanged (registering is idempotent, e.g. for a retried remote pod). A numeric explicit
+  id moves the run's id counter past it, so allocated ids never collide with it.
+- ``start_attempt`` of an attempt that already exists restarts it (clears its end).
+- Task metadata entries get ``type`` equal to their field name; values are stored as ``str``.
+- Reads of a database file that does not exist return nothing and create nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+from headwater.core.tags import check_user_tag_count, is_system_tag, validate_user_tags
+from headwater.exceptions import MetadataError, TagError
+from headwater.metadata.records import (
+    AttemptRecord,
+    FlowRecord,
+    MetadataEntry,
+    RunRecord,
+    RunStatus,
+    StepRecord,
+    TaskRecord,
+    TaskStatus,
+)
+from headwater.metadata.schema import ensure_schema
+from headwater.metadata.sqlite_queries import (
+    CANONICAL_NUMBER,
+    TASK_COLUMNS,
+    TASK_KEY,
+    check_attempt,
+    check_name,
+    check_system_tags,
+    coerce,
+    run_query,
+    runs_from_rows,
+    runs_query,
+    task_from_row,
+)
+
+BUSY_TIMEOUT_S = 30.0
+
+# Connections a forked child inherited: kept alive (never closed, never used) so the child
+# cannot disturb the parent's locks or shared WAL index.
+_INHERITED: list[sqlite3.Connection] = []
+
+
+class SqliteMetadata:
+    """Run, step, task and attempt records and run tags in one SQLite file (usually
+    ``<root>/metadata.db``)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._conn: sqlite3.Connection | None = None
+        self._conn_pid: int | None = None
+        self._lock = threading.RLock()
+        self._lock_pid = os.getpid()
+
+    def __repr__(self) -> str:
+        return f"SqliteMetadata({str(self.path)!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["path"])  # type: ignore[misc]
+
+    def __enter__(self) -> SqliteMetadata:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- connection -----------------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        pid = os.getpid()
+        if self._lock_pid != pid:  # forked: the inherited lock may be held by a dead thread
+            self._lock = threading.RLock()
+            self._lock_pid = pid
+        with self._lock:
+            yield
+
+    def _connection(self, create: bool = True) -> sqlite3.Connection | None:
+        pid = os.getpid()
+        if self._conn is not None:
+            if self._conn_pid == pid:
+                return self._conn
+            _INHERITED.append(self._conn)
+            self._conn = None
+        if not create and not self.path.exists():
+            return None
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            str(self.path),
+            timeout=BUSY_TIMEOUT_S,
+            isolation_level=None,
+            check_same_thread=False,
+            cached_statements=256,
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            ensure_schema(conn, self.path)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn, self._conn_pid = conn, pid
+        return conn
+
+    def _db_error(self, exc: sqlite3.Error) -> MetadataError:
+        detail = " ".join(str(exc).split())
+        return MetadataError(
+            f"metadata database {self.path} failed: {detail}: check that it is a headwater "
+            "metadata database on a writable local disk"
+        )
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction: committed on exit, rolled back on error."""
+        with self._locked():
+            try:
+                conn = self._connection()
+                assert conn is not None
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._db_error(exc) from exc
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._db_error(exc) from exc
+                raise
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """One statement (its own consistent snapshot); nothing when the file does not exist."""
+        with self._locked():
+            try:
+                conn = self._connection(create=False)
+                if conn is None:
+                    return []
+                return conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise self._db_error(exc) from exc
+
+    def _no_run(self, flow: str, run_id: str) -> MetadataError:
+        return MetadataError(
+            f"no run {flow}/{run_id} in {self.path}: create it with create_run first"
+        )
+
+    def _no_task(self, flow: str, run_id: str, step: str, task_id: str) -> MetadataError:
+        return MetadataError(
+            f"no task {flow}/{run_id}/{step}/{task_id} in {self.path}: "
+            "create it with create_task first"
+        )
+
+    def close(self) -> None:
+        """Close this process's connection; the object stays usable and reopens on demand."""
+        with self._locked():
+            if self._conn is not None:
+                if self._conn_pid == os.getpid():
+                    self._conn.close()
+                else:
+                    _INHERITED.append(self._conn)
+                self._conn = None
+
+    # --- runs -------------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        flow: str,
+        user: str,
+        tags: Sequence[str] = (),
+        system_tags: Sequence[str] = (),
+        origin_run_id: str | None = None,
+    ) -> RunRecord:
+        """Register the flow if new and allocate the next run id; status RUNNING."""
+        check_name("flow name", flow)
+        user_tags = validate_user_tags(tags)
+        check_user_tag_count(user_tags)
+        sys_tags = check_system_tags(system_tags)
+        user_tags = [t for t in user_tags if t not in sys_tags]
+        now = time.time()
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO flows (flow, created_at) VALUES (?, ?)", (flow, now)
+            )
+            (last,) = conn.execute(
+                "SELECT MAX(run_number) FROM runs WHERE flow = ?", (flow,)
+            ).fetchone()
+            number = (last or 0) + 1
+            run_id = str(number)
+            conn.execute(
+                "INSERT INTO runs (flow, run_id, run_number, user, status, created_at,"
+                " finished_at, origin_run_id) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
+                (flow, run_id, number, user, RunStatus.RUNNING.value, now, origin_run_id),
+            )
+            rows = [(tag, 1) for tag in sys_tags] + [(tag, 0) for tag in user_tags]
+            if rows:
+                conn.executemany(
+                    "INSERT INTO run_tags (flow, run_id, run_number, tag, is_system, position)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    [(flow, run_id, number, t, s, i) for i, (t, s) in enumerate(rows)],
+                )
+        return RunRecord(
+            flow=flow,
+            run_id=run_id,
+            user=user,
+            status=RunStatus.RUNNING,
+            created_at=now,
+            finished_at=None,
+            tags=tuple(user_tags),
+            system_tags=tuple(sys_tags),
+            origin_run_id=origin_run_id,
+        )
+
+    def set_run_status(self, flow: str, run_id: str, status: RunStatus) -> None:
+        """Set a run's status; any status but RUNNING also sets finished_at."""
+        status = coerce(RunStatus, status)
+        finished = None if status is RunStatus.RUNNING else time.time()
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE runs SET status = ?, finished_at = ? WHERE flow = ? AND run_id = ?",
+                (status.value, finished, flow, run_id),
+            )
+            if cur.rowcount == 0:
+                raise self._no_run(flow, run_id)
+
+    # --- tasks and attempts -------------------------------------------------------------------
+
+    def create_task(
+        self,
+        flow: str,
+        run_id: str,
+        step: str,
+        parents: Sequence[str] = (),
+        foreach_index: int | None = None,
+        origin_pathspec: str | None = None,
+        task_id: str | None = None,
+    ) -> TaskRecord:
+        """Register a task (and its step, on first use); allocates the next task id of the run
+        unless ``task_id`` is given. Status RUNNING, attempts 0."""
+        check_name("step name", step)
+        parent_list = (parents,) if isinstance(parents, str) else tuple(parents)
+        parents_json = json.dumps(parent_list) if parent_list else None
+        if task_id is not None:
+            task_id = check_name("task id", str(task_id))
+        now = time.time()
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT next_task_number FROM runs WHERE flow = ? AND run_id = ?", (flow, run_id)
+            ).fetchone()
+            if row is None:
+                raise self._no_run(flow, run_id)
+            next_number = row[0]
+            if task_id is None:
+                number: int | None = next_number
+                task_id = str(next_number)
+            else:
+                number = int(task_id) if CANONICAL_NUMBER.match(task_id) else None
+            conn.execute(
+                "INSERT OR IGNORE INTO steps (flow, run_id, step, created_at) VALUES (?, ?, ?, ?)",
+                (flow, run_id, step, now),
+            )
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO tasks (flow, run_id, step, task_id, task_number, status,"
+                " created_at, parents, foreach_index, origin_pathspec)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    flow,
+                    run_id,
+                    step,
+                    task_id,
+                    number,
+                    TaskStatus.RUNNING.value,
+                    now,
+                    parents_json,
+                    foreach_index,
+                    origin_pathspec,
+                ),
+            )
+            if cur.rowcount == 0:  # an explicit id registered before: idempotent
+                existing = conn.execute(
+                    f"SELECT {TASK_COLUMNS} FROM tasks WHERE {TASK_KEY}",
+                    (flow, run_id, step, task_id),
+                ).fetchone()
+                return task_from_row(existing)
+            if number is not None and number >= next_number:
+                conn.execute(
+                    "UPDATE runs SET next_task_number = ? WHERE flow = ? AND run_id = ?",
+                    (number + 1, flow, run_id),
+                )
+        return TaskRecord(
+            flow=flow,
+            run_id=run_id,
+            step=step,
+            task_id=task_id,
+            status=TaskStatus.RUNNING,
+            created_at=now,
+            finished_at=None,
+            attempts=0,
+            successful_attempt=None,
+            parents=parent_list,
+            foreach_index=foreach_index,
+            origin_pathspec=origin_pathspec,
+        )
+
+    def start_attempt(self, flow: str, run_id: str, step: str, task_id: str, attempt: int) -> None:
+        """Record attempt ``attempt`` (0, 1, ...) of a task as started; the task's ``attempts``
+        becomes at least ``attempt + 1``."""
+        check_attempt(attempt)
+        key = (flow, run_id, step, task_id)
+        now = time.time()
+        with self._write() as conn:
+            cur = conn.execute(
+                f"UPDATE tasks SET attempts = MAX(attempts, ?) WHERE {TASK_KEY}",
+                (attempt + 1, *key),
+            )
+            if cur.rowcount == 0:
+                raise self._no_task(*key)
+            conn.execute(
+                "INSERT OR REPLACE INTO attempts (flow, run_id, step, task_id, attempt, status,"
+                " started_at, finished_at, exception, traceback)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)",
+                (*key, attempt, TaskStatus.RUNNING.value, now),
+            )
+
+    def finish_attempt(
+        self,
+        flow: str,
+        run_id: str,
+        step: str,
+        task_id: str,
+        attempt: int,
+        status: TaskStatus,
+        exception: str | None = None,
+        traceback: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        """Close an attempt. SUCCEEDED also marks the task succeeded (successful_attempt,
+        finished_at). ``metadata`` entries are stored as task metadata of that attempt."""
+        check_attempt(attempt)
+        status = coerce(TaskStatus, status)
+        if status is TaskStatus.RUNNING:
+            raise MetadataError("finish_attempt needs a final status: succeeded or failed")
+        key = (flow, run_id, step, task_id)
+        now = time.time()
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE attempts SET status = ?, finished_at = ?, exception = ?, traceback = ?"
+                f" WHERE {TASK_KEY} AND attempt = ?",
+                (status.value, now, exception, traceback, *key, attempt),
+            )
+            if cur.rowcount == 0:
+                raise MetadataError(
+                    f"attempt {attempt} of task {'/'.join(key)} was never started: "
+                    "call start_attempt first"
+                )
+            if status is TaskStatus.SUCCEEDED:
+                conn.execute(
+                    "UPDATE tasks SET status = ?, successful_attempt = ?, finished_at = ?"
+                    f" WHERE {TASK_KEY}",
+                    (status.value, attempt, now, *key),
+                )
+            if metadata:
+                self._insert_metadata(conn, key, attempt, metadata, now)
+
+    def finish_task(
+        self, flow: str, run_id: str, step: str, task_id: str, status: TaskStatus
+    ) -> None:
+        """Set the final status of a task (e.g. FAILED once retries are exhausted).
+
+        A final status keeps an earlier finished_at (set by a succeeded attempt); RUNNING
+        clears it."""
+        status = coerce(TaskStatus, status)
+        key = (flow, run_id, step, task_id)
+        if status is TaskStatus.RUNNING:
+            sql = f"UPDATE tasks SET status = ?, finished_at = NULL WHERE {TASK_KEY}"
+            params: tuple[Any, ...] = (status.value, *key)
+        else:
+            sql = (
+                "UPDATE tasks SET status = ?, finished_at = COALESCE(finished_at, ?)"
+                f" WHERE {TASK_KEY}"
+            )
+            params = (status.value, time.time(), *key)
+        with self._write() as conn:
+            if conn.execute(sql, params).rowcount == 0:
+                raise self._no_task(*key)
+
+    def add_task_metadata(
+        self,
+        flow: str,
+        run_id: str,
+        step: str,
+        task_id: str,
+        attempt: int,
+        entries: Mapping[str, str],
+    ) -> None:
+        """Store ``entries`` (field -> value) as metadata of one attempt of a task."""
+        check_attempt(attempt)
+        key = (flow, run_id, step, task_id)
+        with self._write() as conn:
+            if conn.execute(f"SELECT 1 FROM tasks WHERE {TASK_KEY}", key).fetchone() is None:
+                raise self._no_task(*key)
+            if entries:
+                self._insert_metadata(conn, key, attempt, entries, time.time())
+
+    @staticmethod
+    def _insert_metadata(
+        conn: sqlite3.Connection,
+        key: tuple[str, str, str, str],
+        attempt: int,
+        entries: Mapping[str, str],
+        now: float,
+    ) -> None:
+        conn.executemany(
+            "INSERT INTO task_metadata (flow, run_id, step, task_id, attempt, field, value,"
+            " type, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*key, attempt, str(f), str(v), str(f), now) for f, v in entries.items()],
+        )
+
+    # --- tags -------------------------------------------------------------------------------
+
+    def add_tags(self, flow: str, run_id: str, tags: Iterable[str]) -> RunRecord:
+        """Add user tags (validated with headwater.core.tags); returns the updated run."""
+        return self._update_tags(flow, run_id, remove=(), add=tags)
+
+    def remove_tags(self, flow: str, run_id: str, tags: Iterable[str]) -> RunRecord:
+        """Remove user tags; removing a system tag raises TagError. Removing a tag the run
+        does not carry is a no-op."""
+        return self._update_tags(flow, run_id, remove=tags, add=())
+
+    def replace_tags(
+        self, flow: str, run_id: str, remove: Iterable[str], add: Iterable[str]
+    ) -> RunRecord:
+        """Remove then add, atomically (a tag in both stays where it was)."""
+        return self._update_tags(flow, run_id, remove=remove, add=add)
+
+    def _update_tags(
+        self, flow: str, run_id: str, remove: Iterable[str], add: Iterable[str]
+    ) -> RunRecord:
+        to_add = validate_user_tags(add)
+        to_remove = list(remove)
+        for tag in to_remove:
+            if not isinstance(tag, str):
+                raise TagError(f"tag {tag!r} is not a string: tags are text")
+            if is_system_tag(tag):
+                raise TagError(f"tag {tag!r} is a system tag and cannot be removed")
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT run_number FROM runs WHERE flow = ? AND run_id = ?", (flow, run_id)
+            ).fetchone()
+            if row is None:
+                raise self._no_run(flow, run_id)
+            number = row[0]
+            current = conn.execute(
+                "SELECT tag, is_system, position FROM run_tags WHERE flow = ? AND run_id = ?"
+                " ORDER BY position",
+                (flow, run_id),
+            ).fetchall()
+            system = {tag for tag, is_sys, _ in current if is_sys}
+            for tag in to_remove:
+                if tag in system:
+                    raise TagError(f"tag {tag!r} is a system tag and cannot be removed")
+            user = [tag for tag, is_sys, _ in current if not is_sys]
+            dropped = set(to_remove) - set(to_add)
+            kept = [tag for tag in user if tag not in dropped]
+            new = [tag for tag in to_add if tag not in kept and tag not in system]
+            check_user_tag_count(kept + new)
+            gone = [(flow, run_id, tag) for tag in user if tag in dropped]
+            if gone:
+                conn.executemany(
+                    "DELETE FROM run_tags WHERE flow = ? AND run_id = ? AND tag = ?", gone
+                )
+            if new:
+                start = max((pos for _, _, pos in current), default=-1) + 1
+                conn.executemany(
+                    "INSERT INTO run_tags (flow, run_id, run_number, tag, is_system, position)"
+                    " VALUES (?, ?, ?, ?, 0, ?)",
+                    [(flow, run_id, number, tag, start + i) for i, tag in enumerate(new)],
+                )
+            sql, params = run_query(flow, run_id)
+            return runs_from_rows(conn.execute(sql, params))[0]
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def list_flows(self) -> list[FlowRecord]:
+        rows = self._read("SELECT flow, created_at FROM flows ORDER BY flow")
+        return [FlowRecord(flow=f, created_at=c) for f, c in rows]
+
+    def get_flow(self, flow: str) -> FlowRecord | None:
+        rows = self._read("SELECT flow, created_at FROM flows WHERE flow = ?", (flow,))
+        return FlowRecord(flow=rows[0][0], created_at=rows[0][1]) if rows else None
+
+    def get_run(self, flow: str, run_id: str) -> RunRecord | None:
+        runs = runs_from_rows(self._read(*run_query(flow, run_id)))
+        return runs[0] if runs else None
+
+    def _select_runs(
+        self, flow: str, tags: Iterable[str], status: RunStatus | None, limit: int | None
+    ) -> list[RunRecord]:
+        if isinstance(tags, str):
+            tags = (tags,)
+        wanted = list(dict.fromkeys(tags))
+        if limit is not None and limit <= 0:
+            return []
+        return runs_from_rows(self._read(*runs_query(flow, wanted, status, limit)))
+
+    def list_runs(
+        self, flow: str, tags: Iterable[str] = (), limit: int | None = None
+    ) -> list[RunRecord]:
+        """Runs carrying every tag in ``tags`` (user or system), newest first."""
+        return self._select_runs(flow, tags, None, limit)
+
+    def latest_run(self, flow: str, tags: Iterable[str] = ()) -> RunRecord | None:
+        runs = self._select_runs(flow, tags, None, 1)
+        return runs[0] if runs else None
+
+    def latest_successful_run(self, flow: str, tags: Iterable[str] = ()) -> RunRecord | None:
+        """Newest run with status COMPLETED carrying every tag in ``tags``."""
+        runs = self._select_runs(flow, tags, RunStatus.COMPLETED, 1)
+        return runs[0] if runs else None
+
+    def list_steps(self, flow: str, run_id: str) -> list[StepRecord]:
+        """Steps of a run in the order they first ran."""
+        rows = self._read(
+            "SELECT flow, run_id, step, created_at FROM steps WHERE flow = ? AND run_id = ?"
+            " ORDER BY id",
+            (flow, run_id),
+        )
+        return [StepRecord(flow=f, run_id=r, step=s, created_at=c) for f, r, s, c in rows]
+
+    def list_tasks(self, flow: str, run_id: str, step: str | None = None) -> list[TaskRecord]:
+        """Tasks of a run (or of one step), in task id order (numeric ids first, by number)."""
+        sql = f"SELECT {TASK_COLUMNS} FROM tasks WHERE flow = ? AND run_id = ?"
+        params: tuple[str, ...] = (flow, run_id)
+        if step is not None:
+            sql += " AND step = ?"
+            params += (step,)
+        sql += " ORDER BY task_number IS NULL, task_number, task_id, step"
+        return [task_from_row(row) for row in self._read(sql, params)]
+
+    def get_task(self, flow: str, run_id: str, step: str, task_id: str) -> TaskRecord | None:
+        rows = self._read(
+            f"SELECT {TASK_COLUMNS} FROM tasks WHERE {TASK_KEY}", (flow, run_id, step, task_id)
+        )
+        return task_from_row(rows[0]) if rows else None
+
+    def list_attempts(self, flow: str, run_id: str, step: str, task_id: str) -> list[AttemptRecord]:
+        rows = self._read(
+            "SELECT attempt, status, started_at, finished_at, exception, traceback"
+            f" FROM attempts WHERE {TASK_KEY} ORDER BY attempt",
+            (flow, run_id, step, task_id),
+        )
+        return [
+            AttemptRecord(
+                flow=flow,
+                run_id=run_id,
+                step=step,
+                task_id=task_id,
+                attempt=attempt,
+                status=TaskStatus(status),
+                started_at=started,
+                finished_at=finished,
+                exception=exc,
+                traceback=tb,
+            )
+            for attempt, status, started, finished, exc, tb in rows
+        ]
+
+    def get_task_metadata(
+        self, flow: str, run_id: str, step: str, task_id: str
+    ) -> list[MetadataEntry]:
+        """Metadata entries of every attempt of a task, in the order they were stored."""
+        rows = self._read(
+            "SELECT field, value, type, attempt, created_at FROM task_metadata"
+            f" WHERE {TASK_KEY} ORDER BY id",
+            (flow, run_id, step, task_id),
+        )
+        return [
+            MetadataEntry(field=f, value=v, type=t, attempt=a, created_at=c)
+            for f, v, t, a, c in rows
+        ]

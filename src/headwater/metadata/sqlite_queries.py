@@ -1,0 +1,156 @@
+"""SQL text and row decoding for the SQLite metadata store, plus its argument checks."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from enum import Enum
+from typing import Any, TypeVar
+
+from headwater.exceptions import MetadataError, TagError
+from headwater.metadata.records import RunRecord, RunStatus, TaskRecord, TaskStatus
+
+CANONICAL_NUMBER = re.compile(r"(?:0|[1-9][0-9]*)\Z")
+
+RUN_COLUMNS = (
+    "r.flow, r.run_id, r.run_number, r.user, r.status, r.created_at, r.finished_at, r.origin_run_id"
+)
+TASK_COLUMNS = (
+    "flow, run_id, step, task_id, status, created_at, finished_at, attempts, "
+    "successful_attempt, parents, foreach_index, origin_pathspec"
+)
+TASK_KEY = "flow = ? AND run_id = ? AND step = ? AND task_id = ?"
+
+E = TypeVar("E", bound=Enum)
+
+
+def coerce(kind: type[E], value: Any) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in kind)  # type: ignore[attr-defined]
+        raise MetadataError(f"{value!r} is not a {kind.__name__}: use one of {allowed}") from None
+
+
+def check_name(what: str, value: Any) -> str:
+    if not isinstance(value, str) or not value or "/" in value:
+        raise MetadataError(f"{what} {value!r} is not valid: use a non-empty name without '/'")
+    return value
+
+
+def check_attempt(attempt: Any) -> int:
+    if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 0:
+        raise MetadataError(f"attempt {attempt!r} is not valid: attempts are numbered 0, 1, 2, ...")
+    return attempt
+
+
+def check_system_tags(tags: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for tag in tags:
+        if not isinstance(tag, str) or not tag.strip():
+            raise TagError(f"system tag {tag!r} is not valid: system tags are non-empty text")
+        if tag not in out:
+            out.append(tag)
+    return out
+
+
+def runs_query(
+    flow: str, tags: Sequence[str], status: RunStatus | None, limit: int | None
+) -> tuple[str, list[Any]]:
+    """One query for runs of ``flow`` carrying every tag, newest first, with all their tags.
+
+    With tags, the walk is driven by the (flow, tag, run_number) index of the first tag, newest
+    first (CROSS JOIN fixes that join order), and the other tags are probed per run; without,
+    by the (flow, [status,] run_number) index. The outer join adds every tag of the chosen runs.
+    """
+    params: list[Any] = [flow]
+    if tags:
+        inner = (
+            "SELECT r.* FROM run_tags AS t0 CROSS JOIN runs AS r"
+            " ON r.flow = t0.flow AND r.run_number = t0.run_number"
+            " WHERE t0.flow = ? AND t0.tag = ?"
+        )
+        params.append(tags[0])
+        for tag in tags[1:]:
+            inner += (
+                " AND EXISTS (SELECT 1 FROM run_tags AS tx"
+                " WHERE tx.flow = r.flow AND tx.run_id = r.run_id AND tx.tag = ?)"
+            )
+            params.append(tag)
+        order = "t0.run_number"
+    else:
+        inner = "SELECT r.* FROM runs AS r WHERE r.flow = ?"
+        order = "r.run_number"
+    if status is not None:
+        inner += " AND r.status = ?"
+        params.append(status.value)
+    inner += f" ORDER BY {order} DESC"
+    if limit is not None:
+        inner += " LIMIT ?"
+        params.append(limit)
+    sql = (
+        f"SELECT {RUN_COLUMNS}, t.tag, t.is_system FROM ({inner}) AS r"
+        " LEFT JOIN run_tags AS t ON t.flow = r.flow AND t.run_id = r.run_id"
+        " ORDER BY r.run_number DESC, t.position"
+    )
+    return sql, params
+
+
+def runs_from_rows(rows: Iterable[tuple[Any, ...]]) -> list[RunRecord]:
+    """Fold rows of (run columns..., tag, is_system), grouped by run, into records."""
+    order: list[tuple[Any, ...]] = []
+    tags: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+    for row in rows:
+        key = (row[0], row[1])
+        if key not in tags:
+            order.append(row)
+            tags[key] = ([], [])
+        if row[8] is not None:
+            tags[key][1 if row[9] else 0].append(row[8])
+    out = []
+    for flow, run_id, _n, user, status, created, finished, origin, *_ in order:
+        user_tags, system_tags = tags[(flow, run_id)]
+        out.append(
+            RunRecord(
+                flow=flow,
+                run_id=run_id,
+                user=user,
+                status=RunStatus(status),
+                created_at=created,
+                finished_at=finished,
+                tags=tuple(user_tags),
+                system_tags=tuple(system_tags),
+                origin_run_id=origin,
+            )
+        )
+    return out
+
+
+def task_from_row(row: tuple[Any, ...]) -> TaskRecord:
+    (flow, run_id, step, task_id, status, created, finished, attempts, ok, parents, idx, origin) = (
+        row
+    )
+    return TaskRecord(
+        flow=flow,
+        run_id=run_id,
+        step=step,
+        task_id=task_id,
+        status=TaskStatus(status),
+        created_at=created,
+        finished_at=finished,
+        attempts=attempts,
+        successful_attempt=ok,
+        parents=tuple(json.loads(parents)) if parents else (),
+        foreach_index=idx,
+        origin_pathspec=origin,
+    )
+
+
+def run_query(flow: str, run_id: str) -> tuple[str, tuple[str, str]]:
+    sql = (
+        f"SELECT {RUN_COLUMNS}, t.tag, t.is_system FROM runs AS r"
+        " LEFT JOIN run_tags AS t ON t.flow = r.flow AND t.run_id = r.run_id"
+        " WHERE r.flow = ? AND r.run_id = ? ORDER BY t.position"
+    )
+    return sql, (flow, run_id)
