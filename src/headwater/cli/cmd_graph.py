@@ -16,12 +16,8 @@ def register(sub: argparse._SubParsersAction, flow_cls: type) -> None:
 
 
 def handle_show(args: argparse.Namespace, ctx: CliContext) -> int:
-    from headwater.core.graph_check import format_show
+    from headwater.core.graph import format_show
 
-    doc = (ctx.flow_cls.__doc__ or "").strip()
-    if doc:
-        ctx.out.echo(doc)
-        ctx.out.echo()
     ctx.out.echo(format_show(ctx.graph))
     return 0
 

@@ -15,8 +15,8 @@ from headwater.exceptions import CommandLineError, HeadwaterException
 COMMAND_MODULES = (
     "headwater.cli.cmd_run",
     "headwater.cli.cmd_graph",
-    "headwater.cli.cmd_inspect",
-    "headwater.cli.cmd_tag",
+    # "headwater.cli.cmd_inspect",
+    # "headwater.cli.cmd_tag",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -62,7 +63,6 @@ class Current:
         "tags",
         "parameter_names",
         "graph",
-        "tempdir",
     )
 
     def __getattr__(self, name: str) -> Any:
@@ -74,6 +74,15 @@ class Current:
         if name.startswith("__") or state is not None or name not in _KNOWN_EXTRAS:
             raise AttributeError(f"current has no attribute {name!r}")
         return None
+
+    @property
+    def tempdir(self) -> str | None:
+        """A directory private to this task attempt, created on first use, removed after."""
+        s = _state.get()
+        if s is None or s.tempdir is None:
+            return None
+        os.makedirs(s.tempdir, exist_ok=True)
+        return s.tempdir
 
     @property
     def is_running_flow(self) -> bool:

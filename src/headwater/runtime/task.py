@@ -48,6 +48,16 @@ def _graph_dict(graph: FlowGraph) -> Any:
     return _GRAPH_DICTS[key]
 
 
+def warm_up(graph: FlowGraph) -> None:
+    """Do once, before forking tasks, the work every task would otherwise repeat."""
+    from headwater.serde.blob import deserialize, serialize
+
+    for value in (1, b"x" * 4096, list(range(1000))):
+        deserialize(b"".join(bytes(c) for c in serialize(value).chunks))
+    tempfile.gettempdir()
+    _graph_dict(graph)
+
+
 def execute(spec: TaskSpec, flow_cls: type, graph: FlowGraph) -> tuple[Transition, int]:
     """Run the step of ``spec``; returns its transition and the number of artifacts saved.
 
@@ -81,7 +91,10 @@ def execute(spec: TaskSpec, flow_cls: type, graph: FlowGraph) -> tuple[Transitio
     object.__setattr__(obj, "_hw_binding", binding)
     binding.flow = obj
 
-    tempdir = tempfile.mkdtemp(prefix=f"hw-{spec.step}-{spec.task_id}-")
+    tempdir = os.path.join(
+        tempfile.gettempdir(),
+        f"headwater-{flow}-{spec.run_id}-{spec.step}-{spec.task_id}-{spec.attempt}-{os.getpid()}",
+    )
     set_state(
         CurrentState(
             flow_name=flow,

@@ -112,6 +112,8 @@ def _zygote_main(sock: socket.socket, flow_cls: type, graph: Any) -> int:
     # Import everything a task needs once, so each fork starts warm.
     from headwater.runtime import task as task_module
 
+    task_module.warm_up(graph)
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runtime's to handle
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)

@@ -1,0 +1,45 @@
+"""Shared fixtures: every test runs against a fresh datastore root in a temp directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FLOWS = Path(__file__).resolve().parent / "flows"
+
+
+@pytest.fixture
+def hw_root(tmp_path, monkeypatch):
+    """A datastore root for this test; HEADWATER_ROOT points at it, USER is fixed."""
+    root = tmp_path / ".headwater"
+    monkeypatch.setenv("HEADWATER_ROOT", str(root))
+    monkeypatch.setenv("HEADWATER_USER", "tester")
+    monkeypatch.delenv("HEADWATER_DEBUG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return root
+
+
+@pytest.fixture
+def run_flow(hw_root):
+    """Run ``python <flow file> <args>`` with the test's root; returns CompletedProcess."""
+
+    def run(flow_file: str | Path, *args: str, env: dict | None = None, timeout: float = 120):
+        path = Path(flow_file)
+        if not path.is_absolute():
+            path = FLOWS / path
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        return subprocess.run(
+            [sys.executable, str(path), *args],
+            capture_output=True,
+            text=True,
+            env=full_env,
+            timeout=timeout,
+            cwd=hw_root.parent,
+        )
+
+    return run
