@@ -59,15 +59,31 @@ def _script_name(flow_cls: type) -> str:
     return path.rsplit("/", 1)[-1]
 
 
+def _unknown_options(flow_cls: type, command: str | None, extra: list[str]) -> str:
+    from headwater.core.parameters import flow_parameters
+
+    what = " ".join(extra)
+    if command is None:
+        return f"unknown command or option {what!r}: see python {_script_name(flow_cls)} --help"
+    hint = f"see python {_script_name(flow_cls)} {command} --help"
+    if command == "run":
+        names = [f"--{p.name}" for p in flow_parameters(flow_cls).values()]
+        known = ", ".join(names) if names else "none"
+        hint = f"{flow_cls.__name__}'s parameters are: {known}; {hint}"
+    return f"unknown option {what!r} for '{command}': {hint}"
+
+
 def run_flow_cli(flow_cls: type, argv: Sequence[str], out: Output | None = None) -> int:
     """Run one command for ``flow_cls``; returns the process exit code."""
     out = out or Output()
     debug = config.debug_enabled() or "--debug" in argv
     try:
         parser = build_parser(flow_cls)
-        args = parser.parse_args(list(argv))
-        if args.command is None:
-            args = parser.parse_args([*argv, "check"])
+        args, extra = parser.parse_known_args(list(argv))
+        if args.command is None and not extra:
+            args, extra = parser.parse_known_args([*argv, "check"])
+        if extra:
+            raise CommandLineError(_unknown_options(flow_cls, args.command, extra))
         out.quiet = args.quiet
         ctx = CliContext(
             flow_cls=flow_cls,
