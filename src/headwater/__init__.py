@@ -18,6 +18,13 @@ _EXPORTS: dict[str, str] = {
     "JSONType": "headwater.core.parameters",
     "IncludeFile": "headwater.core.parameters",
     "current": "headwater.core.current",
+    # step decorators
+    "retry": "headwater.plugins.retry",
+    "catch": "headwater.plugins.catch",
+    "timeout": "headwater.plugins.timeout",
+    "environment": "headwater.plugins.environment",
+    "resources": "headwater.plugins.resources",
+    "StepDecorator": "headwater.core.decorators",
     # client
     "Metaflow": "headwater.client",
     "Flow": "headwater.client",
@@ -35,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "MetaflowException": "headwater.exceptions",
     "MetaflowNotFound": "headwater.exceptions",
     "MetaflowNamespaceMismatch": "headwater.exceptions",
+    "DoNotRetry": "headwater.exceptions",
 }
 
 __all__ = sorted(_EXPORTS)

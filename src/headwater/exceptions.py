@@ -142,5 +142,11 @@ class RunFailed(HeadwaterException):
     headline = "the run failed"
 
 
+class DoNotRetry(HeadwaterException):
+    """Raise from a step to fail it without further @retry attempts."""
+
+    headline = "the step asked not to be retried"
+
+
 class TaskFailed(HeadwaterException):
     headline = "a task failed"

@@ -12,7 +12,7 @@ import pytest
 
 from headwater.core.ids import AttemptPath
 from headwater.datastore.local import LocalDatastore
-from headwater.metadata.sqlite import SqliteMetadata
+from headwater.metadata_store.sqlite import SqliteMetadata
 
 
 def _run_id(proc) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from headwater.cli.context import CliContext
-from headwater.exceptions import InvalidFlow
+from headwater.exceptions import HeadwaterException, InvalidFlow
 
 
 def register(sub: argparse._SubParsersAction, flow_cls: type) -> None:
@@ -39,8 +39,14 @@ def check_flow(ctx: CliContext) -> list[InvalidFlow]:
     problems = list(check_graph(ctx.graph))
     try:
         check_parameter_names(ctx.flow_cls)
-    except InvalidFlow as ex:
-        problems.append(ex)
-    except Exception as ex:  # ParameterError is a HeadwaterException
-        problems.append(InvalidFlow(str(ex)))
+    except HeadwaterException as ex:
+        problems.append(ex if isinstance(ex, InvalidFlow) else InvalidFlow(str(ex)))
+    if problems:
+        return problems
+    for name in ctx.graph.nodes:
+        try:
+            for deco in ctx.step_decorators(name):
+                deco.step_init(ctx.graph, name)
+        except InvalidFlow as ex:
+            problems.append(ex)
     return problems

@@ -75,10 +75,19 @@ class TerminalEvents:
         self.out.task_line(self.prefix(spec), line, stream)
 
     def task_finished(self, spec: Any, result: Any) -> None:
-        if result.ok:
+        if result.ok and result.caught:
+            self.out.info(
+                f"{self.prefix(spec)} Task failed ({result.caught}); @catch kept it in "
+                f"self.{spec.catch_var} and the flow goes on."
+            )
+        elif result.ok:
             self.out.info(f"{self.prefix(spec)} Task finished successfully.")
         else:
             self.out.info(f"{self.prefix(spec)} Task failed: {result.exception}")
+
+    def task_retrying(self, spec: Any, wait_s: float) -> None:
+        when = f"in {wait_s:g} s" if wait_s else "now"
+        self.out.info(f"{self.prefix(spec)} Retrying {when} (attempt {spec.attempt + 2}).")
 
 
 def _validate(ctx: CliContext) -> None:
@@ -163,6 +172,8 @@ def launch_run(
                 user=user,
                 tags=tuple(run.tags) + tuple(run.system_tags),
                 namespace=args.namespace,
+                policies=step_policies(ctx),
+                decospecs=tuple(ctx.decospecs),
             ),
         )
         summary = scheduler.run()
@@ -171,6 +182,24 @@ def launch_run(
         shutil.rmtree(spill_dir, ignore_errors=True)
     print_summary(ctx, summary)
     return 0 if summary.status.value == "completed" else 1
+
+
+def step_policies(ctx: CliContext) -> dict[str, Any]:
+    """Retry, timeout and catch settings of every step, from its decorators and --with."""
+    from headwater.runtime.spec import StepPolicy
+
+    policies = {}
+    for name in ctx.graph.nodes:
+        retries, wait, timeout, catch_var, print_exc = 0, 0.0, None, None, True
+        for deco in ctx.step_decorators(name):
+            retries = max(retries, deco.retries())
+            wait = max(wait, deco.retry_wait_seconds())
+            timeout = deco.timeout_seconds() or timeout
+            if deco.catch_var():
+                catch_var = deco.catch_var()
+                print_exc = bool(deco.attributes.get("print_exception", True))
+        policies[name] = StepPolicy(retries, wait, timeout, catch_var, print_exc)
+    return policies
 
 
 def print_summary(ctx: CliContext, summary: Any) -> None:

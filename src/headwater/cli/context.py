@@ -30,6 +30,18 @@ class CliContext:
 
         return FlowGraph.from_class(self.flow_cls)
 
+    @cached_property
+    def with_decorators(self) -> list[Any]:
+        """Decorators given with --with, parsed once."""
+        from headwater.core.decorators import parse_decospec
+
+        return [parse_decospec(spec) for spec in self.decospecs]
+
+    def step_decorators(self, step: str) -> list[Any]:
+        from headwater.core.decorators import step_decorators
+
+        return step_decorators(getattr(self.flow_cls, step), self.with_decorators)
+
     def root_for_run(self) -> Path:
         return config.root_for_run(self.datastore_root)
 
@@ -37,7 +49,7 @@ class CliContext:
         return config.root_for_reading(self.datastore_root)
 
     def metadata(self, root: Path) -> Any:
-        from headwater.metadata.sqlite import SqliteMetadata
+        from headwater.metadata_store.sqlite import SqliteMetadata
 
         return SqliteMetadata(root / "metadata.db")
 

@@ -15,8 +15,8 @@ from headwater.exceptions import CommandLineError, HeadwaterException
 COMMAND_MODULES = (
     "headwater.cli.cmd_run",
     "headwater.cli.cmd_graph",
-    # "headwater.cli.cmd_inspect",
-    # "headwater.cli.cmd_tag",
+    "headwater.cli.cmd_inspect",
+    "headwater.cli.cmd_tag",
 )
 
 
@@ -78,6 +78,9 @@ def run_flow_cli(flow_cls: type, argv: Sequence[str], out: Output | None = None)
     out = out or Output()
     debug = config.debug_enabled() or "--debug" in argv
     try:
+        from headwater.plugins.builtin import load
+
+        load()
         parser = build_parser(flow_cls)
         args, extra = parser.parse_known_args(list(argv))
         if args.command is None and not extra:

@@ -9,6 +9,8 @@ pipes and the executor's exit notifications with a selector.
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import os
 import selectors
 import signal
@@ -21,9 +23,15 @@ from typing import Any, BinaryIO, Protocol
 from headwater.core.graph import FlowGraph, NodeType
 from headwater.core.ids import AttemptPath
 from headwater.datastore.local import LocalDatastore
-from headwater.metadata.records import RunStatus, TaskStatus
+from headwater.metadata_store.records import RunStatus, TaskStatus
 from headwater.runtime.executor import Executor
-from headwater.runtime.spec import TaskResult, TaskSpec, Transition
+from headwater.runtime.spec import (
+    NO_RETRY_EXIT_CODE,
+    StepPolicy,
+    TaskResult,
+    TaskSpec,
+    Transition,
+)
 
 
 class RunEvents(Protocol):
@@ -35,12 +43,17 @@ class RunEvents(Protocol):
 
     def task_finished(self, spec: TaskSpec, result: TaskResult) -> None: ...
 
+    def task_retrying(self, spec: TaskSpec, wait_s: float) -> None: ...
+
 
 @dataclass
 class Pending:
     step: str
     inputs: tuple[AttemptPath, ...]
     stack: tuple[Mapping[str, Any], ...]
+    attempt: int = 0
+    task_id: str | None = None  # set for a retry of an existing task
+    fallback: tuple[str, str] | None = None  # (headline, traceback) for @catch to record
 
 
 @dataclass
@@ -54,6 +67,8 @@ class Running:
     result: bytearray = field(default_factory=bytearray)
     exit_code: int | None = None
     started: float = field(default_factory=time.time)
+    deadline: float | None = None
+    timed_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,11 @@ class RunOptions:
     tags: tuple[str, ...] = ()
     namespace: str | None = None
     origin_run_id: str | None = None
+    policies: Mapping[str, StepPolicy] = field(default_factory=dict)
+    decospecs: tuple[str, ...] = ()
+
+
+_NO_POLICY = StepPolicy()
 
 
 class Scheduler:
@@ -107,6 +127,8 @@ class Scheduler:
         self.end_done = False
         self.stopping = False
         self.params_token = AttemptPath(flow, run_id, "_parameters", "0", 0).to_token()
+        self.timers: list[tuple[float, int, Pending]] = []  # delayed retries
+        self._seq = itertools.count()
 
     # --- the loop -----------------------------------------------------------------------------
     def run(self) -> RunSummary:
@@ -114,12 +136,14 @@ class Scheduler:
         self.queue.append(Pending(self.graph.start, (), ()))
         status = RunStatus.FAILED
         try:
-            while self.queue or self.running:
+            while self.queue or self.running or self.timers:
+                self._release_timers()
                 while self.queue and len(self.running) < self.opts.max_workers and not self.stopping:
                     self._launch(self.queue.popleft())
-                if not self.running:
+                if not self.running and (self.stopping or not self.timers):
                     break
                 self._wait()
+                self._enforce_timeouts()
             status = RunStatus.COMPLETED if self.end_done and not self.failed else RunStatus.FAILED
         except KeyboardInterrupt:
             status = RunStatus.INTERRUPTED
@@ -136,8 +160,29 @@ class Scheduler:
             tuple(self.failed),
         )
 
+    def _release_timers(self) -> None:
+        now = time.monotonic()
+        while self.timers and self.timers[0][0] <= now:
+            self.queue.append(heapq.heappop(self.timers)[2])
+
+    def _next_wakeup(self) -> float | None:
+        """Seconds until the next retry is due or a timeout expires (None: no such event)."""
+        due = [t.deadline for t in self.running.values() if t.deadline and not t.timed_out]
+        if self.timers:
+            due.append(self.timers[0][0])
+        if not due:
+            return None
+        return max(0.0, min(due) - time.monotonic())
+
+    def _enforce_timeouts(self) -> None:
+        now = time.monotonic()
+        for pid, task in self.running.items():
+            if task.deadline is not None and not task.timed_out and now >= task.deadline:
+                task.timed_out = True
+                self.executor.kill(pid, signal.SIGKILL)
+
     def _wait(self) -> None:
-        for key, _ in self.sel.select():
+        for key, _ in self.sel.select(self._next_wakeup()):
             fd = key.fd
             if key.data == "exec":
                 for pid, code in self.executor.reap(fd):
@@ -159,20 +204,22 @@ class Scheduler:
 
     # --- launching ------------------------------------------------------------------------------
     def _launch(self, p: Pending) -> None:
-        frames = [f for f in p.stack if f.get("kind") == "foreach"]
-        record = self.md.create_task(
-            self.flow,
-            self.run_id,
-            p.step,
-            parents=[f"{self.flow}/{a.run_id}/{a.step}/{a.task_id}" for a in p.inputs],
-            foreach_index=int(frames[-1]["index"]) if frames else None,
-        )
-        attempt = 0
+        if p.task_id is None:
+            frames = [f for f in p.stack if f.get("kind") == "foreach"]
+            p.task_id = self.md.create_task(
+                self.flow,
+                self.run_id,
+                p.step,
+                parents=[f"{self.flow}/{a.run_id}/{a.step}/{a.task_id}" for a in p.inputs],
+                foreach_index=int(frames[-1]["index"]) if frames else None,
+            ).task_id
+        policy = self.opts.policies.get(p.step, _NO_POLICY)
+        attempt = p.attempt
         spec = TaskSpec(
             flow=self.flow,
             run_id=self.run_id,
             step=p.step,
-            task_id=record.task_id,
+            task_id=p.task_id,
             attempt=attempt,
             root=str(self.ds.root),
             inputs=tuple(a.to_token() for a in p.inputs),
@@ -183,8 +230,14 @@ class Scheduler:
             namespace=self.opts.namespace,
             origin_run_id=self.opts.origin_run_id,
             max_num_splits=self.opts.max_num_splits,
+            decospecs=self.opts.decospecs,
+            catch_var=policy.catch_var,
+            print_exception=policy.print_exception,
+            last_attempt=attempt >= policy.retries,
+            fallback=p.fallback[0] if p.fallback else None,
+            fallback_traceback=p.fallback[1] if p.fallback else None,
         )
-        self.md.start_attempt(self.flow, self.run_id, p.step, record.task_id, attempt)
+        self.md.start_attempt(self.flow, self.run_id, p.step, p.task_id, attempt)
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         res_r, res_w = os.pipe()
@@ -194,6 +247,8 @@ class Scheduler:
             for fd in (out_w, err_w, res_w):
                 os.close(fd)
         task = Running(spec, p, pid, {out_r: "stdout", err_r: "stderr", res_r: "result"})
+        if policy.timeout_s and p.fallback is None:
+            task.deadline = time.monotonic() + policy.timeout_s
         self.running[pid] = task
         for fd in task.fds:
             os.set_blocking(fd, False)
@@ -264,15 +319,42 @@ class Scheduler:
             if log is not None:
                 log.close()
         result = self._result_of(task)
-        self._record(task, result)
-        self.events.task_finished(task.spec, result)
-        if result.ok and result.transition is not None:
-            self._schedule_successors(task, result.transition)
-        elif not result.ok:
-            self.failed.append((task.spec.pathspec, result.exception or "failed"))
+        spec = task.spec
+        if result.ok:
+            self._record(task, result, final=True)
+            self.events.task_finished(spec, result)
+            if result.transition is not None:
+                self._schedule_successors(task, result.transition)
+            return
+        policy = self.opts.policies.get(spec.step, _NO_POLICY)
+        retry = result.retryable and spec.attempt < policy.retries and not self.stopping
+        fallback = not retry and policy.catch_var is not None and not self.stopping
+        self._record(task, result, final=not (retry or fallback))
+        self.events.task_finished(spec, result)
+        p = task.pending
+        if retry:
+            self.events.task_retrying(spec, policy.retry_wait_s)
+            nxt = Pending(p.step, p.inputs, p.stack, spec.attempt + 1, spec.task_id)
+            due = time.monotonic() + policy.retry_wait_s
+            heapq.heappush(self.timers, (due, next(self._seq), nxt))
+        elif fallback:
+            why = (result.exception or "failed", result.traceback or "")
+            self.queue.appendleft(
+                Pending(p.step, p.inputs, p.stack, spec.attempt + 1, spec.task_id, why)
+            )
+        else:
+            self.failed.append((spec.pathspec, result.exception or "failed"))
             self.stopping = True
 
     def _result_of(self, task: Running) -> TaskResult:
+        if task.timed_out:
+            policy = self.opts.policies.get(task.spec.step, _NO_POLICY)
+            return TaskResult(
+                ok=False,
+                exception=f"TimeoutError: step '{task.spec.step}' timed out after "
+                f"{_seconds(policy.timeout_s or 0)} (@timeout); it was stopped",
+                wall_s=time.time() - task.started,
+            )
         if task.result:
             try:
                 return TaskResult.from_bytes(bytes(task.result))
@@ -287,9 +369,14 @@ class Scheduler:
             why = f"TaskDied: the task process was killed by {name}"
         else:
             why = f"TaskDied: the task process exited with code {code} before reporting a result"
-        return TaskResult(ok=False, exception=why, wall_s=time.time() - task.started)
+        return TaskResult(
+            ok=False,
+            exception=why,
+            wall_s=time.time() - task.started,
+            retryable=code != NO_RETRY_EXIT_CODE,
+        )
 
-    def _record(self, task: Running, result: TaskResult) -> None:
+    def _record(self, task: Running, result: TaskResult, final: bool = True) -> None:
         s = task.spec
         status = TaskStatus.SUCCEEDED if result.ok else TaskStatus.FAILED
         self.md.finish_attempt(
@@ -306,9 +393,10 @@ class Scheduler:
                 "cpu_s": f"{result.cpu_s:.6f}",
                 "max_rss_kb": str(result.max_rss_kb),
                 "exit_code": str(task.exit_code),
+                **({"caught": result.caught} if result.caught else {}),
             },
         )
-        if not result.ok:
+        if not result.ok and final:
             self.md.finish_task(self.flow, self.run_id, s.step, s.task_id, TaskStatus.FAILED)
 
     def _schedule_successors(self, task: Running, t: Transition) -> None:
@@ -373,3 +461,7 @@ class Scheduler:
             self.executor.kill(pid, signal.SIGKILL)
             task = self.running.pop(pid)
             self._record(task, TaskResult(ok=False, exception="Interrupted"))
+
+
+def _seconds(s: float) -> str:
+    return f"{s:g} s" if s < 120 else f"{s / 60:g} min"

@@ -13,6 +13,7 @@ from headwater.core.ids import AttemptPath
 
 
 _INLINE_LIMIT = 64 * 1024
+NO_RETRY_EXIT_CODE = 202  # Metaflow's convention: a task exiting with it is not retried
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,12 @@ class TaskSpec:
     namespace: str | None = None
     origin_run_id: str | None = None
     max_num_splits: int = 100
+    decospecs: tuple[str, ...] = ()  # --with decorators, applied in the task too
+    catch_var: str | None = None  # @catch's artifact, when the step has @catch
+    print_exception: bool = True
+    last_attempt: bool = True  # no retry follows this attempt (so @catch applies)
+    fallback: str | None = None  # set: do not run the step, record this failure for @catch
+    fallback_traceback: str | None = None
 
     @property
     def path(self) -> AttemptPath:
@@ -75,6 +82,7 @@ class TaskSpec:
         d["inputs"] = tuple(d["inputs"])
         d["stack"] = tuple(d["stack"])
         d["tags"] = tuple(d["tags"])
+        d["decospecs"] = tuple(d.get("decospecs", ()))
         return cls(**d)
 
 
@@ -103,6 +111,17 @@ class Transition:
 
 
 @dataclass(frozen=True)
+class StepPolicy:
+    """What the runtime does around one step's attempts, from its decorators."""
+
+    retries: int = 0
+    retry_wait_s: float = 0.0
+    timeout_s: float | None = None
+    catch_var: str | None = None
+    print_exception: bool = True
+
+
+@dataclass(frozen=True)
 class TaskResult:
     """What a finished attempt reports: status, transition, failure text, resource figures."""
 
@@ -113,6 +132,8 @@ class TaskResult:
     wall_s: float = 0.0
     cpu_s: float = 0.0
     max_rss_kb: int = 0
+    retryable: bool = True  # False: the step asked not to be retried
+    caught: str | None = None  # @catch kept this failure and the task counts as successful
 
     def to_bytes(self) -> bytes:
         d: dict[str, Any] = asdict(self)

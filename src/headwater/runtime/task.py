@@ -15,14 +15,16 @@ import traceback
 from collections.abc import Mapping
 from typing import Any
 
+from headwater.core.caught import CaughtException
 from headwater.core.current import CurrentState, set_state
-from headwater.core.graph import FlowGraph
+from headwater.core.decorators import parse_decospec, step_decorators
+from headwater.core.graph import FlowGraph, NodeType
 from headwater.core.ids import AttemptPath
 from headwater.datastore.local import LocalDatastore
 from headwater.datastore.records import TaskIndex
-from headwater.exceptions import HeadwaterException
+from headwater.exceptions import DoNotRetry, HeadwaterException
 from headwater.runtime.binding import InputTask, Inputs, StepBinding
-from headwater.runtime.spec import TaskResult, TaskSpec, Transition
+from headwater.runtime.spec import NO_RETRY_EXIT_CODE, TaskResult, TaskSpec, Transition
 
 
 def _client_object(root: str) -> Any:
@@ -58,8 +60,10 @@ def warm_up(graph: FlowGraph) -> None:
     _graph_dict(graph)
 
 
-def execute(spec: TaskSpec, flow_cls: type, graph: FlowGraph) -> tuple[Transition, int]:
-    """Run the step of ``spec``; returns its transition and the number of artifacts saved.
+def execute(
+    spec: TaskSpec, flow_cls: type, graph: FlowGraph
+) -> tuple[Transition, str | None]:
+    """Run the step of ``spec``; returns its transition and the failure @catch kept, if any.
 
     Raises whatever the step raises; persists artifacts either way (a failed attempt keeps
     what it had, in its own index, for debugging).
@@ -114,20 +118,79 @@ def execute(spec: TaskSpec, flow_cls: type, graph: FlowGraph) -> tuple[Transitio
     )
     transition: Transition | None = None
     failed = True
+    caught: str | None = None
     try:
-        func = getattr(obj, spec.step)
-        if node.is_join:
-            func(Inputs([InputTask(ds, p, i) for p, i in zip(parents, parent_indexes)]))
+        if spec.fallback is not None:
+            # The previous attempt died hard; @catch records that without running the step.
+            _set_caught(obj, spec, spec.fallback, spec.fallback_traceback or "")
+            caught = spec.fallback
+            transition = _static_transition(node)
         else:
-            func()
-        transition = binding.resolve_transition()
+            try:
+                _run_step(spec, obj, node, ds, parents, parent_indexes)
+                transition = binding.resolve_transition()
+                if spec.catch_var and spec.catch_var not in obj.__dict__:
+                    object.__setattr__(obj, spec.catch_var, None)
+            except BaseException as ex:  # noqa: BLE001 - @catch decides
+                if isinstance(ex, KeyboardInterrupt) or not (spec.catch_var and spec.last_attempt):
+                    raise
+                tb = traceback.format_exc()
+                caught = _headline(ex)
+                if spec.print_exception:
+                    sys.stderr.write(tb)
+                    sys.stderr.write(f"@catch kept this failure in self.{spec.catch_var}\n")
+                _set_caught(obj, spec, caught, tb)
+                transition = _static_transition(node)
         failed = False
     finally:
         set_state(None)
         shutil.rmtree(tempdir, ignore_errors=True)
-        saved = _persist(ds, spec, binding, transition, failed)
+        _persist(ds, spec, binding, transition, failed)
     assert transition is not None
-    return transition, saved
+    return transition, caught
+
+
+def _run_step(
+    spec: TaskSpec,
+    obj: Any,
+    node: Any,
+    ds: LocalDatastore,
+    parents: list[AttemptPath],
+    parent_indexes: list[TaskIndex],
+) -> None:
+    func = getattr(obj, spec.step)
+    decorators = step_decorators(
+        getattr(type(obj), spec.step), [parse_decospec(d) for d in spec.decospecs]
+    )
+    for deco in decorators:
+        os.environ.update(deco.environment())
+    for deco in decorators:
+        deco.task_pre_step(obj, spec.step, spec.attempt)
+    if node.is_join:
+        func(Inputs([InputTask(ds, p, i) for p, i in zip(parents, parent_indexes)]))
+    else:
+        func()
+    for deco in decorators:
+        deco.task_post_step(obj, spec.step)
+
+
+def _headline(ex: BaseException) -> str:
+    text = str(ex).strip().splitlines()
+    return f"{type(ex).__name__}: {text[0]}" if text else type(ex).__name__
+
+
+def _set_caught(obj: Any, spec: TaskSpec, headline: str, tb: str) -> None:
+    type_name, _, message = headline.partition(": ")
+    assert spec.catch_var is not None
+    object.__setattr__(obj, spec.catch_var, CaughtException(type_name, message, tb))
+
+
+def _static_transition(node: Any) -> Transition:
+    """Where a caught step goes: its static transition (never a foreach or a switch)."""
+    if node.type == NodeType.END:
+        return Transition(kind="end")
+    targets = tuple(node.out_funcs)
+    return Transition(kind="split" if len(targets) > 1 else "linear", targets=targets)
 
 
 def _persist(
@@ -163,19 +226,21 @@ def run_attempt(spec: TaskSpec, flow_cls: type, graph: FlowGraph, result_fd: int
     c0 = time.process_time()
     result: TaskResult
     try:
-        transition, _ = execute(spec, flow_cls, graph)
-        result = TaskResult(ok=True, transition=transition)
+        transition, caught = execute(spec, flow_cls, graph)
+        result = TaskResult(ok=True, transition=transition, caught=caught)
     except BaseException as ex:  # noqa: BLE001 - the task reports every failure
         if isinstance(ex, SystemExit) and ex.code in (0, None):
             ex = RuntimeError(f"step '{spec.step}' called sys.exit({ex.code!r}) before finishing")
         tb = traceback.format_exc()
-        headline = f"{type(ex).__name__}: {ex}"
-        if isinstance(ex, HeadwaterException):
+        headline = _headline(ex)
+        if isinstance(ex, HeadwaterException) and not isinstance(ex, DoNotRetry):
             sys.stderr.write(f"{headline}\n")
         else:
             sys.stderr.write(tb)
-        result = TaskResult(ok=False, exception=headline.splitlines()[0] if headline else "",
-                            traceback=tb)
+        no_retry = isinstance(ex, DoNotRetry) or (
+            isinstance(ex, SystemExit) and ex.code == NO_RETRY_EXIT_CODE
+        )
+        result = TaskResult(ok=False, exception=headline, traceback=tb, retryable=not no_retry)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result = TaskResult(
         ok=result.ok,
@@ -185,6 +250,8 @@ def run_attempt(spec: TaskSpec, flow_cls: type, graph: FlowGraph, result_fd: int
         wall_s=time.perf_counter() - t0,
         cpu_s=time.process_time() - c0,
         max_rss_kb=int(usage.ru_maxrss),
+        retryable=result.retryable,
+        caught=result.caught,
     )
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -9,7 +9,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from headwater.exceptions import MetadataError, TagError
-from headwater.metadata.records import RunRecord, RunStatus, TaskRecord, TaskStatus
+from headwater.metadata_store.records import RunRecord, RunStatus, TaskRecord, TaskStatus
 
 CANONICAL_NUMBER = re.compile(r"(?:0|[1-9][0-9]*)\Z")
 

@@ -7,9 +7,9 @@ import sqlite3
 import pytest
 
 from headwater.exceptions import MetadataError, UnsupportedFormat
-from headwater.metadata.records import RunStatus
-from headwater.metadata.sqlite import SqliteMetadata
-from headwater.metadata.store import MetadataStore
+from headwater.metadata_store.records import RunStatus
+from headwater.metadata_store.sqlite import SqliteMetadata
+from headwater.metadata_store.store import MetadataStore
 
 
 def test_implements_the_interface(store):
@@ -142,7 +142,7 @@ def test_list_runs_is_one_statement(store):
     ],
 )
 def test_run_queries_use_indexes(store, tags, status, limit):
-    from headwater.metadata.sqlite_queries import runs_query
+    from headwater.metadata_store.sqlite_queries import runs_query
 
     store.create_run("F", "alice", tags=["a", "b"])
     sql, params = runs_query("F", list(tags), status, limit)
@@ -223,7 +223,7 @@ def test_a_file_that_is_not_a_database_is_a_one_line_error(db_path):
 
 
 def test_database_uses_wal_and_records_its_version(store, db_path):
-    from headwater.metadata.schema import SCHEMA_VERSION
+    from headwater.metadata_store.schema import SCHEMA_VERSION
 
     store.create_run("F", "alice")
     conn = sqlite3.connect(db_path)

@@ -1,6 +1,6 @@
 """The embedded metadata store: one SQLite database file (WAL) under the datastore root.
 
-Implements :class:`headwater.metadata.store.MetadataStore`. Objects are cheap: the database is
+Implements :class:`headwater.metadata_store.store.MetadataStore`. Objects are cheap: the database is
 opened on first use, once per process (a forked child that inherits an object opens its own
 connection and never touches the parent's). Every write is one short ``BEGIN IMMEDIATE``
 transaction, so ids allocated by concurrent processes never collide; readers in other
@@ -32,7 +32,7 @@ from typing import Any
 
 from headwater.core.tags import check_user_tag_count, is_system_tag, validate_user_tags
 from headwater.exceptions import MetadataError, TagError
-from headwater.metadata.records import (
+from headwater.metadata_store.records import (
     AttemptRecord,
     FlowRecord,
     MetadataEntry,
@@ -42,8 +42,8 @@ from headwater.metadata.records import (
     TaskRecord,
     TaskStatus,
 )
-from headwater.metadata.schema import ensure_schema
-from headwater.metadata.sqlite_queries import (
+from headwater.metadata_store.schema import ensure_schema
+from headwater.metadata_store.sqlite_queries import (
     CANONICAL_NUMBER,
     TASK_COLUMNS,
     TASK_KEY,

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from headwater.metadata.records import RunStatus
-from headwater.metadata.sqlite import SqliteMetadata
+from headwater.metadata_store.records import RunStatus
+from headwater.metadata_store.sqlite import SqliteMetadata
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs fork")
 

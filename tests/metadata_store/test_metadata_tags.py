@@ -6,7 +6,7 @@ import pytest
 
 from headwater.core.tags import MAX_USER_TAGS
 from headwater.exceptions import MetadataError, TagError
-from headwater.metadata.records import RunStatus
+from headwater.metadata_store.records import RunStatus
 
 SYSTEM = ["user:alice", "runtime:dev", "python_version:3.11"]
 

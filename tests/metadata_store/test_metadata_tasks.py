@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from headwater.exceptions import MetadataError
-from headwater.metadata.records import MetadataEntry, TaskStatus
+from headwater.metadata_store.records import MetadataEntry, TaskStatus
 
 
 @pytest.fixture

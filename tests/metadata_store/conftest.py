@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from headwater.metadata.sqlite import SqliteMetadata
+from headwater.metadata_store.sqlite import SqliteMetadata
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
-from headwater.metadata.records import (
+from headwater.metadata_store.records import (
     AttemptRecord,
     FlowRecord,
     MetadataEntry,

@@ -1,0 +1,153 @@
+"""The base of step decorators, and how they attach to steps (above ``@step`` or ``--with``).
+
+A step decorator is an object in ``func.decorators``. The runtime reads a few plain facts from
+it (how many retries, how long to wait, the timeout, the catch variable, environment
+variables); third-party decorators use the same base class and hooks as the built-ins.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from headwater.core.step import is_step
+from headwater.exceptions import InvalidFlow
+
+_REGISTRY: dict[str, type[StepDecorator]] = {}
+
+
+class StepDecorator:
+    """Base class: subclass, set ``name`` and ``defaults``, override what applies."""
+
+    name = "step_decorator"
+    defaults: Mapping[str, Any] = {}
+    allow_multiple = False
+
+    def __init__(self, attributes: Mapping[str, Any] | None = None, statically_defined: bool = True):
+        attrs = dict(self.defaults)
+        for key, value in (attributes or {}).items():
+            if key not in self.defaults:
+                known = ", ".join(self.defaults) or "none"
+                raise InvalidFlow(
+                    f"@{self.name} has no argument '{key}' (its arguments: {known})"
+                )
+            attrs[key] = value
+        self.attributes = attrs
+        self.statically_defined = statically_defined
+        self.init()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.name != StepDecorator.name:
+            _REGISTRY[cls.name] = cls
+
+    def init(self) -> None:
+        """Validate and normalise ``self.attributes``; raise InvalidFlow on bad values."""
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.attributes.items())
+        return f"@{self.name}({args})"
+
+    # --- checks before a run -------------------------------------------------------------------
+    def step_init(self, graph: Any, step_name: str) -> None:
+        """Check the decorator fits its step (e.g. @catch is not allowed on a foreach)."""
+
+    # --- facts the runtime reads -----------------------------------------------------------------
+    def retries(self) -> int:
+        """Extra attempts after a failed one."""
+        return 0
+
+    def retry_wait_seconds(self) -> float:
+        return 0.0
+
+    def timeout_seconds(self) -> float | None:
+        return None
+
+    def catch_var(self) -> str | None:
+        """The artifact that receives the exception when all attempts failed (None: no catch)."""
+        return None
+
+    def environment(self) -> Mapping[str, str]:
+        """Environment variables to set in the task before the step runs."""
+        return {}
+
+    # --- hooks inside the task ---------------------------------------------------------------------
+    def task_pre_step(self, flow: Any, step_name: str, retry_count: int) -> None:
+        """Called in the task just before the step function runs."""
+
+    def task_post_step(self, flow: Any, step_name: str) -> None:
+        """Called in the task after the step function returned."""
+
+
+def registered(name: str) -> type[StepDecorator] | None:
+    return _REGISTRY.get(name)
+
+
+def attach(func: Any, deco: StepDecorator) -> Any:
+    """Attach a decorator instance to a step function."""
+    if not is_step(func):
+        raise InvalidFlow(
+            f"@{deco.name} on {getattr(func, '__name__', func)!r}: place @{deco.name} above @step"
+        )
+    existing = [d for d in func.decorators if d.name == deco.name]
+    if existing and not deco.allow_multiple:
+        raise InvalidFlow(
+            f"step '{func.__name__}' has @{deco.name} twice: keep one"
+        )
+    func.decorators.append(deco)
+    return func
+
+
+def make_step_decorator(cls: type[StepDecorator]) -> Callable[..., Any]:
+    """Turn a StepDecorator class into ``@name`` / ``@name(arg=...)`` usable above ``@step``."""
+
+    def decorator(func: Any = None, **kwargs: Any) -> Any:
+        if func is not None and callable(func) and not kwargs:
+            return attach(func, cls())
+        if func is not None:
+            raise InvalidFlow(f"@{cls.name} takes keyword arguments only, as in @{cls.name}(...)")
+        deco = cls(kwargs)
+
+        def apply(f: Any) -> Any:
+            return attach(f, deco)
+
+        return apply
+
+    decorator.__name__ = cls.name
+    decorator.__doc__ = cls.__doc__
+    decorator.decorator_class = cls  # type: ignore[attr-defined]
+    return decorator
+
+
+def parse_decospec(spec: str) -> StepDecorator:
+    """``--with retry:times=2,minutes_between_retries=0`` -> a decorator instance."""
+    name, _, args = spec.partition(":")
+    cls = registered(name.strip())
+    if cls is None:
+        known = ", ".join(sorted(_REGISTRY)) or "none"
+        raise InvalidFlow(f"--with {spec!r}: no step decorator named '{name}' (known: {known})")
+    attrs: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in args.split(","))):
+        key, eq, raw = part.partition("=")
+        if not eq:
+            raise InvalidFlow(f"--with {spec!r}: write arguments as name=value, not {part!r}")
+        attrs[key.strip()] = _literal(raw.strip())
+    return cls(attrs, statically_defined=False)
+
+
+def _literal(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def step_decorators(func: Any, extra: list[StepDecorator] | None = None) -> list[StepDecorator]:
+    """The decorators in force for one step: its own, plus ``--with`` ones it does not have."""
+    own = list(getattr(func, "decorators", []))
+    names = {d.name for d in own}
+    for deco in extra or ():
+        if deco.name not in names:
+            own.append(deco)
+    return own

@@ -1,0 +1,7 @@
+"""Import every built-in step decorator so ``--with NAME`` can find it."""
+
+from __future__ import annotations
+
+
+def load() -> None:
+    from headwater.plugins import catch, environment, resources, retry, timeout  # noqa: F401
