@@ -38,9 +38,19 @@ class CliContext:
         return [parse_decospec(spec) for spec in self.decospecs]
 
     def step_decorators(self, step: str) -> list[Any]:
+        """The step's own decorators, plus the --with ones that fit it (a --with @catch skips
+        foreach steps instead of failing the flow)."""
         from headwater.core.decorators import step_decorators
+        from headwater.exceptions import InvalidFlow
 
-        return step_decorators(getattr(self.flow_cls, step), self.with_decorators)
+        fitting = []
+        for deco in self.with_decorators:
+            try:
+                deco.step_init(self.graph, step)
+            except InvalidFlow:
+                continue
+            fitting.append(deco)
+        return step_decorators(getattr(self.flow_cls, step), fitting)
 
     def root_for_run(self) -> Path:
         return config.root_for_run(self.datastore_root)

@@ -11,7 +11,6 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from headwater.core.step import is_step
 from headwater.exceptions import InvalidFlow
 
 _REGISTRY: dict[str, type[StepDecorator]] = {}
@@ -39,7 +38,7 @@ class StepDecorator:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.name != StepDecorator.name:
+        if cls.name != StepDecorator.name and not cls.name.startswith("_"):
             _REGISTRY[cls.name] = cls
 
     def init(self) -> None:
@@ -85,11 +84,14 @@ def registered(name: str) -> type[StepDecorator] | None:
 
 
 def attach(func: Any, deco: StepDecorator) -> Any:
-    """Attach a decorator instance to a step function."""
-    if not is_step(func):
-        raise InvalidFlow(
-            f"@{deco.name} on {getattr(func, '__name__', func)!r}: place @{deco.name} above @step"
-        )
+    """Attach a decorator instance to a step function.
+
+    Above ``@step`` is the documented place; below it works too (the list is kept by @step).
+    """
+    if not callable(func):
+        raise InvalidFlow(f"@{deco.name} decorates a step method, not {func!r}")
+    if not hasattr(func, "decorators"):
+        func.decorators = []
     existing = [d for d in func.decorators if d.name == deco.name]
     if existing and not deco.allow_multiple:
         raise InvalidFlow(
@@ -106,8 +108,12 @@ def make_step_decorator(cls: type[StepDecorator]) -> Callable[..., Any]:
         if func is not None and callable(func) and not kwargs:
             return attach(func, cls())
         if func is not None:
-            raise InvalidFlow(f"@{cls.name} takes keyword arguments only, as in @{cls.name}(...)")
-        deco = cls(kwargs)
+            return _Misused(cls.name, f"@{cls.name} takes keyword arguments only, as in @{cls.name}(...)")
+        try:
+            deco: StepDecorator = cls(kwargs)
+        except InvalidFlow as ex:
+            # Raised at class-definition time this would be a traceback; report it from check.
+            deco = _Misused(cls.name, str(ex))
 
         def apply(f: Any) -> Any:
             return attach(f, deco)
@@ -118,6 +124,24 @@ def make_step_decorator(cls: type[StepDecorator]) -> Callable[..., Any]:
     decorator.__doc__ = cls.__doc__
     decorator.decorator_class = cls  # type: ignore[attr-defined]
     return decorator
+
+
+class _Misused(StepDecorator):
+    """Stands in for a decorator given bad arguments; `check` and `run` report the error."""
+
+    name = "_misused"
+    allow_multiple = True
+
+    def __init__(self, deco_name: str, message: str) -> None:
+        super().__init__()
+        self.deco_name = deco_name
+        self.message = message
+
+    def __call__(self, func: Any) -> Any:
+        return attach(func, self)
+
+    def step_init(self, graph: Any, step_name: str) -> None:
+        raise InvalidFlow(f"step '{step_name}': {self.message}", step=step_name)
 
 
 def parse_decospec(spec: str) -> StepDecorator:

@@ -1,0 +1,27 @@
+# Benchmarks: the same flows under headwater and under Metaflow, alternating run by run.
+# Included from the top-level Makefile; see benchmarks/README.md.
+#   make bench         every scenario (about 25 minutes: Metaflow's 1000-way foreach alone is ~13)
+#   make bench-quick   linear3, foreach100, numpy256, import (about 3-4 minutes)
+# Repetitions: BENCH_REPEAT, BENCH_REPEAT_SLOW, BENCH_IMPORT_REPEAT; extra harness options:
+# BENCH_ARGS (e.g. BENCH_ARGS="--only linear3,import").
+
+VENV ?= .venv
+PYTHON ?= python3
+HW_PY ?= .venv/bin/python
+BENCH_VENV ?= .venv-bench
+BENCH_PY := $(BENCH_VENV)/bin/python
+BENCH_PACKAGES := metaflow==2.19.7 numpy
+BENCH_ARGS ?=
+
+# Metaflow lives in its own venv so it never shares site-packages with headwater.
+$(BENCH_VENV)/.installed: benchmarks/bench.mk
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install --quiet $(BENCH_PACKAGES)
+	touch $@
+
+.PHONY: bench bench-quick
+bench: $(VENV)/.installed $(BENCH_VENV)/.installed
+	$(HW_PY) benchmarks/harness.py --metaflow-python $(BENCH_PY) $(BENCH_ARGS)
+
+bench-quick: $(VENV)/.installed $(BENCH_VENV)/.installed
+	$(HW_PY) benchmarks/harness.py --quick --metaflow-python $(BENCH_PY) $(BENCH_ARGS)

@@ -1,0 +1,538 @@
+"""Benchmark headwater against Metaflow on the same flows.
+
+Each scenario runs one flow template from ``flows/`` under both implementations, alternating
+them run by run, every run in a fresh temporary directory with the same environment. It prints
+the median wall time of each, the ratio of medians (Metaflow / headwater), the target and
+PASS/MISS, and writes everything, raw samples included, as JSON under ``results/``.
+
+This script only runs commands: it imports nothing from headwater or Metaflow.
+See README.md for the scenarios and the method.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+FLOWS = HERE / "flows"
+MB = 2**20
+
+
+@dataclass(frozen=True)
+class Impl:
+    """One implementation: its name, the interpreter of its venv, its import name."""
+
+    name: str
+    python: str
+    module: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    quick: bool
+    repeat: int  # runs per implementation for quick runs
+    repeat_slow: int  # Metaflow foreach100, headwater foreach10000
+    repeat_import: int
+    numpy_fill: str
+    keep: bool  # keep the temporary directories of failed runs
+
+
+@dataclass
+class Outcome:
+    """The figures of one scenario, as printed and as saved."""
+
+    name: str
+    target: str
+    headwater_s: float | None = None
+    metaflow_s: float | None = None
+    ratio: float | None = None
+    passed: bool | None = None
+    notes: list[str] = field(default_factory=list)
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+class RunFailed(Exception):
+    """A benchmarked command exited non-zero."""
+
+
+class Bench:
+    """Runs commands for the scenarios in fresh directories under one temporary base."""
+
+    def __init__(self, hw: Impl, mf: Impl, base: Path, keep: bool) -> None:
+        self.hw = hw
+        self.mf = mf
+        self.base = base
+        self.keep = keep
+        self.counter = 0
+
+    def env(self, workdir: Path) -> dict[str, str]:
+        """The same environment for both implementations: no METAFLOW_*/HEADWATER_* settings
+        from outside, a fixed user, every store inside ``workdir``."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("METAFLOW_", "HEADWATER_"))}
+        env.update(
+            USER="bench",
+            USERNAME="bench",
+            LOGNAME="bench",
+            METAFLOW_HOME=str(workdir / "metaflow-home"),
+            METAFLOW_DATASTORE_SYSROOT_LOCAL=str(workdir),
+            HEADWATER_ROOT=str(workdir / ".headwater"),
+        )
+        env.pop("PYTHONPATH", None)
+        return env
+
+    def new_dir(self, label: str) -> Path:
+        self.counter += 1
+        path = self.base / f"{self.counter:04d}-{label}"
+        path.mkdir()
+        return path
+
+    def run_flow(
+        self, impl: Impl, template: str, args: list[str], watch_rss: bool = False
+    ) -> tuple[float, dict[str, int]]:
+        """Time ``python flow.py run ARGS`` in a fresh directory; return (seconds, memory).
+
+        ``memory`` (kB) is filled when ``watch_rss``: ``maxrss_upper`` is ru_maxrss from wait4
+        on the run process (its own peak or a reaped descendant's, whichever is larger) and
+        ``vmhwm_sampled`` the run process's own VmHWM, last read shortly before it exited.
+        """
+        workdir = self.new_dir(f"{impl.name}-{Path(template).stem}")
+        source = (FLOWS / template).read_text()
+        (workdir / "flow.py").write_text(switch_import(source, impl.module))
+        cmd = [impl.python, "flow.py", "run", *args]
+        memory: dict[str, int] = {}
+        with open(workdir / "output.log", "wb") as log:
+            start = time.perf_counter()
+            proc = subprocess.Popen(
+                cmd, cwd=workdir, env=self.env(workdir), stdout=log, stderr=subprocess.STDOUT
+            )
+            sampler = HwmSampler(proc.pid) if watch_rss else None
+            _, status, usage = os.wait4(proc.pid, 0)
+            seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if sampler is not None:
+            memory = {"maxrss_upper": usage.ru_maxrss, "vmhwm_sampled": sampler.stop()}
+        self.finish(workdir, proc.returncode, " ".join(cmd))
+        return seconds, memory
+
+    def time_command(self, impl: Impl, argv: list[str]) -> float:
+        """Time ``python ARGV`` (no flow) in a fresh directory."""
+        workdir = self.new_dir(f"{impl.name}-cmd")
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [impl.python, *argv], cwd=workdir, env=self.env(workdir), capture_output=True
+        )
+        seconds = time.perf_counter() - start
+        if proc.returncode:
+            (workdir / "output.log").write_bytes(proc.stdout + proc.stderr)
+        self.finish(workdir, proc.returncode, " ".join([impl.python, *argv]))
+        return seconds
+
+    def finish(self, workdir: Path, returncode: int, what: str) -> None:
+        if returncode == 0:
+            shutil.rmtree(workdir, ignore_errors=True)
+            return
+        log = workdir / "output.log"
+        tail = log.read_text(errors="replace").strip().splitlines()[-5:] if log.exists() else []
+        if not self.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        where = f" (kept in {workdir})" if self.keep else ""
+        raise RunFailed(f"{what} exited {returncode}{where}: " + " | ".join(tail))
+
+
+class HwmSampler:
+    """Reads VmHWM (peak resident set) of one process every 20 ms until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        self.path = f"/proc/{pid}/status"
+        self.peak_kb = 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self) -> None:
+        while not self.done.wait(0.02):
+            try:
+                with open(self.path) as f:
+                    for line in f:
+                        if line.startswith("VmHWM:"):
+                            self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+            except (OSError, ValueError):
+                return
+
+    def stop(self) -> int:
+        self.done.set()
+        self.thread.join()
+        return self.peak_kb
+
+
+def switch_import(source: str, module: str) -> str:
+    """The template with its one ``from headwater import ...`` line importing from module."""
+    lines = source.splitlines(keepends=True)
+    hits = [i for i, line in enumerate(lines) if line.startswith("from headwater import ")]
+    if len(hits) != 1:
+        raise ValueError("a flow template needs exactly one 'from headwater import' line")
+    lines[hits[0]] = lines[hits[0]].replace("from headwater", f"from {module}", 1)
+    return "".join(lines)
+
+
+def alternate(
+    arms: dict[str, Callable[[], float]], reps: dict[str, int], label: str
+) -> dict[str, list[float]]:
+    """Run every arm its number of times, interleaved: round i runs each arm that still has
+    repetitions left once, in the given order on even rounds and reversed on odd ones."""
+    samples: dict[str, list[float]] = {name: [] for name in arms}
+    names = list(arms)
+    rnd = 0
+    while any(len(samples[n]) < reps[n] for n in names):
+        order = names if rnd % 2 == 0 else names[::-1]
+        for name in order:
+            if len(samples[name]) < reps[name]:
+                seconds = arms[name]()
+                samples[name].append(seconds)
+                progress(f"  {label:<13} {name:<18} #{len(samples[name])}  {fmt_s(seconds)}")
+        rnd += 1
+    return samples
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+def fmt_s(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds:.2f} s"
+
+
+def progress(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# ---- scenarios ------------------------------------------------------------------------------
+
+
+def flow_vs_flow(
+    b: Bench, name: str, template: str, args: list[str], reps: dict[str, int], target: float
+) -> Outcome:
+    """Time the same flow under both implementations; PASS when the ratio meets ``target``."""
+    out = Outcome(name, f">= {target:g}x")
+    out.samples = alternate(
+        {
+            b.hw.name: lambda: b.run_flow(b.hw, template, args)[0],
+            b.mf.name: lambda: b.run_flow(b.mf, template, args)[0],
+        },
+        reps,
+        name,
+    )
+    out.headwater_s = median(out.samples[b.hw.name])
+    out.metaflow_s = median(out.samples[b.mf.name])
+    out.ratio = out.metaflow_s / out.headwater_s
+    out.passed = out.ratio >= target
+    return out
+
+
+def scenario_linear3(b: Bench, s: Settings) -> Outcome:
+    return flow_vs_flow(
+        b, "linear3", "linear3.py", [], {b.hw.name: s.repeat, b.mf.name: s.repeat}, 8
+    )
+
+
+def scenario_foreach100(b: Bench, s: Settings) -> Outcome:
+    args = ["--width", "100", "--max-num-splits", "100"]
+    reps = {b.hw.name: s.repeat, b.mf.name: s.repeat_slow}
+    return flow_vs_flow(b, "foreach100", "foreach.py", args, reps, 20)
+
+
+def scenario_foreach1000(b: Bench, s: Settings) -> Outcome:
+    args = ["--width", "1000", "--max-num-splits", "1000"]
+    progress("  (Metaflow runs this once; that run takes about 13 minutes on 2 cores)")
+    out = flow_vs_flow(
+        b, "foreach1000", "foreach.py", args, {b.hw.name: s.repeat, b.mf.name: 1}, 50
+    )
+    out.notes.append("Metaflow: a single run, not a median")
+    return out
+
+
+def scenario_numpy256(b: Bench, s: Settings) -> Outcome:
+    """256 MB array artifact; also the save+load estimate against ``cp``."""
+    big = ["--megabytes", "256", "--fill", s.numpy_fill]
+    tiny = ["--megabytes", "0", "--fill", s.numpy_fill]
+    out = Outcome("numpy256", ">= 8x and save+load <= 2x cp")
+    out.samples = alternate(
+        {
+            b.hw.name: lambda: b.run_flow(b.hw, "numpy_artifact.py", big)[0],
+            b.mf.name: lambda: b.run_flow(b.mf, "numpy_artifact.py", big)[0],
+            "headwater-tiny": lambda: b.run_flow(b.hw, "numpy_artifact.py", tiny)[0],
+        },
+        {b.hw.name: s.repeat, b.mf.name: s.repeat, "headwater-tiny": s.repeat},
+        "numpy256",
+    )
+    out.samples["cp"] = time_cp(b.base, 256 * MB, s.repeat)
+    progress(f"  {'numpy256':<13} {'cp 256 MB':<18} median {fmt_s(median(out.samples['cp']))}")
+    out.headwater_s = median(out.samples[b.hw.name])
+    out.metaflow_s = median(out.samples[b.mf.name])
+    out.ratio = out.metaflow_s / out.headwater_s
+    save_load = out.headwater_s - median(out.samples["headwater-tiny"])
+    cp_s = median(out.samples["cp"])
+    compute = time_array_compute(b, s.numpy_fill)
+    out.extra = {
+        "fill": s.numpy_fill,
+        "save_load_estimate_s": save_load,
+        "cp_s": cp_s,
+        "save_load_over_cp": save_load / cp_s,
+        "array_create_and_sum_s": compute,
+        "save_load_net_of_create_and_sum_s": save_load - compute,
+    }
+    out.passed = out.ratio >= 8 and save_load <= 2 * cp_s
+    out.notes.append(
+        f"array fill {s.numpy_fill}; save+load estimate {fmt_s(save_load)} (256 MB run - "
+        f"1-element run) vs cp {fmt_s(cp_s)}: {save_load / cp_s:.1f}x cp (target <= 2x)"
+    )
+    out.notes.append(
+        f"of the estimate, {fmt_s(compute)} is creating and summing the array, measured alone; "
+        f"without it: {fmt_s(save_load - compute)} = {(save_load - compute) / cp_s:.1f}x cp"
+    )
+    return out
+
+
+def time_cp(base: Path, size: int, reps: int) -> list[float]:
+    """Median-ready timings of ``cp`` of a ``size``-byte file of random bytes within ``base``."""
+    src, dst = base / "cp-source.bin", base / "cp-copy.bin"
+    with open(src, "wb") as f:
+        for _ in range(size // MB):
+            f.write(os.urandom(MB))
+    times = []
+    for _ in range(max(reps, 3)):
+        start = time.perf_counter()
+        subprocess.run(["cp", str(src), str(dst)], check=True)
+        times.append(time.perf_counter() - start)
+        dst.unlink()
+    src.unlink()
+    return times
+
+
+def time_array_compute(b: Bench, fill: str) -> float:
+    """Seconds to create and sum the 256 MB array in the headwater venv (for context only)."""
+    code = (
+        "import sys, time; sys.path.insert(0, sys.argv[1]);"
+        "from numpy_artifact import make_array; t = time.perf_counter();"
+        f"make_array(256, {fill!r}).sum(); print(time.perf_counter() - t)"
+    )
+    # The template imports headwater at module level, which is harmless here (lazy import).
+    proc = subprocess.run(
+        [b.hw.python, "-B", "-c", code, str(FLOWS)], capture_output=True, text=True, check=True
+    )
+    return float(proc.stdout.strip())
+
+
+def scenario_import(b: Bench, s: Settings) -> Outcome:
+    """``python -c "import X"`` minus ``python -c "pass"``, each the median of N runs."""
+    out = Outcome("import", "headwater < 100 ms")
+    arms: dict[str, Callable[[], float]] = {}
+    for impl in (b.hw, b.mf):
+        arms[f"{impl.name}-pass"] = lambda i=impl: b.time_command(i, ["-c", "pass"])
+        arms[f"{impl.name}-import"] = lambda i=impl: b.time_command(i, ["-c", f"import {i.module}"])
+        arms[f"{impl.name}-flowspec"] = lambda i=impl: b.time_command(
+            i, ["-c", f"from {i.module} import FlowSpec, step, Parameter"]
+        )
+    out.samples = alternate(arms, dict.fromkeys(arms, s.repeat_import), "import")
+
+    def net(impl: Impl, what: str) -> float:
+        return median(out.samples[f"{impl.name}-{what}"]) - median(out.samples[f"{impl.name}-pass"])
+
+    out.headwater_s = net(b.hw, "import")
+    out.metaflow_s = net(b.mf, "import")
+    out.ratio = out.metaflow_s / out.headwater_s
+    out.passed = out.headwater_s < 0.1
+    out.extra = {
+        "headwater_from_import_FlowSpec_step_Parameter_s": net(b.hw, "flowspec"),
+        "metaflow_from_import_FlowSpec_step_Parameter_s": net(b.mf, "flowspec"),
+    }
+    out.notes.append(
+        f"'from X import FlowSpec, step, Parameter': headwater {fmt_s(net(b.hw, 'flowspec'))}, "
+        f"Metaflow {fmt_s(net(b.mf, 'flowspec'))}"
+    )
+    return out
+
+
+def scenario_foreach10000(b: Bench, s: Settings) -> Outcome:
+    """headwater only: 10,000-way foreach; wall time and the run process's peak RSS."""
+    out = Outcome("foreach10000", "peak RSS < 500 MB")
+    args = ["--width", "10000", "--max-num-splits", "10000"]
+    upper, sampled, times = [], [], []
+    for i in range(s.repeat_slow):
+        seconds, mem = b.run_flow(b.hw, "foreach.py", args, watch_rss=True)
+        times.append(seconds)
+        upper.append(mem["maxrss_upper"] / 1024)
+        sampled.append(mem["vmhwm_sampled"] / 1024)
+        progress(
+            f"  {'foreach10000':<13} {b.hw.name:<18} #{i + 1}  {fmt_s(seconds)}"
+            f"  peak RSS <= {upper[-1]:.0f} MB (sampled {sampled[-1]:.0f} MB)"
+        )
+    out.samples = {b.hw.name: times, "maxrss_upper_mb": upper, "vmhwm_sampled_mb": sampled}
+    out.headwater_s = median(times)
+    peak = max(upper)
+    out.passed = peak < 500
+    out.extra = {"peak_rss_upper_mb": peak, "peak_rss_sampled_mb": max(sampled)}
+    out.notes.append(
+        f"runtime peak RSS <= {peak:.0f} MB (wait4 ru_maxrss); VmHWM sampled {max(sampled):.0f} MB"
+    )
+    return out
+
+
+SCENARIOS: dict[str, Callable[[Bench, Settings], Outcome]] = {
+    "import": scenario_import,
+    "linear3": scenario_linear3,
+    "foreach100": scenario_foreach100,
+    "numpy256": scenario_numpy256,
+    "foreach1000": scenario_foreach1000,
+    "foreach10000": scenario_foreach10000,
+}
+QUICK = ["import", "linear3", "foreach100", "numpy256"]
+
+
+# ---- reporting ------------------------------------------------------------------------------
+
+
+def print_table(outcomes: list[Outcome], mode: str) -> None:
+    print(f"\nheadwater vs Metaflow ({mode}); ratio = Metaflow median / headwater median")
+    header = (
+        f"{'scenario':<13} {'headwater':>10} {'metaflow':>10} {'ratio':>8}  {'target':<30} result"
+    )
+    print(header)
+    print("-" * len(header))
+    for o in outcomes:
+        if o.error:
+            print(f"{o.name:<13} ERROR: {o.error}")
+            continue
+        ratio = f"{o.ratio:.1f}x" if o.ratio is not None else "-"
+        result = "PASS" if o.passed else "MISS"
+        print(
+            f"{o.name:<13} {fmt_s(o.headwater_s):>10} {fmt_s(o.metaflow_s):>10} {ratio:>8}  "
+            f"{o.target:<30} {result}"
+        )
+        for note in o.notes:
+            print(f"{'':<13}   {note}")
+
+
+def machine_info(hw: Impl, mf: Impl) -> dict[str, Any]:
+    def version(py: str, code: str) -> str:
+        proc = subprocess.run([py, "-c", code], capture_output=True, text=True)
+        return proc.stdout.strip() or proc.stderr.strip()[-200:]
+
+    mem_kb = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    commit = subprocess.run(
+        ["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(mem_kb / 2**20, 1),
+        "platform": platform.platform(),
+        "headwater_commit": commit,
+        "headwater_python": version(hw.python, "import sys; print(sys.version.split()[0])"),
+        "metaflow_python": version(mf.python, "import sys; print(sys.version.split()[0])"),
+        "metaflow_version": version(mf.python, "import metaflow; print(metaflow.__version__)"),
+        "numpy_headwater_venv": version(hw.python, "import numpy; print(numpy.__version__)"),
+        "numpy_metaflow_venv": version(mf.python, "import numpy; print(numpy.__version__)"),
+    }
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    def env_int(name: str, default: int) -> int:
+        return int(os.environ.get(name) or default)
+
+    return Settings(
+        quick=args.quick,
+        repeat=env_int("BENCH_REPEAT", 3 if args.quick else 5),
+        repeat_slow=env_int("BENCH_REPEAT_SLOW", 1 if args.quick else 3),
+        repeat_import=env_int("BENCH_IMPORT_REPEAT", 10 if args.quick else 20),
+        numpy_fill=os.environ.get("BENCH_NUMPY_FILL") or "arange",
+        keep=args.keep,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="the short suite (bench-quick)")
+    p.add_argument("--only", default="", help="comma-separated scenarios: " + ",".join(SCENARIOS))
+    p.add_argument("--headwater-python", default=sys.executable)
+    p.add_argument("--metaflow-python", default=str(REPO / ".venv-bench" / "bin" / "python"))
+    p.add_argument("--results-dir", default=str(HERE / "results"))
+    p.add_argument("--tmp", default=None, help="where the temporary run directories go")
+    p.add_argument("--keep", action="store_true", help="keep the directories of failed runs")
+    args = p.parse_args(argv)
+
+    s = settings_from(args)
+    names = [n for n in args.only.split(",") if n] or (QUICK if s.quick else list(SCENARIOS))
+    unknown = [n for n in names if n not in SCENARIOS]
+    if unknown:
+        p.error(f"unknown scenario(s) {', '.join(unknown)}: choose from {', '.join(SCENARIOS)}")
+    if s.numpy_fill not in ("ones", "arange", "random"):
+        p.error("BENCH_NUMPY_FILL must be ones, arange or random")
+    mode = "bench-quick" if s.quick else "bench"
+    # abspath, not resolve: a venv's python is a symlink that must stay inside its venv.
+    hw = Impl("headwater", os.path.abspath(args.headwater_python), "headwater")
+    mf = Impl("metaflow", os.path.abspath(args.metaflow_python), "metaflow")
+    started = dt.datetime.now().astimezone()
+    base = Path(tempfile.mkdtemp(prefix="headwater-bench-", dir=args.tmp))
+    bench = Bench(hw, mf, base, args.keep)
+    outcomes: list[Outcome] = []
+    try:
+        info = machine_info(hw, mf)
+        progress(f"{mode}: {', '.join(names)}; runs in {base}")
+        progress("warm-up: one untimed linear3 run per implementation")
+        bench.run_flow(hw, "linear3.py", [])
+        bench.run_flow(mf, "linear3.py", [])
+        for name in names:
+            progress(f"{name}:")
+            try:
+                outcomes.append(SCENARIOS[name](bench, s))
+            except RunFailed as e:
+                outcomes.append(Outcome(name, "", error=str(e)))
+    finally:
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+    print_table(outcomes, mode)
+
+    results = Path(args.results_dir)
+    results.mkdir(parents=True, exist_ok=True)
+    path = results / f"{started:%Y%m%d-%H%M%S}-{mode}.json"
+    report = {
+        "mode": mode,
+        "started": started.isoformat(timespec="seconds"),
+        "seconds": round((dt.datetime.now().astimezone() - started).total_seconds(), 1),
+        "settings": asdict(s),
+        "machine": info,
+        "scenarios": [asdict(o) for o in outcomes],
+    }
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nresults: {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
+    return 1 if any(o.error for o in outcomes) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
