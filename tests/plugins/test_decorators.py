@@ -47,7 +47,9 @@ def _middle(run):
 @pytest.mark.parametrize("shape", list(SHAPES))
 class TestDecoratorMatrix:
     def test_retry_until_success(self, run_flow, hw_root, shape, executor):
-        proc, run, attempts = _run(run_flow, hw_root, shape, executor, [RETRY2], "--fail-times", "2")
+        proc, run, attempts = _run(
+            run_flow, hw_root, shape, executor, [RETRY2], "--fail-times", "2"
+        )
         assert proc.returncode == 0, proc.stderr
         assert attempts == [0, 1, 2]
         assert run.successful
@@ -62,7 +64,9 @@ class TestDecoratorMatrix:
         assert task.exception is None
         assert run.data.final == "ok"
 
-    def test_catch_keeps_the_exception_and_the_flow_goes_on(self, run_flow, hw_root, shape, executor):
+    def test_catch_keeps_the_exception_and_the_flow_goes_on(
+        self, run_flow, hw_root, shape, executor
+    ):
         proc, run, attempts = _run(run_flow, hw_root, shape, executor, ["catch:var=err"])
         assert proc.returncode == 0, proc.stderr
         assert attempts == [0]
@@ -76,7 +80,10 @@ class TestDecoratorMatrix:
 
     def test_retry_then_catch(self, run_flow, hw_root, shape, executor):
         proc, run, attempts = _run(
-            run_flow, hw_root, shape, executor,
+            run_flow,
+            hw_root,
+            shape,
+            executor,
             ["retry:times=1,minutes_between_retries=0", "catch:var=err"],
         )
         assert proc.returncode == 0, proc.stderr
@@ -84,17 +91,24 @@ class TestDecoratorMatrix:
         assert _middle(run).data.err.message == "failure in attempt 1"
 
     def test_catch_after_a_hard_death(self, run_flow, hw_root, shape, executor):
-        proc, run, _ = _run(run_flow, hw_root, shape, executor, ["catch:var=err"],
-                            "--mode", "segfault")
+        proc, run, _ = _run(
+            run_flow, hw_root, shape, executor, ["catch:var=err"], "--mode", "segfault"
+        )
         assert proc.returncode == 0, proc.stderr
         err = _middle(run).data.err
         assert err.type == "TaskDied" and "SIGSEGV" in err.message
 
     def test_timeout_then_retry(self, run_flow, hw_root, shape, executor):
         proc, run, attempts = _run(
-            run_flow, hw_root, shape, executor,
+            run_flow,
+            hw_root,
+            shape,
+            executor,
             ["timeout:seconds=1", "retry:times=1,minutes_between_retries=0"],
-            "--mode", "sleep", "--fail-times", "1",
+            "--mode",
+            "sleep",
+            "--fail-times",
+            "1",
         )
         assert proc.returncode == 0, proc.stderr
         assert attempts == [0, 1]
@@ -102,8 +116,15 @@ class TestDecoratorMatrix:
         assert "step 'middle' timed out after 1 s" in first.exception
 
     def test_timeout_then_catch(self, run_flow, hw_root, shape, executor):
-        proc, run, _ = _run(run_flow, hw_root, shape, executor,
-                            ["timeout:seconds=1", "catch:var=err"], "--mode", "sleep")
+        proc, run, _ = _run(
+            run_flow,
+            hw_root,
+            shape,
+            executor,
+            ["timeout:seconds=1", "catch:var=err"],
+            "--mode",
+            "sleep",
+        )
         assert proc.returncode == 0, proc.stderr
         err = _middle(run).data.err
         assert err.type == "TimeoutError" and "timed out after 1 s" in err.message
@@ -111,16 +132,24 @@ class TestDecoratorMatrix:
 
 @pytest.mark.parametrize("mode", ["noretry", "exit202"])
 def test_a_step_can_refuse_retries(run_flow, hw_root, mode):
-    proc, run, attempts = _run(run_flow, hw_root, "linear", "fork",
-                               ["retry:times=3,minutes_between_retries=0"], "--mode", mode)
+    proc, run, attempts = _run(
+        run_flow,
+        hw_root,
+        "linear",
+        "fork",
+        ["retry:times=3,minutes_between_retries=0"],
+        "--mode",
+        mode,
+    )
     assert proc.returncode == 1
     assert attempts == [0]
     assert not run.successful
 
 
 def test_timeout_without_retry_fails_the_run_with_a_message(run_flow, hw_root):
-    proc, run, _ = _run(run_flow, hw_root, "linear", "fork", ["timeout:seconds=1"],
-                        "--mode", "sleep")
+    proc, run, _ = _run(
+        run_flow, hw_root, "linear", "fork", ["timeout:seconds=1"], "--mode", "sleep"
+    )
     assert proc.returncode == 1
     assert "step 'middle' timed out after 1 s (@timeout)" in proc.stderr
 
@@ -129,8 +158,13 @@ def test_retry_waits_between_attempts(run_flow, hw_root):
     wait_minutes = 0.02  # 1.2 s
     t0 = time.time()
     proc, run, attempts = _run(
-        run_flow, hw_root, "linear", "fork",
-        [f"retry:times=1,minutes_between_retries={wait_minutes}"], "--fail-times", "1",
+        run_flow,
+        hw_root,
+        "linear",
+        "fork",
+        [f"retry:times=1,minutes_between_retries={wait_minutes}"],
+        "--fail-times",
+        "1",
     )
     assert proc.returncode == 0, proc.stderr
     assert attempts == [0, 1]

@@ -59,9 +59,21 @@ def test_parameters_from_command_line_and_environment(run_flow, hw_root, tmp_pat
     other = tmp_path / "other.txt"
     other.write_text("other")
     proc = run_flow(
-        "params_flow.py", "run",
-        "--count", "7", "--verbose", "yes", "--fast", "--items", "x,y,z",
-        "--config", '[1, {"a": null}]', "--notes", str(other), "--who", "bob",
+        "params_flow.py",
+        "run",
+        "--count",
+        "7",
+        "--verbose",
+        "yes",
+        "--fast",
+        "--items",
+        "x,y,z",
+        "--config",
+        '[1, {"a": null}]',
+        "--notes",
+        str(other),
+        "--who",
+        "bob",
         env={"HEADWATER_RUN_ALPHA": "0.25", "METAFLOW_RUN_LABEL": "from-env"},
     )
     assert proc.returncode == 0, proc.stderr
@@ -223,8 +235,9 @@ def test_unpicklable_artifact_names_the_artifact(run_flow, tmp_path):
 
 def test_max_workers_bounds_concurrency(run_flow, tmp_path):
     log = tmp_path / "events.log"
-    proc = run_flow("workers_flow.py", "run", "--width", "6", "--max-workers", "2",
-                    "--log", str(log))
+    proc = run_flow(
+        "workers_flow.py", "run", "--width", "6", "--max-workers", "2", "--log", str(log)
+    )
     assert proc.returncode == 0, proc.stderr
     events = []
     for line in log.read_text().splitlines():

@@ -41,20 +41,52 @@ def register(sub: argparse._SubParsersAction, flow_cls: type) -> None:
 
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--tag", action="append", default=[], metavar="TAG",
-                   help="add a user tag to the run (repeatable)")
-    p.add_argument("--max-workers", type=int, default=16, metavar="N",
-                   help="run at most N tasks at once (default: 16)")
-    p.add_argument("--max-num-splits", type=int, default=100, metavar="N",
-                   help="fail a foreach that would start more than N tasks (default: 100)")
-    p.add_argument("--max-log-size", type=int, default=None, metavar="MB",
-                   help="accepted for Metaflow compatibility")
-    p.add_argument("--run-id-file", default=None, metavar="PATH",
-                   help="write the run id to PATH before the first task starts")
-    p.add_argument("--namespace", default=None, metavar="NS",
-                   help="namespace for client calls made inside the tasks")
-    p.add_argument("--executor", choices=["fork", "subprocess"], default="fork",
-                   help="fork tasks from a warm zygote (default) or start each as a new process")
+    p.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="add a user tag to the run (repeatable)",
+    )
+    p.add_argument(
+        "--max-workers",
+        type=int,
+        default=16,
+        metavar="N",
+        help="run at most N tasks at once (default: 16)",
+    )
+    p.add_argument(
+        "--max-num-splits",
+        type=int,
+        default=100,
+        metavar="N",
+        help="fail a foreach that would start more than N tasks (default: 100)",
+    )
+    p.add_argument(
+        "--max-log-size",
+        type=int,
+        default=None,
+        metavar="MB",
+        help="accepted for Metaflow compatibility",
+    )
+    p.add_argument(
+        "--run-id-file",
+        default=None,
+        metavar="PATH",
+        help="write the run id to PATH before the first task starts",
+    )
+    p.add_argument(
+        "--namespace",
+        default=None,
+        metavar="NS",
+        help="namespace for client calls made inside the tasks",
+    )
+    p.add_argument(
+        "--executor",
+        choices=["fork", "subprocess"],
+        default="fork",
+        help="fork tasks from a warm zygote (default) or start each as a new process",
+    )
 
 
 class TerminalEvents:
@@ -96,7 +128,11 @@ def _validate(ctx: CliContext) -> None:
     problems = check_flow(ctx)
     if problems:
         first = problems[0]
-        more = f" ({len(problems) - 1} more problems: run 'check' to see all)" if len(problems) > 1 else ""
+        more = (
+            f" ({len(problems) - 1} more problems: run 'check' to see all)"
+            if len(problems) > 1
+            else ""
+        )
         raise InvalidFlow(f"{first}{more}", step=getattr(first, "step", None))
 
 
@@ -113,8 +149,7 @@ def handle_run(args: argparse.Namespace, ctx: CliContext) -> int:
     check_user_tag_count(tags)
     user = config.username()
     given = {
-        p.name: getattr(args, f"param__{attr}")
-        for attr, p in flow_parameters(ctx.flow_cls).items()
+        p.name: getattr(args, f"param__{attr}") for attr, p in flow_parameters(ctx.flow_cls).items()
     }
     values = resolve_parameters(ctx.flow_cls, given, user)
     return launch_run(ctx, args, values, tags, user)

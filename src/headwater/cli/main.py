@@ -31,22 +31,48 @@ def build_parser(flow_cls: type) -> ArgumentParser:
     import importlib
 
     prog = f"python {_script_name(flow_cls)}"
-    parser = ArgumentParser(prog=prog, allow_abbrev=False,
-                            description=(flow_cls.__doc__ or "").strip() or None)
+    parser = ArgumentParser(
+        prog=prog, allow_abbrev=False, description=(flow_cls.__doc__ or "").strip() or None
+    )
     parser.add_argument("--quiet", action="store_true", help="print only errors and results")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
-    parser.add_argument("--datastore", choices=["local"], default="local",
-                        help="where artifacts are stored (default: local)")
-    parser.add_argument("--datastore-root", default=None, metavar="PATH",
-                        help="the datastore directory (default: ./.headwater or HEADWATER_ROOT)")
-    parser.add_argument("--metadata", choices=["local"], default="local",
-                        help="where run records are kept (default: local)")
-    parser.add_argument("--with", dest="decospecs", action="append", default=[],
-                        metavar="DECO", help="attach a step decorator to every step")
-    parser.add_argument("--environment", choices=["local"], default="local",
-                        help="how task environments are made (default: local)")
-    parser.add_argument("--no-pylint", action="store_true",
-                        help="accepted for Metaflow compatibility; headwater runs its own checks")
+    parser.add_argument(
+        "--datastore",
+        choices=["local"],
+        default="local",
+        help="where artifacts are stored (default: local)",
+    )
+    parser.add_argument(
+        "--datastore-root",
+        default=None,
+        metavar="PATH",
+        help="the datastore directory (default: ./.headwater or HEADWATER_ROOT)",
+    )
+    parser.add_argument(
+        "--metadata",
+        choices=["local"],
+        default="local",
+        help="where run records are kept (default: local)",
+    )
+    parser.add_argument(
+        "--with",
+        dest="decospecs",
+        action="append",
+        default=[],
+        metavar="DECO",
+        help="attach a step decorator to every step",
+    )
+    parser.add_argument(
+        "--environment",
+        choices=["local"],
+        default="local",
+        help="how task environments are made (default: local)",
+    )
+    parser.add_argument(
+        "--no-pylint",
+        action="store_true",
+        help="accepted for Metaflow compatibility; headwater runs its own checks",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub, flow_cls)

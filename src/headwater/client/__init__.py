@@ -4,7 +4,6 @@
 namespace. ``metadata()`` picks the datastore root, ``namespace()`` which runs are visible.
 """
 
-
 from headwater.client.artifacts import DataArtifact
 from headwater.client.flow import Flow, Metaflow
 from headwater.client.namespaces import default_namespace, get_namespace, namespace

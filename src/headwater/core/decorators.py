@@ -23,14 +23,14 @@ class StepDecorator:
     defaults: Mapping[str, Any] = {}
     allow_multiple = False
 
-    def __init__(self, attributes: Mapping[str, Any] | None = None, statically_defined: bool = True):
+    def __init__(
+        self, attributes: Mapping[str, Any] | None = None, statically_defined: bool = True
+    ):
         attrs = dict(self.defaults)
         for key, value in (attributes or {}).items():
             if key not in self.defaults:
                 known = ", ".join(self.defaults) or "none"
-                raise InvalidFlow(
-                    f"@{self.name} has no argument '{key}' (its arguments: {known})"
-                )
+                raise InvalidFlow(f"@{self.name} has no argument '{key}' (its arguments: {known})")
             attrs[key] = value
         self.attributes = attrs
         self.statically_defined = statically_defined
@@ -71,7 +71,7 @@ class StepDecorator:
         """Environment variables to set in the task before the step runs."""
         return {}
 
-    # --- hooks inside the task ---------------------------------------------------------------------
+    # --- hooks inside the task ----------------------------------------------------------------
     def task_pre_step(self, flow: Any, step_name: str, retry_count: int) -> None:
         """Called in the task just before the step function runs."""
 
@@ -94,9 +94,7 @@ def attach(func: Any, deco: StepDecorator) -> Any:
         func.decorators = []
     existing = [d for d in func.decorators if d.name == deco.name]
     if existing and not deco.allow_multiple:
-        raise InvalidFlow(
-            f"step '{func.__name__}' has @{deco.name} twice: keep one"
-        )
+        raise InvalidFlow(f"step '{func.__name__}' has @{deco.name} twice: keep one")
     func.decorators.append(deco)
     return func
 
@@ -108,7 +106,9 @@ def make_step_decorator(cls: type[StepDecorator]) -> Callable[..., Any]:
         if func is not None and callable(func) and not kwargs:
             return attach(func, cls())
         if func is not None:
-            return _Misused(cls.name, f"@{cls.name} takes keyword arguments only, as in @{cls.name}(...)")
+            return _Misused(
+                cls.name, f"@{cls.name} takes keyword arguments only, as in @{cls.name}(...)"
+            )
         try:
             deco: StepDecorator = cls(kwargs)
         except InvalidFlow as ex:

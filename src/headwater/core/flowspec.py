@@ -70,7 +70,11 @@ class FlowSpec:
 
     def __setattr__(self, name: str, value: Any) -> None:
         binding = self.__dict__.get("_hw_binding")
-        if binding is not None and not name.startswith(_INTERNAL_PREFIX) and binding.is_constant(name):
+        if (
+            binding is not None
+            and not name.startswith(_INTERNAL_PREFIX)
+            and binding.is_constant(name)
+        ):
             raise ReadOnlyArtifact(
                 f"cannot assign self.{name}: it is a class constant and read-only inside steps; "
                 "store the new value under another name"

@@ -65,7 +65,9 @@ def params_path(flow: str, run_id: str) -> AttemptPath:
 def split_pathspec(pathspec: str, min_parts: int = 1, max_parts: int = 4) -> list[str]:
     """Split ``Flow[/run[/step[/task]]]`` and check its shape."""
     if not isinstance(pathspec, str) or not pathspec:
-        raise InvalidPathspec(f"pathspec must be a non-empty string like 'Flow/run', got {pathspec!r}")
+        raise InvalidPathspec(
+            f"pathspec must be a non-empty string like 'Flow/run', got {pathspec!r}"
+        )
     parts = pathspec.strip("/").split("/")
     if any(not p for p in parts) or not (min_parts <= len(parts) <= max_parts):
         shapes = ["Flow", "Flow/run", "Flow/run/step", "Flow/run/step/task"]

@@ -16,8 +16,21 @@ from typing import Any
 from headwater.exceptions import ParameterError, ReadOnlyArtifact
 
 RESERVED_PARAMETER_NAMES = frozenset(
-    "params with tag namespace tags decospecs run-id-file max-num-splits max-workers "
-    "max-log-size user-namespace run-id task-id".split()
+    [
+        "params",
+        "with",
+        "tag",
+        "namespace",
+        "tags",
+        "decospecs",
+        "run-id-file",
+        "max-num-splits",
+        "max-workers",
+        "max-log-size",
+        "user-namespace",
+        "run-id",
+        "task-id",
+    ]
 )
 
 _TRUE = {"true", "t", "1", "yes", "y", "on"}
@@ -169,7 +182,9 @@ class Parameter:
         value = self.default
         if callable(value):
             value = value(context)
-        if isinstance(value, str) and (self.type is not str or self.separator or self.IS_INCLUDE_FILE):
+        if isinstance(value, str) and (
+            self.type is not str or self.separator or self.IS_INCLUDE_FILE
+        ):
             return self.convert(value)
         return value
 

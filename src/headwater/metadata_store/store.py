@@ -54,8 +54,9 @@ class MetadataStore(Protocol):
         unless ``task_id`` is given. Status RUNNING, attempts 0."""
         ...
 
-    def start_attempt(self, flow: str, run_id: str, step: str, task_id: str, attempt: int) -> None:
-        ...
+    def start_attempt(
+        self, flow: str, run_id: str, step: str, task_id: str, attempt: int
+    ) -> None: ...
 
     def finish_attempt(
         self,
@@ -73,15 +74,21 @@ class MetadataStore(Protocol):
         finished_at). ``metadata`` entries are stored as task metadata of that attempt."""
         ...
 
-    def finish_task(self, flow: str, run_id: str, step: str, task_id: str, status: TaskStatus) -> None:
+    def finish_task(
+        self, flow: str, run_id: str, step: str, task_id: str, status: TaskStatus
+    ) -> None:
         """Set the final status of a task (e.g. FAILED once retries are exhausted)."""
         ...
 
     def add_task_metadata(
-        self, flow: str, run_id: str, step: str, task_id: str, attempt: int,
+        self,
+        flow: str,
+        run_id: str,
+        step: str,
+        task_id: str,
+        attempt: int,
         entries: Mapping[str, str],
-    ) -> None:
-        ...
+    ) -> None: ...
 
     # --- tags -------------------------------------------------------------------------------
     def add_tags(self, flow: str, run_id: str, tags: Iterable[str]) -> RunRecord:

@@ -82,7 +82,9 @@ class Inputs(Sequence[InputTask]):
             if item.step_name == name:
                 return item
         steps = ", ".join(sorted({i.step_name for i in self._items}))
-        raise AttributeError(f"this join has no input from step '{name}' (inputs come from: {steps})")
+        raise AttributeError(
+            f"this join has no input from step '{name}' (inputs come from: {steps})"
+        )
 
 
 class StepBinding:
@@ -162,7 +164,11 @@ class StepBinding:
 
     def _frame_value(self, frame: Mapping[str, Any]) -> Any:
         split = AttemptPath(
-            self.path.flow, self.path.run_id, frame["step"], str(frame["task"]), int(frame["attempt"])
+            self.path.flow,
+            self.path.run_id,
+            frame["step"],
+            str(frame["task"]),
+            int(frame["attempt"]),
         )
         index = self.ds.read_index(split)
         ref = index.artifacts[frame["var"]]
@@ -232,9 +238,7 @@ class StepBinding:
         if conflicts:
             parts = []
             for name in sorted(conflicts):
-                groups = " vs ".join(
-                    "+".join(branches) for branches in conflicts[name].values()
-                )
+                groups = " vs ".join("+".join(branches) for branches in conflicts[name].values())
                 parts.append(f"'{name}' ({groups})")
             raise MergeArtifactsError(
                 f"merge_artifacts() in step '{step}': inputs disagree on {'; '.join(parts)}: "
@@ -333,8 +337,9 @@ class StepBinding:
             # Allow str/int spelling differences as Metaflow does (keys are strings there).
             by_str = {str(k): v for k, v in cases.items()}
             if str(value) in by_str:
-                return Transition(kind="switch", targets=(by_str[str(value)],),
-                                  switch_value=repr(value))
+                return Transition(
+                    kind="switch", targets=(by_str[str(value)],), switch_value=repr(value)
+                )
             known = ", ".join(repr(k) for k in cases)
             raise InvalidFlow(
                 f"switch in step '{step}': self.{condition} is {value!r}, which matches no case "

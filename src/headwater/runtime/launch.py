@@ -67,9 +67,7 @@ def save_run_inputs(
         attrs={
             "parameters": sorted(parameters),
             "constants": sorted(constants),
-            "parameter_names": {
-                attr: p.name for attr, p in flow_parameters(flow_cls).items()
-            },
+            "parameter_names": {attr: p.name for attr, p in flow_parameters(flow_cls).items()},
         },
     )
     ds.write_index(params_path(flow_cls.__name__, run_id), index)

@@ -138,7 +138,9 @@ class Scheduler:
         try:
             while self.queue or self.running or self.timers:
                 self._release_timers()
-                while self.queue and len(self.running) < self.opts.max_workers and not self.stopping:
+                while (
+                    self.queue and len(self.running) < self.opts.max_workers and not self.stopping
+                ):
                     self._launch(self.queue.popleft())
                 if not self.running and (self.stopping or not self.timers):
                     break
@@ -411,21 +413,36 @@ class Scheduler:
         if t.kind == "split":
             n = len(t.targets)
             for i, target in enumerate(t.targets):
-                frame = {"kind": "split", "step": s.step, "task": s.task_id,
-                         "attempt": s.attempt, "index": i, "num_splits": n}
+                frame = {
+                    "kind": "split",
+                    "step": s.step,
+                    "task": s.task_id,
+                    "attempt": s.attempt,
+                    "index": i,
+                    "num_splits": n,
+                }
                 self._enqueue(target, me, (*s.stack, frame))
             return
         if t.kind == "foreach":
             n = int(t.num_splits or 0)
             target = t.targets[0]
             for i in range(n):
-                frame = {"kind": "foreach", "step": s.step, "task": s.task_id,
-                         "attempt": s.attempt, "var": t.foreach_var, "index": i, "num_splits": n}
+                frame = {
+                    "kind": "foreach",
+                    "step": s.step,
+                    "task": s.task_id,
+                    "attempt": s.attempt,
+                    "var": t.foreach_var,
+                    "index": i,
+                    "num_splits": n,
+                }
                 self._enqueue(target, me, (*s.stack, frame))
             return
         raise RuntimeError(f"unknown transition kind {t.kind!r}")
 
-    def _enqueue(self, step: str, parent: AttemptPath, stack: tuple[Mapping[str, Any], ...]) -> None:
+    def _enqueue(
+        self, step: str, parent: AttemptPath, stack: tuple[Mapping[str, Any], ...]
+    ) -> None:
         node = self.graph[step]
         if node.type != NodeType.JOIN:
             self.queue.append(Pending(step, (parent,), stack))
@@ -448,7 +465,7 @@ class Scheduler:
             with contextlib.suppress(KeyboardInterrupt):
                 for key, _ in self.sel.select(timeout=max(0.0, deadline - time.time())):
                     if key.data == "exec":
-                        for pid, code in self.executor.reap(key.fd):
+                        for pid, _code in self.executor.reap(key.fd):
                             task = self.running.pop(pid, None)
                             if task is not None:
                                 self._record(task, TaskResult(ok=False, exception="Interrupted"))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from headwater.core.ids import AttemptPath
-
 
 _INLINE_LIMIT = 64 * 1024
 NO_RETRY_EXIT_CODE = 202  # Metaflow's convention: a task exiting with it is not retried

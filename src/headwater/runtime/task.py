@@ -5,6 +5,7 @@ The same code runs in a fork of the zygote and in a fresh ``python flow.py step`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import shutil
@@ -23,7 +24,7 @@ from headwater.core.ids import AttemptPath
 from headwater.datastore.local import LocalDatastore
 from headwater.datastore.records import TaskIndex
 from headwater.exceptions import DoNotRetry, HeadwaterException
-from headwater.runtime.binding import InputTask, Inputs, StepBinding
+from headwater.runtime.binding import Inputs, InputTask, StepBinding
 from headwater.runtime.spec import NO_RETRY_EXIT_CODE, TaskResult, TaskSpec, Transition
 
 
@@ -60,9 +61,7 @@ def warm_up(graph: FlowGraph) -> None:
     _graph_dict(graph)
 
 
-def execute(
-    spec: TaskSpec, flow_cls: type, graph: FlowGraph
-) -> tuple[Transition, str | None]:
+def execute(spec: TaskSpec, flow_cls: type, graph: FlowGraph) -> tuple[Transition, str | None]:
     """Run the step of ``spec``; returns its transition and the failure @catch kept, if any.
 
     Raises whatever the step raises; persists artifacts either way (a failed attempt keeps
@@ -167,7 +166,7 @@ def _run_step(
     for deco in decorators:
         deco.task_pre_step(obj, spec.step, spec.attempt)
     if node.is_join:
-        func(Inputs([InputTask(ds, p, i) for p, i in zip(parents, parent_indexes)]))
+        func(Inputs([InputTask(ds, p, i) for p, i in zip(parents, parent_indexes, strict=True)]))
     else:
         func()
     for deco in decorators:
@@ -254,10 +253,8 @@ def run_attempt(spec: TaskSpec, flow_cls: type, graph: FlowGraph, result_fd: int
         caught=result.caught,
     )
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(Exception):
             stream.flush()
-        except Exception:  # noqa: BLE001
-            pass
     data = result.to_bytes()
     view = memoryview(data)
     while view:
