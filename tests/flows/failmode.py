@@ -7,10 +7,11 @@ from headwater import DoNotRetry, current
 
 
 def maybe_fail(mode: str, fail_times: int, counter: str) -> None:
-    """Record the attempt, then fail it unless `fail_times` attempts have failed already."""
+    """Record the attempt, then fail it unless `fail_times` attempts have failed already
+    or the environment says the bug is fixed (FAILMODE_FIXED=1, for resume tests)."""
     with open(counter, "a") as fh:
         fh.write(f"{current.step_name} {current.retry_count}\n")
-    if current.retry_count >= fail_times:
+    if current.retry_count >= fail_times or os.environ.get("FAILMODE_FIXED"):
         return
     if mode == "raise":
         raise ValueError(f"failure in attempt {current.retry_count}")
@@ -26,3 +27,10 @@ def maybe_fail(mode: str, fail_times: int, counter: str) -> None:
         raise DoNotRetry("this input can never work")
     if mode == "exit202":
         os._exit(202)
+
+
+def fail_at(step: str, index=None) -> None:
+    """Fail when FAIL_AT names this step (``step`` or ``step:index``): a bug to fix and resume."""
+    where = os.environ.get("FAIL_AT", "")
+    if where in (step, f"{step}:{index}"):
+        raise RuntimeError(f"injected failure at {where}")

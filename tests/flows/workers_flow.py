@@ -23,6 +23,8 @@ class WorkersFlow(FlowSpec):
             time.sleep(0.2)
             with open(self.log, "a") as fh:
                 fh.write(f"end {time.time()} {os.getpid()}\n")
+        if os.environ.get("FAIL_INDEX") == str(self.input):
+            raise RuntimeError(f"injected failure in split {self.input}")
         self.double = self.input * 2
         self.next(self.join)
 

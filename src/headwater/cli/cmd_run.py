@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from typing import Any
 
 from headwater import config
@@ -117,6 +118,9 @@ class TerminalEvents:
         else:
             self.out.info(f"{self.prefix(spec)} Task failed: {result.exception}")
 
+    def task_cloned(self, run_id: str, step: str, task_id: str, origin: str) -> None:
+        self.out.info(f"[{run_id}/{step}/{task_id}] Cloned from {origin}.")
+
     def task_retrying(self, spec: Any, wait_s: float) -> None:
         when = f"in {wait_s:g} s" if wait_s else "now"
         self.out.info(f"{self.prefix(spec)} Retrying {when} (attempt {spec.attempt + 2}).")
@@ -167,14 +171,26 @@ def _executor(ctx: CliContext, kind: str, spill_dir: str) -> Any:
     return ForkExecutor(ctx.flow_cls, ctx.graph, spill_dir)
 
 
+@dataclass(frozen=True)
+class ResumeFrom:
+    """What `resume` adds to a launch: the run to clone from and the steps to run again."""
+
+    origin_run_id: str
+    rerun_steps: frozenset[str]
+
+
 def launch_run(
     ctx: CliContext,
     args: argparse.Namespace,
-    values: dict[str, Any],
+    values: dict[str, Any] | None,
     tags: list[str],
     user: str,
+    resume: ResumeFrom | None = None,
 ) -> int:
+    """Start a run (a resume when ``resume`` is given: parameters come from the origin)."""
+    from headwater.core.ids import params_path
     from headwater.runtime.launch import save_run_inputs, system_tags
+    from headwater.runtime.resume import Cloner
     from headwater.runtime.scheduler import RunOptions, Scheduler
 
     spill_dir = tempfile.mkdtemp(prefix="headwater-specs-")
@@ -185,14 +201,31 @@ def launch_run(
         root = ctx.root_for_run()
         ds = ctx.datastore(root)
         md = ctx.metadata(root)
-        run = md.create_run(ctx.flow_name, user, tags=tags, system_tags=system_tags(user))
+        origin = resume.origin_run_id if resume else None
+        run = md.create_run(
+            ctx.flow_name, user, tags=tags, system_tags=system_tags(user), origin_run_id=origin
+        )
         if args.run_id_file:
             _write_run_id(args.run_id_file, run.run_id)
-        save_run_inputs(ds, ctx.flow_cls, run.run_id, values)
-        ctx.out.info(
-            f"Running {ctx.flow_name} as run {run.run_id} (user {user}, "
-            f"up to {args.max_workers} tasks at once) in {root}"
-        )
+        cloner = None
+        if resume is not None:
+            ds.copy_index(
+                params_path(ctx.flow_name, resume.origin_run_id),
+                params_path(ctx.flow_name, run.run_id),
+            )
+            cloner = Cloner(
+                ctx.flow_name, run.run_id, resume.origin_run_id, ds, md, resume.rerun_steps
+            )
+            ctx.out.info(
+                f"Resuming {ctx.flow_name} run {resume.origin_run_id} as run {run.run_id} "
+                f"(user {user}, up to {args.max_workers} tasks at once) in {root}"
+            )
+        else:
+            save_run_inputs(ds, ctx.flow_cls, run.run_id, values or {})
+            ctx.out.info(
+                f"Running {ctx.flow_name} as run {run.run_id} (user {user}, "
+                f"up to {args.max_workers} tasks at once) in {root}"
+            )
         scheduler = Scheduler(
             flow=ctx.flow_name,
             run_id=run.run_id,
@@ -209,7 +242,9 @@ def launch_run(
                 namespace=args.namespace,
                 policies=step_policies(ctx),
                 decospecs=tuple(ctx.decospecs),
+                origin_run_id=origin,
             ),
+            cloner=cloner,
         )
         summary = scheduler.run()
     finally:
@@ -243,6 +278,11 @@ def print_summary(ctx: CliContext, summary: Any) -> None:
         getattr(sys.modules.get(ctx.flow_cls.__module__), "__file__", None) or "flow.py"
     )
     took = f"{summary.tasks_run} tasks in {summary.wall_s:.2f} s"
+    if summary.tasks_cloned:
+        took = (
+            f"{summary.tasks_run} tasks run and {summary.tasks_cloned} cloned in "
+            f"{summary.wall_s:.2f} s"
+        )
     if summary.status.value == "completed":
         out.success(f"Run {summary.run_id} of {summary.flow} completed: {took}.")
         out.info(
@@ -252,12 +292,14 @@ def print_summary(ctx: CliContext, summary: Any) -> None:
         return
     if summary.status.value == "interrupted":
         out.error(f"run {summary.run_id} of {summary.flow} was interrupted after {took}")
+        out.info(f"  resume: python {script} resume --origin-run-id {summary.run_id}")
         return
     if summary.failed:
         pathspec, headline = summary.failed[0]
         step_task = "/".join(pathspec.split("/")[1:])
         out.error(f"run {summary.run_id} of {summary.flow} failed: task {step_task}: {headline}")
         out.info(f"  logs:   python {script} logs {step_task}")
+        out.info(f"  resume: python {script} resume --origin-run-id {summary.run_id}")
         if len(summary.failed) > 1:
             out.info(f"  ({len(summary.failed) - 1} more tasks failed)")
     else:

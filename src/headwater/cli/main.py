@@ -14,6 +14,7 @@ from headwater.exceptions import CommandLineError, HeadwaterException
 
 COMMAND_MODULES = (
     "headwater.cli.cmd_run",
+    "headwater.cli.cmd_resume",
     "headwater.cli.cmd_graph",
     "headwater.cli.cmd_inspect",
     "headwater.cli.cmd_tag",
@@ -96,6 +97,8 @@ def _unknown_options(flow_cls: type, command: str | None, extra: list[str]) -> s
         names = [f"--{p.name}" for p in flow_parameters(flow_cls).values()]
         known = ", ".join(names) if names else "none"
         hint = f"{flow_cls.__name__}'s parameters are: {known}; {hint}"
+    elif command == "resume":
+        hint = f"resume takes parameters from the origin run; {hint}"
     return f"unknown option {what!r} for '{command}': {hint}"
 
 

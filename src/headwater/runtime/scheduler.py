@@ -45,6 +45,8 @@ class RunEvents(Protocol):
 
     def task_retrying(self, spec: TaskSpec, wait_s: float) -> None: ...
 
+    def task_cloned(self, run_id: str, step: str, task_id: str, origin: str) -> None: ...
+
 
 @dataclass
 class Pending:
@@ -79,6 +81,7 @@ class RunSummary:
     tasks_run: int
     wall_s: float
     failed: tuple[tuple[str, str], ...]  # (task pathspec, exception headline)
+    tasks_cloned: int = 0
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ class Scheduler:
         executor: Executor,
         events: RunEvents,
         options: RunOptions,
+        cloner: Any = None,
     ) -> None:
         self.flow = flow
         self.run_id = run_id
@@ -116,6 +120,7 @@ class Scheduler:
         self.executor = executor
         self.events = events
         self.opts = options
+        self.cloner = cloner  # set when resuming: clones finished tasks of the origin run
         self.queue: deque[Pending] = deque()
         self.running: dict[int, Running] = {}  # pid -> task
         self.by_fd: dict[int, Running] = {}
@@ -125,7 +130,7 @@ class Scheduler:
         self.failed: list[tuple[str, str]] = []
         self.tasks_run = 0
         self.end_done = False
-        self.stopping = False
+        self.stopping = False  # set when the run is being stopped (Ctrl-C)
         self.params_token = AttemptPath(flow, run_id, "_parameters", "0", 0).to_token()
         self.timers: list[tuple[float, int, Pending]] = []  # delayed retries
         self._seq = itertools.count()
@@ -141,7 +146,9 @@ class Scheduler:
                 while (
                     self.queue and len(self.running) < self.opts.max_workers and not self.stopping
                 ):
-                    self._launch(self.queue.popleft())
+                    p = self.queue.popleft()
+                    if not self._clone(p):
+                        self._launch(p)
                 if not self.running and (self.stopping or not self.timers):
                     break
                 self._wait()
@@ -160,6 +167,7 @@ class Scheduler:
             self.tasks_run,
             time.perf_counter() - t0,
             tuple(self.failed),
+            self.cloner.cloned if self.cloner is not None else 0,
         )
 
     def _release_timers(self) -> None:
@@ -205,6 +213,22 @@ class Scheduler:
         self.exec_fds = current
 
     # --- launching ------------------------------------------------------------------------------
+    def _clone(self, p: Pending) -> bool:
+        """When resuming, clone the origin run's finished task for ``p`` if there is one."""
+        if self.cloner is None or p.task_id is not None:
+            return False
+        frames = [f for f in p.stack if f.get("kind") == "foreach"]
+        index = int(frames[-1]["index"]) if frames else None
+        cloned = self.cloner.try_clone(p.step, p.inputs, p.stack, index)
+        if cloned is None:
+            return False
+        me = AttemptPath(self.flow, self.run_id, p.step, cloned.task_id, 0)
+        self.events.task_cloned(
+            self.run_id, p.step, cloned.task_id, self.cloner.origin_of[cloned.task_id]
+        )
+        self._schedule_successors(me, p.stack, cloned.transition)
+        return True
+
     def _launch(self, p: Pending) -> None:
         if p.task_id is None:
             frames = [f for f in p.stack if f.get("kind") == "foreach"]
@@ -326,7 +350,7 @@ class Scheduler:
             self._record(task, result, final=True)
             self.events.task_finished(spec, result)
             if result.transition is not None:
-                self._schedule_successors(task, result.transition)
+                self._schedule_successors(spec.path, spec.stack, result.transition)
             return
         policy = self.opts.policies.get(spec.step, _NO_POLICY)
         retry = result.retryable and spec.attempt < policy.retries and not self.stopping
@@ -345,8 +369,9 @@ class Scheduler:
                 Pending(p.step, p.inputs, p.stack, spec.attempt + 1, spec.task_id, why)
             )
         else:
+            # Keep running what does not depend on the failed task (its successors never
+            # become ready), so that `resume` has only the failed part left to do.
             self.failed.append((spec.pathspec, result.exception or "failed"))
-            self.stopping = True
 
     def _result_of(self, task: Running) -> TaskResult:
         if task.timed_out:
@@ -401,42 +426,29 @@ class Scheduler:
         if not result.ok and final:
             self.md.finish_task(self.flow, self.run_id, s.step, s.task_id, TaskStatus.FAILED)
 
-    def _schedule_successors(self, task: Running, t: Transition) -> None:
-        s = task.spec
-        me = s.path
+    def _schedule_successors(
+        self, me: AttemptPath, stack: tuple[Mapping[str, Any], ...], t: Transition
+    ) -> None:
         if t.kind == "end":
             self.end_done = True
             return
         if t.kind in ("linear", "switch"):
-            self._enqueue(t.targets[0], me, s.stack)
+            self._enqueue(t.targets[0], me, stack)
             return
+        base = {"step": me.step, "task": me.task_id, "attempt": me.attempt}
         if t.kind == "split":
             n = len(t.targets)
             for i, target in enumerate(t.targets):
-                frame = {
-                    "kind": "split",
-                    "step": s.step,
-                    "task": s.task_id,
-                    "attempt": s.attempt,
-                    "index": i,
-                    "num_splits": n,
-                }
-                self._enqueue(target, me, (*s.stack, frame))
+                frame = {"kind": "split", **base, "index": i, "num_splits": n}
+                self._enqueue(target, me, (*stack, frame))
             return
         if t.kind == "foreach":
             n = int(t.num_splits or 0)
             target = t.targets[0]
             for i in range(n):
-                frame = {
-                    "kind": "foreach",
-                    "step": s.step,
-                    "task": s.task_id,
-                    "attempt": s.attempt,
-                    "var": t.foreach_var,
-                    "index": i,
-                    "num_splits": n,
-                }
-                self._enqueue(target, me, (*s.stack, frame))
+                frame = {"kind": "foreach", **base, "var": t.foreach_var, "index": i}
+                frame["num_splits"] = n
+                self._enqueue(target, me, (*stack, frame))
             return
         raise RuntimeError(f"unknown transition kind {t.kind!r}")
 

@@ -1,0 +1,65 @@
+"""``resume [STEP]``: a new run that clones the origin run's finished tasks and runs the rest."""
+
+from __future__ import annotations
+
+import argparse
+
+from headwater import config
+from headwater.cli.cmd_run import ResumeFrom, _validate, add_run_options, launch_run
+from headwater.cli.context import CliContext
+from headwater.exceptions import CommandLineError, ObjectNotFound
+
+
+def register(sub: argparse._SubParsersAction, flow_cls: type) -> None:
+    p = sub.add_parser(
+        "resume",
+        help="run again from a failed (or given) step, reusing what the origin run finished",
+        allow_abbrev=False,
+    )
+    p.add_argument(
+        "step_to_rerun",
+        nargs="?",
+        metavar="STEP",
+        help="run this step and everything after it again (default: what failed)",
+    )
+    p.add_argument(
+        "--origin-run-id",
+        default=None,
+        metavar="RUN",
+        help="the run to resume (default: your latest run of this flow)",
+    )
+    add_run_options(p)
+    p.set_defaults(handler=handle_resume)
+
+
+def handle_resume(args: argparse.Namespace, ctx: CliContext) -> int:
+    from headwater.core.tags import check_user_tag_count, validate_user_tags
+
+    _validate(ctx)
+    step = args.step_to_rerun
+    if step is not None and step not in ctx.graph.nodes:
+        steps = ", ".join(ctx.graph.nodes)
+        raise CommandLineError(
+            f"{ctx.flow_name} has no step '{step}' to resume from: pick one of {steps}"
+        )
+    tags = validate_user_tags(args.tag)
+    check_user_tag_count(tags)
+    user = config.username()
+    root = ctx.root_for_reading()
+    md = ctx.metadata(root)
+    if args.origin_run_id is not None:
+        origin = md.get_run(ctx.flow_name, args.origin_run_id)
+        if origin is None:
+            raise ObjectNotFound(
+                f"run {args.origin_run_id} of {ctx.flow_name} not found: pass an existing run "
+                "to --origin-run-id, or leave it out to resume your latest run"
+            )
+    else:
+        origin = md.latest_run(ctx.flow_name, tags=[f"user:{user}"])
+        if origin is None:
+            raise ObjectNotFound(
+                f"{ctx.flow_name} has no run by user {user} to resume: run it first, or pass "
+                "--origin-run-id"
+            )
+    rerun = frozenset({step}) if step else frozenset()
+    return launch_run(ctx, args, None, tags, user, ResumeFrom(origin.run_id, rerun))

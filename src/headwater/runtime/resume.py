@@ -1,0 +1,129 @@
+"""Resume: a new run that clones what the origin run finished and re-runs the rest.
+
+A task of the new run is cloned when the origin run has a successful task of the same step,
+reached from the same (cloned) parents at the same foreach index, and the step is not the one
+the user asked to re-run. Cloning copies the task's index (keys only, no artifact bytes) and
+links its logs; no user code runs. Everything downstream of a re-run task runs again, because
+its parents are new.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from headwater.core.ids import AttemptPath
+from headwater.datastore.local import LocalDatastore
+from headwater.datastore.records import TaskIndex
+from headwater.metadata_store.records import TaskRecord, TaskStatus
+from headwater.runtime.spec import Transition
+
+_Key = tuple[str, tuple[str, ...], int | None]
+
+
+@dataclass(frozen=True)
+class Cloned:
+    task_id: str
+    transition: Transition
+
+
+class Cloner:
+    """Finds, for a task about to run, a finished origin task to clone instead."""
+
+    def __init__(
+        self,
+        flow: str,
+        run_id: str,
+        origin_run_id: str,
+        datastore: LocalDatastore,
+        metadata: Any,
+        rerun_steps: frozenset[str] = frozenset(),
+    ) -> None:
+        self.flow = flow
+        self.run_id = run_id
+        self.origin_run_id = origin_run_id
+        self.ds = datastore
+        self.md = metadata
+        self.rerun_steps = rerun_steps
+        self.origin: dict[_Key, TaskRecord] = {}
+        for task in metadata.list_tasks(flow, origin_run_id):
+            if task.status == TaskStatus.SUCCEEDED and task.successful_attempt is not None:
+                key = (task.step, tuple(sorted(task.parents)), task.foreach_index)
+                self.origin[key] = task
+        # new task id -> origin task pathspec, for every task cloned so far
+        self.origin_of: dict[str, str] = {}
+        self.cloned = 0
+
+    def _key(
+        self, step: str, parents: tuple[AttemptPath, ...], foreach_index: int | None
+    ) -> _Key | None:
+        origin_parents = []
+        for p in parents:
+            origin = self.origin_of.get(p.task_id)
+            if origin is None:
+                return None  # a parent ran again, so this task must run again too
+            origin_parents.append(origin)
+        return (step, tuple(sorted(origin_parents)), foreach_index)
+
+    def try_clone(
+        self,
+        step: str,
+        parents: tuple[AttemptPath, ...],
+        stack: tuple[Mapping[str, Any], ...],
+        foreach_index: int | None,
+    ) -> Cloned | None:
+        if step in self.rerun_steps:
+            return None
+        key = self._key(step, parents, foreach_index)
+        origin = self.origin.get(key) if key is not None else None
+        if origin is None:
+            return None
+        src = AttemptPath(
+            self.flow, self.origin_run_id, step, origin.task_id, origin.successful_attempt or 0
+        )
+        index = self.ds.read_index(src)
+        transition = index.attrs.get("transition")
+        if transition is None:
+            return None
+        record = self.md.create_task(
+            self.flow,
+            self.run_id,
+            step,
+            parents=[f"{self.flow}/{p.run_id}/{p.step}/{p.task_id}" for p in parents],
+            foreach_index=foreach_index,
+            origin_pathspec=origin.pathspec,
+        )
+        dst = AttemptPath(self.flow, self.run_id, step, record.task_id, 0)
+        attrs = dict(index.attrs)
+        attrs["origin_pathspec"] = origin.pathspec
+        self.ds.write_index(dst, TaskIndex(artifacts=index.artifacts, stack=stack, attrs=attrs))
+        self._link_logs(src, dst)
+        self.md.start_attempt(self.flow, self.run_id, step, record.task_id, 0)
+        self.md.finish_attempt(
+            self.flow,
+            self.run_id,
+            step,
+            record.task_id,
+            0,
+            TaskStatus.SUCCEEDED,
+            metadata={"origin_pathspec": origin.pathspec},
+        )
+        self.origin_of[record.task_id] = origin.pathspec
+        self.cloned += 1
+        return Cloned(record.task_id, Transition.from_json(transition))
+
+    def _link_logs(self, src: AttemptPath, dst: AttemptPath) -> None:
+        for stream in ("stdout", "stderr"):
+            source = self.ds.log_path(src, stream)
+            if not source.exists():
+                continue
+            target = self.ds.log_path(dst, stream)
+            try:
+                os.link(source, target)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    shutil.copyfile(source, target)
