@@ -31,12 +31,14 @@ CASES = [("fork", f) for f in FAIL_POINTS] + [("subprocess", "inner:11"), ("subp
 
 
 @pytest.mark.parametrize(("executor", "fail_at"), CASES)
-def test_resume_after_failure_clones_what_finished(run_flow, hw_root, fail_at, executor):    failed = run_flow("resumable_flow.py", "run", "--executor", executor, env={"FAIL_AT": fail_at})
+def test_resume_after_failure_clones_what_finished(run_flow, hw_root, fail_at, executor):
+    failed = run_flow("resumable_flow.py", "run", "--executor", executor, env={"FAIL_AT": fail_at})
     assert failed.returncode == 1
     origin = _run_id(failed)
     assert f"resume --origin-run-id {origin}" in failed.stderr
-    succeeded_before = [t for t in _tasks(hw_root, "ResumableFlow", origin)
-                        if t.status.value == "succeeded"]
+    succeeded_before = [
+        t for t in _tasks(hw_root, "ResumableFlow", origin) if t.status.value == "succeeded"
+    ]
 
     resumed = run_flow("resumable_flow.py", "resume", "--executor", executor)
     assert resumed.returncode == 0, resumed.stderr
@@ -97,8 +99,15 @@ def test_resume_of_a_resume_continues_from_the_latest_attempt(run_flow, hw_root)
 
 def test_resume_with_one_failed_split_runs_only_that_split(run_flow, hw_root):
     width = "300"
-    failed = run_flow("workers_flow.py", "run", "--width", width, "--max-num-splits", width,
-                      env={"FAIL_INDEX": "137"})
+    failed = run_flow(
+        "workers_flow.py",
+        "run",
+        "--width",
+        width,
+        "--max-num-splits",
+        width,
+        env={"FAIL_INDEX": "137"},
+    )
     assert failed.returncode == 1
     resumed = run_flow("workers_flow.py", "resume", "--max-num-splits", width)
     assert resumed.returncode == 0, resumed.stderr
