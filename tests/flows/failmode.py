@@ -30,7 +30,12 @@ def maybe_fail(mode: str, fail_times: int, counter: str) -> None:
 
 
 def fail_at(step: str, index=None) -> None:
-    """Fail when FAIL_AT names this step (``step`` or ``step:index``): a bug to fix and resume."""
+    """Fail when FAIL_AT names this step (``step`` or ``step:index``): a bug to fix and resume.
+
+    STEP_SLEEP=seconds makes every such step take a while (for kill and interrupt tests)."""
+    pause = os.environ.get("STEP_SLEEP")
+    if pause:
+        time.sleep(float(pause))
     where = os.environ.get("FAIL_AT", "")
     if where in (step, f"{step}:{index}"):
         raise RuntimeError(f"injected failure at {where}")

@@ -306,18 +306,30 @@ class Scheduler:
                 self._output(task, kind, data)
 
     def _output(self, task: Running, stream: str, data: bytes) -> None:
-        log = task.logs.get(stream)
-        if log is None:
-            path = self.ds.log_path(task.spec.path, stream)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            log = open(path, "ab", buffering=0)  # noqa: SIM115 - closed when the task ends
-            task.logs[stream] = log
-        log.write(data)
+        self._save_log(task, stream, data)
         buf = task.partial.get(stream, b"") + data
         *lines, rest = buf.split(b"\n")
         task.partial[stream] = rest
         for line in lines:
             self.events.task_output(task.spec, stream, line.decode("utf-8", errors="replace"))
+
+    def _save_log(self, task: Running, stream: str, data: bytes) -> None:
+        """Append to the task's log file; a full or broken disk loses the log, not the run."""
+        if stream in task.logs and task.logs[stream] is None:
+            return  # saving this log failed earlier
+        try:
+            log = task.logs.get(stream)
+            if log is None:
+                path = self.ds.log_path(task.spec.path, stream)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                log = open(path, "ab", buffering=0)  # noqa: SIM115 - closed when the task ends
+                task.logs[stream] = log
+            log.write(data)
+        except OSError as ex:
+            task.logs[stream] = None
+            self.events.task_output(
+                task.spec, "stderr", f"(headwater: could not save this task's {stream}: {ex})"
+            )
 
     def _close_fd(self, task: Running, fd: int) -> None:
         with contextlib.suppress(KeyError, ValueError):

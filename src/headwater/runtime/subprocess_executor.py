@@ -6,7 +6,9 @@ import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 
+from headwater.runtime.lifeline import die_with_parent
 from headwater.runtime.spec import TaskSpec
 
 
@@ -43,6 +45,7 @@ class SubprocessExecutor:
             stderr=stderr_fd,
             pass_fds=(result_fd,),
             start_new_session=True,
+            preexec_fn=_die_with(os.getpid()),
         )
         self.procs[proc.pid] = proc
         self.pidfds[os.pidfd_open(proc.pid)] = proc.pid
@@ -67,3 +70,10 @@ class SubprocessExecutor:
         for fd in list(self.pidfds):
             os.close(fd)
         self.pidfds.clear()
+
+
+def _die_with(parent: int) -> Callable[[], None]:
+    def preexec() -> None:
+        die_with_parent(parent)
+
+    return preexec

@@ -17,6 +17,7 @@ import socket
 import sys
 from typing import Any
 
+from headwater.runtime.lifeline import die_with_parent
 from headwater.runtime.spec import TaskSpec
 
 _MAX_MSG = 1 << 17
@@ -38,10 +39,12 @@ class ForkExecutor:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
+        runtime_pid = os.getpid()
         pid = os.fork()
         if pid == 0:  # the zygote
             code = 1
             try:
+                die_with_parent(runtime_pid)
                 parent.close()
                 code = _zygote_main(child, self.flow_cls, self.graph)
             finally:
@@ -140,6 +143,7 @@ def _zygote_main(sock: socket.socket, flow_cls: type, graph: Any) -> int:
             if not msg:
                 running = False
                 break
+            zygote_pid = os.getpid()
             try:
                 pid = os.fork()
             except OSError as ex:
@@ -157,6 +161,7 @@ def _zygote_main(sock: socket.socket, flow_cls: type, graph: Any) -> int:
                     os.close(wake_w)
                     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                     signal.signal(signal.SIGINT, signal.SIG_DFL)
+                    die_with_parent(zygote_pid)
                     code = _task_child(msg, fds, flow_cls, graph, task_module)
                 finally:
                     os._exit(code)
