@@ -407,3 +407,14 @@ def test_concurrent_saves_from_several_processes(tmp_path):
     # 2 shared values per round plus one own value per worker and round
     assert len(blob_files(root)) == N_ROUNDS * (2 + N_PROCS)
     assert temp_files(root) == []
+
+
+def test_large_array_loads_mapped_writable_and_private(tmp_path):
+    ds = LocalDatastore(tmp_path)
+    a = np.arange(1 << 20, dtype=np.float64)  # 8 MB: memory-mapped on load
+    ref = ds.save_values("F", {"a": a})["a"]
+    out = ds.load_value("F", ref.key)
+    np.testing.assert_array_equal(out, a)
+    out[0] = -1.0  # writable, and the change stays in this process's copy
+    again = ds.load_value("F", ref.key)
+    assert again[0] == 0.0

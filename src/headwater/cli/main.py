@@ -12,13 +12,18 @@ from headwater.cli.context import CliContext
 from headwater.cli.output import Output
 from headwater.exceptions import CommandLineError, HeadwaterException
 
-COMMAND_MODULES = (
-    "headwater.cli.cmd_run",
-    "headwater.cli.cmd_resume",
-    "headwater.cli.cmd_graph",
-    "headwater.cli.cmd_inspect",
-    "headwater.cli.cmd_tag",
-)
+# Command name -> the module that registers it. Only the module of the command being run is
+# imported (the others pull in the client and more), unless no command is named.
+COMMANDS = {
+    "run": "headwater.cli.cmd_run",
+    "step": "headwater.cli.cmd_run",
+    "resume": "headwater.cli.cmd_resume",
+    "show": "headwater.cli.cmd_graph",
+    "check": "headwater.cli.cmd_graph",
+    "dump": "headwater.cli.cmd_inspect",
+    "logs": "headwater.cli.cmd_inspect",
+    "tag": "headwater.cli.cmd_tag",
+}
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -28,7 +33,7 @@ class ArgumentParser(argparse.ArgumentParser):
         raise CommandLineError(f"{message} (see: {self.prog} --help)")
 
 
-def build_parser(flow_cls: type) -> ArgumentParser:
+def build_parser(flow_cls: type, argv: Sequence[str] | None = None) -> ArgumentParser:
     import importlib
 
     prog = f"python {_script_name(flow_cls)}"
@@ -75,7 +80,9 @@ def build_parser(flow_cls: type) -> ArgumentParser:
         help="accepted for Metaflow compatibility; headwater runs its own checks",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
-    for name in COMMAND_MODULES:
+    named = [COMMANDS[a] for a in (argv or ()) if a in COMMANDS]
+    modules = [named[0]] if named else list(dict.fromkeys(COMMANDS.values()))
+    for name in modules:
         importlib.import_module(name).register(sub, flow_cls)
     return parser
 
@@ -110,10 +117,13 @@ def run_flow_cli(flow_cls: type, argv: Sequence[str], out: Output | None = None)
         from headwater.plugins.builtin import load
 
         load()
-        parser = build_parser(flow_cls)
-        args, extra = parser.parse_known_args(list(argv))
+        argv = list(argv)
+        parser = build_parser(flow_cls, argv)
+        args, extra = parser.parse_known_args(argv)
         if args.command is None and not extra:
-            args, extra = parser.parse_known_args([*argv, "check"])
+            argv.append("check")  # no command means check
+            parser = build_parser(flow_cls, argv)
+            args, extra = parser.parse_known_args(argv)
         if extra:
             raise CommandLineError(_unknown_options(flow_cls, args.command, extra))
         out.quiet = args.quiet

@@ -13,6 +13,7 @@ import ast
 import dataclasses
 import enum
 import inspect
+import linecache
 import textwrap
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -342,8 +343,36 @@ def _read_step(name: str, func: Any) -> _Step:
     return step
 
 
+_FILE_FUNCS: dict[tuple[str, int], dict[int, ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+
+
+def _functions_in_file(filename: str) -> dict[int, ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Every function of a source file by its first line (first decorator, else ``def``);
+    the file is parsed once, however many steps it holds."""
+    lines = linecache.getlines(filename)
+    key = (filename, len(lines))
+    if key not in _FILE_FUNCS:
+        found: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        try:
+            tree = ast.parse("".join(lines))
+        except (SyntaxError, ValueError):
+            tree = None
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                found[first] = node
+        _FILE_FUNCS[key] = found
+    return _FILE_FUNCS[key]
+
+
 def _parse_function(func: Any) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, int] | None:
     """The function's AST and the offset that turns its line numbers into file lines."""
+    code = getattr(func, "__code__", None)
+    filename = getattr(code, "co_filename", None)
+    if code is not None and filename and not filename.startswith("<"):
+        fn = _functions_in_file(filename).get(code.co_firstlineno)
+        if fn is not None and fn.name == code.co_name:
+            return fn, 0
     try:
         lines, first = inspect.getsourcelines(func)
     except (OSError, TypeError):

@@ -17,6 +17,7 @@ so a typical artifact save is stat, open, writev, close, rename.
 from __future__ import annotations
 
 import json
+import mmap
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,6 +35,7 @@ from headwater.exceptions import (
 from headwater.serde.blob import deserialize, serialize
 
 INDEX_FILE = "index.json"
+MMAP_MIN = 4 << 20  # blobs at least this big are memory-mapped, not read
 LOG_STREAMS = ("stdout", "stderr")
 _HEX = "0123456789abcdef"
 _O_BINARY = getattr(os, "O_BINARY", 0)
@@ -178,7 +180,13 @@ class LocalDatastore:
                 f"could not read artifact blob {target} ({e.strerror or e}): check permissions"
             ) from e
         try:
-            buf = _read_all(fd, os.fstat(fd).st_size)
+            size = os.fstat(fd).st_size
+            if size >= MMAP_MIN:
+                # Map large blobs copy-on-write: pages come straight from the page cache, and
+                # arrays built on them are writable without changing the file.
+                buf = mmap.mmap(fd, 0, access=mmap.ACCESS_COPY)
+            else:
+                buf = _read_all(fd, size)
         except OSError as e:
             raise DatastoreError(
                 f"could not read artifact blob {target} ({e.strerror or e}): check the disk"

@@ -10,15 +10,17 @@ from headwater.runtime.spec import TaskSpec
 class Executor(Protocol):
     """Starts task attempts and tells the runtime when their processes exit.
 
-    Exit codes follow ``subprocess``: ``>= 0`` is an exit status, ``-N`` means killed by
-    signal N. Every task runs in a process group of its own, so ``kill`` reaches its children.
+    ``launch`` returns a handle (an int unique within the run) by which the executor reports the
+    attempt's exit and accepts signals for it. Exit codes follow ``subprocess``: ``>= 0`` is an
+    exit status, ``-N`` means killed by signal N. Every task runs in a process group of its
+    own, so ``kill`` reaches its children.
     """
 
     def start(self) -> None: ...
 
     def launch(self, spec: TaskSpec, stdout_fd: int, stderr_fd: int, result_fd: int) -> int:
         """Start the attempt with the given fds as its stdout, stderr and result pipe;
-        returns its pid. The caller closes its copies of the three fds afterwards."""
+        returns its handle. The caller closes its copies of the three fds afterwards."""
         ...
 
     def event_fds(self) -> list[int]:
@@ -26,10 +28,10 @@ class Executor(Protocol):
         ...
 
     def reap(self, fd: int) -> list[tuple[int, int]]:
-        """(pid, exit code) of attempts whose processes have exited."""
+        """(handle, exit code) of attempts whose processes have exited."""
         ...
 
-    def kill(self, pid: int, sig: int) -> None:
+    def kill(self, handle: int, sig: int) -> None:
         """Send ``sig`` to the attempt's whole process group."""
         ...
 

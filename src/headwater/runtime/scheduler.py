@@ -62,7 +62,7 @@ class Pending:
 class Running:
     spec: TaskSpec
     pending: Pending
-    pid: int
+    handle: int
     fds: dict[int, str]  # read fd -> "stdout" | "stderr" | "result"
     logs: dict[str, BinaryIO | None] = field(default_factory=dict)
     partial: dict[str, bytes] = field(default_factory=dict)
@@ -122,7 +122,7 @@ class Scheduler:
         self.opts = options
         self.cloner = cloner  # set when resuming: clones finished tasks of the origin run
         self.queue: deque[Pending] = deque()
-        self.running: dict[int, Running] = {}  # pid -> task
+        self.running: dict[int, Running] = {}  # executor handle -> task
         self.by_fd: dict[int, Running] = {}
         self.joins: dict[tuple[str, str, str], dict[int, AttemptPath]] = {}
         self.sel = selectors.DefaultSelector()
@@ -186,17 +186,17 @@ class Scheduler:
 
     def _enforce_timeouts(self) -> None:
         now = time.monotonic()
-        for pid, task in self.running.items():
+        for handle, task in self.running.items():
             if task.deadline is not None and not task.timed_out and now >= task.deadline:
                 task.timed_out = True
-                self.executor.kill(pid, signal.SIGKILL)
+                self.executor.kill(handle, signal.SIGKILL)
 
     def _wait(self) -> None:
         for key, _ in self.sel.select(self._next_wakeup()):
             fd = key.fd
             if key.data == "exec":
-                for pid, code in self.executor.reap(fd):
-                    self._exited(pid, code)
+                for handle, code in self.executor.reap(fd):
+                    self._exited(handle, code)
                 self._sync_exec_fds()
             else:
                 task = self.by_fd.get(fd)
@@ -268,14 +268,14 @@ class Scheduler:
         err_r, err_w = os.pipe()
         res_r, res_w = os.pipe()
         try:
-            pid = self.executor.launch(spec, out_w, err_w, res_w)
+            handle = self.executor.launch(spec, out_w, err_w, res_w)
         finally:
             for fd in (out_w, err_w, res_w):
                 os.close(fd)
-        task = Running(spec, p, pid, {out_r: "stdout", err_r: "stderr", res_r: "result"})
+        task = Running(spec, p, handle, {out_r: "stdout", err_r: "stderr", res_r: "result"})
         if policy.timeout_s and p.fallback is None:
             task.deadline = time.monotonic() + policy.timeout_s
-        self.running[pid] = task
+        self.running[handle] = task
         for fd in task.fds:
             os.set_blocking(fd, False)
             self.by_fd[fd] = task
@@ -283,10 +283,6 @@ class Scheduler:
         self.tasks_run += 1
         self.events.task_started(spec)
         self._sync_exec_fds()
-        pending = getattr(self.executor, "pending", None)
-        if pending is not None:
-            for epid, code in pending():
-                self._exited(epid, code)
 
     # --- task output ------------------------------------------------------------------------------
     def _read(self, task: Running, fd: int) -> bool:
@@ -343,8 +339,8 @@ class Scheduler:
                 self.events.task_output(task.spec, kind, rest.decode("utf-8", errors="replace"))
 
     # --- completion -------------------------------------------------------------------------------
-    def _exited(self, pid: int, code: int) -> None:
-        task = self.running.pop(pid, None)
+    def _exited(self, handle: int, code: int) -> None:
+        task = self.running.pop(handle, None)
         if task is None:
             return
         task.exit_code = code
@@ -482,15 +478,15 @@ class Scheduler:
 
     # --- stopping ---------------------------------------------------------------------------------
     def _kill_all(self) -> None:
-        for pid in list(self.running):
-            self.executor.kill(pid, signal.SIGTERM)
+        for handle in list(self.running):
+            self.executor.kill(handle, signal.SIGTERM)
         deadline = time.time() + 3
         while self.running and time.time() < deadline:
             with contextlib.suppress(KeyboardInterrupt):
                 for key, _ in self.sel.select(timeout=max(0.0, deadline - time.time())):
                     if key.data == "exec":
-                        for pid, _code in self.executor.reap(key.fd):
-                            task = self.running.pop(pid, None)
+                        for handle, _code in self.executor.reap(key.fd):
+                            task = self.running.pop(handle, None)
                             if task is not None:
                                 self._record(task, TaskResult(ok=False, exception="Interrupted"))
                         self._sync_exec_fds()
@@ -498,9 +494,9 @@ class Scheduler:
                         task = self.by_fd.get(key.fd)
                         if task is not None:
                             self._read(task, key.fd)
-        for pid in list(self.running):
-            self.executor.kill(pid, signal.SIGKILL)
-            task = self.running.pop(pid)
+        for handle in list(self.running):
+            self.executor.kill(handle, signal.SIGKILL)
+            task = self.running.pop(handle)
             self._record(task, TaskResult(ok=False, exception="Interrupted"))
 
 

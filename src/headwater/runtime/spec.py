@@ -49,7 +49,8 @@ class TaskSpec:
         return f"{self.flow}/{self.run_id}/{self.step}/{self.task_id}"
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        # vars() rather than asdict(): no deep copy of the (JSON-safe) fields.
+        return json.dumps(vars(self), separators=(",", ":"))
 
     def encode(self, spill_dir: str) -> bytes:
         """The spec as bytes small enough for a socket message or an argv entry.

@@ -1,15 +1,19 @@
 """The fork executor: a zygote process forked before any run state exists forks each task.
 
 Protocol on a SOCK_SEQPACKET socket pair:
-  runtime -> zygote: one message per launch, the encoded TaskSpec, with three fds attached
-                     (the task's stdout, stderr and result pipe write ends);
-  zygote -> runtime: ``S<pid>`` once the task is forked, ``X<pid> <exit code>`` when it exits.
+  runtime -> zygote: one message per launch, ``<handle> <encoded TaskSpec>``, with three fds
+                     attached (the task's stdout, stderr and result pipe write ends);
+  zygote -> runtime: ``S<handle> <pid>`` once the task is forked, ``X<handle> <exit code>``
+                     when it exits.
+Launches do not wait for the fork: the runtime goes on while the zygote works, and learns
+the pid (needed only to signal the task) from the ``S`` message.
 When the runtime goes away (the socket closes) the zygote kills what it started and exits.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import selectors
 import signal
@@ -32,7 +36,9 @@ class ForkExecutor:
         self.spill_dir = spill_dir
         self.sock: socket.socket | None = None
         self.zygote_pid: int | None = None
-        self._exited: list[tuple[int, int]] = []
+        self._next_handle = 1
+        self.pids: dict[int, int] = {}  # handle -> pid, once forked
+        self._pending_kills: dict[int, int] = {}  # handle -> signal asked before the fork
 
     def start(self) -> None:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -47,6 +53,10 @@ class ForkExecutor:
                 die_with_parent(runtime_pid)
                 parent.close()
                 code = _zygote_main(child, self.flow_cls, self.graph)
+            except BaseException:  # noqa: BLE001 - a bug in headwater: say what it was
+                import traceback
+
+                sys.stderr.write("headwater: the task zygote crashed:\n" + traceback.format_exc())
             finally:
                 os._exit(code)
         child.close()
@@ -55,49 +65,45 @@ class ForkExecutor:
 
     def launch(self, spec: TaskSpec, stdout_fd: int, stderr_fd: int, result_fd: int) -> int:
         assert self.sock is not None
-        payload = spec.encode(self.spill_dir)
+        handle = self._next_handle
+        self._next_handle += 1
+        payload = b"%d " % handle + spec.encode(self.spill_dir)
         socket.send_fds(self.sock, [payload], [stdout_fd, stderr_fd, result_fd])
-        while True:
-            msg = self.sock.recv(_MAX_MSG)
-            if not msg:
-                raise RuntimeError("the zygote process died; the run cannot start tasks")
-            kind, body = msg[:1], msg[1:].decode()
-            if kind == b"S":
-                return int(body)
-            if kind == b"X":
-                pid, code = body.split()
-                self._exited.append((int(pid), int(code)))
-            elif kind == b"E":
-                raise RuntimeError(f"the zygote could not start a task: {body}")
+        return handle
 
     def event_fds(self) -> list[int]:
         return [self.sock.fileno()] if self.sock is not None else []
 
-    def pending(self) -> list[tuple[int, int]]:
-        """Exits that arrived while waiting for a launch reply."""
-        out, self._exited = self._exited, []
-        return out
-
     def reap(self, fd: int) -> list[tuple[int, int]]:
         assert self.sock is not None
-        out = self.pending()
-        self.sock.setblocking(False)
-        try:
-            while True:
-                try:
-                    msg = self.sock.recv(_MAX_MSG)
-                except BlockingIOError:
-                    break
-                if not msg:
-                    break
-                if msg[:1] == b"X":
-                    pid, code = msg[1:].decode().split()
-                    out.append((int(pid), int(code)))
-        finally:
-            self.sock.setblocking(True)
+        out: list[tuple[int, int]] = []
+        while True:
+            try:
+                msg = self.sock.recv(_MAX_MSG, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                break
+            if not msg:
+                raise RuntimeError("the zygote process died; the run cannot go on")
+            kind = msg[:1]
+            handle_s, _, rest = msg[1:].decode().partition(" ")
+            handle = int(handle_s)
+            if kind == b"S":
+                self.pids[handle] = int(rest)
+                sig = self._pending_kills.pop(handle, None)
+                if sig is not None:
+                    self.kill(handle, sig)
+            elif kind == b"X":
+                self.pids.pop(handle, None)
+                out.append((handle, int(rest)))
+            elif kind == b"E":
+                out.append((handle, -1 if not rest else 255))
         return out
 
-    def kill(self, pid: int, sig: int) -> None:
+    def kill(self, handle: int, sig: int) -> None:
+        pid = self.pids.get(handle)
+        if pid is None:
+            self._pending_kills[handle] = sig
+            return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, sig)
 
@@ -116,6 +122,10 @@ def _zygote_main(sock: socket.socket, flow_cls: type, graph: Any) -> int:
     from headwater.runtime import task as task_module
 
     task_module.warm_up(graph)
+    # Move everything that exists now out of the collector's reach: a forked task's GC then
+    # never walks (and so never copies) the zygote's pages.
+    gc.collect()
+    gc.freeze()
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runtime's to handle
     wake_r, wake_w = os.pipe()
@@ -123,7 +133,7 @@ def _zygote_main(sock: socket.socket, flow_cls: type, graph: Any) -> int:
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    children: set[int] = set()
+    children: dict[int, bytes] = {}  # pid -> the runtime's handle
     sel = selectors.DefaultSelector()
     sel.register(sock, selectors.EVENT_READ, "sock")
     sel.register(wake_r, selectors.EVENT_READ, "wake")
@@ -143,13 +153,14 @@ def _zygote_main(sock: socket.socket, flow_cls: type, graph: Any) -> int:
             if not msg:
                 running = False
                 break
+            handle, _, msg = msg.partition(b" ")
             zygote_pid = os.getpid()
             try:
                 pid = os.fork()
-            except OSError as ex:
+            except OSError:
                 for fd in fds:
                     os.close(fd)
-                sock.send(b"E" + str(ex).encode())
+                sock.send(b"E" + handle + b" fork failed")
                 continue
             if pid == 0:
                 code = 1
@@ -165,10 +176,10 @@ def _zygote_main(sock: socket.socket, flow_cls: type, graph: Any) -> int:
                     code = _task_child(msg, fds, flow_cls, graph, task_module)
                 finally:
                     os._exit(code)
-            children.add(pid)
+            children[pid] = handle
             for fd in fds:
                 os.close(fd)
-            sock.send(b"S%d" % pid)
+            sock.send(b"S" + handle + b" %d" % pid)
         _reap(sock, children)
     # The runtime is gone: stop what is still running rather than leave orphans.
     for pid in children:
@@ -177,7 +188,7 @@ def _zygote_main(sock: socket.socket, flow_cls: type, graph: Any) -> int:
     return 0
 
 
-def _reap(sock: socket.socket, children: set[int]) -> None:
+def _reap(sock: socket.socket, children: dict[int, bytes]) -> None:
     while children:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -185,10 +196,12 @@ def _reap(sock: socket.socket, children: set[int]) -> None:
             return
         if pid == 0:
             return
-        children.discard(pid)
+        handle = children.pop(pid, None)
+        if handle is None:
+            continue
         code = os.waitstatus_to_exitcode(status)
         with contextlib.suppress(OSError):
-            sock.send(b"X%d %d" % (pid, code))
+            sock.send(b"X" + handle + b" %d" % code)
 
 
 def _task_child(msg: bytes, fds: list[int], flow_cls: type, graph: Any, task_module: Any) -> int:

@@ -20,6 +20,9 @@ Blob format, version 1 (all integers little-endian)::
     ...               zero padding up to a multiple of 64 when nbuf > 0
     body_start        body (stored_len bytes), then end of file
 
+A blob whose out-of-band buffers hold at least ``RAW_OOB_MIN`` bytes is never compressed, so
+array data is written and read at disk speed (and can be memory-mapped on load).
+
 The uncompressed body is the pickle stream, then each buffer starting at the next offset
 (relative to the body start) that is a multiple of ``ALIGN``, zero padding in between. When
 flag bit 0 is set the stored body is that byte string as one zstd frame. The digest is
@@ -45,6 +48,7 @@ FLAG_COMPRESSED = 0x01
 KNOWN_FLAGS = FLAG_COMPRESSED
 ALIGN = 64
 OOB_MIN = 1024  # smaller buffers stay inside the pickle stream
+RAW_OOB_MIN = 1 << 20  # a blob with this much out-of-band data is never compressed
 
 _HEAD = struct.Struct("<4sBBHIQQ16s")
 _CONTENT_HEAD = struct.Struct("<QI")
@@ -161,7 +165,10 @@ def serialize(value: Any, name: str | None = None) -> Serialized:
         body_len = pickle_len
         body = [data]
 
-    frame = compress_if_pays(body, body_len)
+    # Large out-of-band buffers (array data) are written as they are: compressing them would
+    # cost far more time than the disk it saves, and loading could no longer map them.
+    oob = sum(buf_lens)
+    frame = None if oob >= RAW_OOB_MIN else compress_if_pays(body, body_len)
     if frame is None:
         flags, stored, stored_len = 0, body, body_len
     else:
