@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -46,6 +47,17 @@ def activate(state: CurrentState) -> Iterator[None]:
 def set_state(state: CurrentState | None) -> None:
     """Set ``current`` for the rest of this context (a task process sets it once)."""
     _state.set(state)
+
+
+def add_extra(name: str, value: Any) -> None:
+    """Make ``current.<name>`` return ``value`` in the running task (decorators use this:
+    ``current.card``, ``current.project_name``...). No-op outside a task."""
+    state = _state.get()
+    if state is None:
+        return
+    extras = dict(state.extras)
+    extras[name] = value
+    _state.set(dataclasses.replace(state, extras=extras))
 
 
 class Current:

@@ -78,6 +78,14 @@ class StepDecorator:
     def task_post_step(self, flow: Any, step_name: str) -> None:
         """Called in the task after the step function returned."""
 
+    def task_finished(
+        self, flow: Any, step_name: str, ok: bool, datastore: Any, attempt: Any
+    ) -> None:
+        """Called in the task after its artifacts and index are saved (``ok`` False when the
+        step failed). ``datastore`` is the task's datastore and ``attempt`` its AttemptPath;
+        a decorator may write files of its own under ``datastore.attempt_dir(attempt)``.
+        An exception raised here is reported on the task's stderr and does not fail it."""
+
 
 def registered(name: str) -> type[StepDecorator] | None:
     return _REGISTRY.get(name)

@@ -142,9 +142,12 @@ def execute(spec: TaskSpec, flow_cls: type, graph: FlowGraph) -> tuple[Transitio
                 transition = _static_transition(node)
         failed = False
     finally:
-        set_state(None)
-        shutil.rmtree(tempdir, ignore_errors=True)
-        _persist(ds, spec, binding, transition, failed)
+        try:
+            _persist(ds, spec, binding, transition, failed)
+        finally:
+            _finish_hooks(spec, obj, not failed, ds)
+            set_state(None)
+            shutil.rmtree(tempdir, ignore_errors=True)
     assert transition is not None
     return transition, caught
 
@@ -158,9 +161,7 @@ def _run_step(
     parent_indexes: list[TaskIndex],
 ) -> None:
     func = getattr(obj, spec.step)
-    decorators = step_decorators(
-        getattr(type(obj), spec.step), [parse_decospec(d) for d in spec.decospecs]
-    )
+    decorators = _decorators(spec, type(obj))
     for deco in decorators:
         os.environ.update(deco.environment())
     for deco in decorators:
@@ -171,6 +172,21 @@ def _run_step(
         func()
     for deco in decorators:
         deco.task_post_step(obj, spec.step)
+
+
+def _finish_hooks(spec: TaskSpec, obj: Any, ok: bool, ds: LocalDatastore) -> None:
+    """Run every decorator's task_finished hook; a failing hook is reported, not fatal."""
+    for deco in _decorators(spec, type(obj)):
+        try:
+            deco.task_finished(obj, spec.step, ok, ds, spec.path)
+        except Exception as ex:  # noqa: BLE001 - a report (card...) must not fail the task
+            sys.stderr.write(f"headwater: @{deco.name} failed after the step: {_headline(ex)}\n")
+
+
+def _decorators(spec: TaskSpec, flow_cls: type) -> list[Any]:
+    return step_decorators(
+        getattr(flow_cls, spec.step), [parse_decospec(d) for d in spec.decospecs]
+    )
 
 
 def _headline(ex: BaseException) -> str:
