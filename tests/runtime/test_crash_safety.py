@@ -200,4 +200,5 @@ def test_a_full_disk_fails_the_task_clearly_and_keeps_earlier_runs(tmp_path, mon
         assert not Flow("BigFlow")["2"].successful
         assert not [p for p in root.rglob("*.tmp")], "temp files left behind"
     finally:
-        subprocess.run(["umount", str(small)], check=False)
+        # lazy: the client may still hold the metadata database open
+        subprocess.run(["umount", "-l", str(small)], check=False)
