@@ -236,3 +236,24 @@ def test_bad_decorator_arguments_in_the_flow_file_give_one_line(run_flow, tmp_pa
         assert proc.returncode == 1
         assert "step 'start': @retry needs a whole number for times" in proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+def test_timeout_stops_the_tasks_children_too(run_flow, tmp_path: Path):
+    import os
+
+    pidfile = tmp_path / "child.pid"
+    proc = run_flow("timeout_children_flow.py", "run", "--pidfile", str(pidfile))
+    assert proc.returncode == 1
+    assert "step 'start' timed out after 1 s" in proc.stderr
+    child = int(pidfile.read_text())
+    deadline = time.time() + 5
+    while time.time() < deadline and os.path.exists(f"/proc/{child}"):
+        with open(f"/proc/{child}/stat") as fh:
+            if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+        time.sleep(0.05)
+    alive = os.path.exists(f"/proc/{child}")
+    if alive:
+        with open(f"/proc/{child}/stat") as fh:
+            alive = fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    assert not alive, "the task's child process survived the timeout"

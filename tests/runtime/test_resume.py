@@ -144,3 +144,18 @@ def test_resume_errors(run_flow, hw_root, args, message):
     assert proc.returncode == 1
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_resume_inside_a_switch_loop(run_flow, hw_root):
+    failed = run_flow("resumable_loop_flow.py", "run", env={"FAIL_AT": "increment:3"})
+    assert failed.returncode == 1
+    resumed = run_flow("resumable_loop_flow.py", "resume")
+    assert resumed.returncode == 0, resumed.stderr
+    tasks = _tasks(hw_root, "ResumableLoopFlow", _run_id(resumed))
+    # Two turns of the loop were cloned; the third increment and what follows ran again.
+    cloned = [t.step for t in tasks if t.origin_pathspec]
+    assert cloned == ["start", "increment", "check", "increment", "check"]
+    metadata(f"local@{hw_root}")
+    namespace(None)
+    run = Flow("ResumableLoopFlow")[_run_id(resumed)]
+    assert run.data.history == [1, 2, 3, 4]
