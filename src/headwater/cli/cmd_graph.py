@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction, flow_cls: type) -> None:
 
 
 def handle_show(args: argparse.Namespace, ctx: CliContext) -> int:
-    from headwater.core.graph import format_show
+    from headwater.core.graph_show import format_show
 
     ctx.out.echo(format_show(ctx.graph))
     return 0

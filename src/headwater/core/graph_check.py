@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 
 from headwater.core.graph import FlowGraph, GraphNode, SplitStack, trace_splits
-from headwater.core.graph import step_ref as _ref
+from headwater.core.graph_source import step_ref as _ref
 from headwater.exceptions import InvalidFlow
 
 RESERVED_STEP_NAMES = frozenset({"name", "next", "input", "index", "cmd"})

@@ -1,0 +1,286 @@
+"""Reading a step's transition from its source: the ``self.next(...)`` call and its shape.
+
+The graph never runs a step: it parses the step function's source (each file once) and
+records what it sees, with one-line messages for what is malformed.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+import linecache
+import textwrap
+from dataclasses import dataclass
+from typing import Any
+
+_NEXT_KEYWORDS = ("foreach", "condition", "num_parallel")
+
+
+def step_ref(name: str, lineno: int | None, kind: str = "step") -> str:
+    """``step 'name' (line 12)``: how every graph message names a step."""
+    return f"{kind} '{name}' (line {lineno})" if lineno else f"{kind} '{name}'"
+
+
+@dataclass
+class StepSource:
+    name: str
+    role: str | None
+    doc: str
+    lineno: int
+    source_file: str | None
+    decorators: tuple[str, ...]
+    num_args: int = 1
+    has_next_call: bool = False
+    next_lineno: int | None = None
+    out_funcs: list[str] = dataclasses.field(default_factory=list)
+    foreach_param: str | None = None
+    condition: str | None = None
+    switch_cases: list[tuple[Any, str]] = dataclasses.field(default_factory=list)
+    num_parallel: int | str | None = None
+    kinds: set[str] = dataclasses.field(default_factory=set)  # foreach/condition/... /switch
+    errors: list[str] = dataclasses.field(default_factory=list)
+
+
+def read_step(name: str, func: Any) -> StepSource:
+    try:
+        target = inspect.unwrap(func)
+    except ValueError:
+        target = func
+    doc = getattr(target, "__doc__", None) or getattr(func, "__doc__", None)
+    code = getattr(target, "__code__", None)
+    step = StepSource(
+        name=name,
+        role=getattr(func, "step_role", None),
+        doc=inspect.cleandoc(doc) if isinstance(doc, str) else "",
+        lineno=code.co_firstlineno if code else 0,
+        source_file=None,
+        decorators=tuple(
+            getattr(d, "name", type(d).__name__) for d in getattr(func, "decorators", ()) or ()
+        ),
+        num_args=code.co_argcount if code else 1,
+    )
+    parsed = _parse_function(target)
+    if parsed is None:
+        return step  # source not available: source_file stays None
+    fn, offset = parsed
+    try:
+        step.source_file = inspect.getsourcefile(target) or inspect.getfile(target)
+    except TypeError:
+        step.source_file = "<unknown>"
+    step.lineno = fn.lineno + offset
+    args = fn.args
+    positional = [*args.posonlyargs, *args.args]
+    step.num_args = len(positional)
+    ref = step_ref(name, step.lineno)
+    if args.vararg or args.kwarg or args.kwonlyargs or step.num_args not in (1, 2):
+        step.errors.append(
+            f"{ref} must take (self) or, for a join, (self, inputs): fix its arguments"
+        )
+    self_name = positional[0].arg if positional else "self"
+    tail = fn.body[-1]
+    if (
+        isinstance(tail, ast.Expr)
+        and isinstance(tail.value, ast.Call)
+        and _self_attr(tail.value.func, self_name) == "next"
+    ):
+        step.has_next_call = True
+        step.next_lineno = tail.lineno + offset
+        _read_next(step, tail.value, self_name)
+    return step
+
+
+_FILE_FUNCS: dict[tuple[str, int], dict[int, ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+
+
+def _functions_in_file(filename: str) -> dict[int, ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Every function of a source file by its first line (first decorator, else ``def``);
+    the file is parsed once, however many steps it holds."""
+    lines = linecache.getlines(filename)
+    key = (filename, len(lines))
+    if key not in _FILE_FUNCS:
+        found: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        try:
+            tree = ast.parse("".join(lines))
+        except (SyntaxError, ValueError):
+            tree = None
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                found[first] = node
+        _FILE_FUNCS[key] = found
+    return _FILE_FUNCS[key]
+
+
+def _parse_function(func: Any) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, int] | None:
+    """The function's AST and the offset that turns its line numbers into file lines."""
+    code = getattr(func, "__code__", None)
+    filename = getattr(code, "co_filename", None)
+    if code is not None and filename and not filename.startswith("<"):
+        fn = _functions_in_file(filename).get(code.co_firstlineno)
+        if fn is not None and fn.name == code.co_name:
+            return fn, 0
+    try:
+        lines, first = inspect.getsourcelines(func)
+    except (OSError, TypeError):
+        return None
+    source = "".join(lines)
+    # dedent fails on a body holding a less-indented multi-line string; wrapping does not.
+    for text, shift in ((textwrap.dedent(source), 0), ("if 1:\n" + source, 1)):
+        try:
+            body = ast.parse(text).body
+        except SyntaxError:
+            continue
+        stmt = body[0] if body else None
+        if shift and isinstance(stmt, ast.If):
+            stmt = stmt.body[0]
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return stmt, first - 1 - shift
+    return None
+
+
+def _self_attr(expr: ast.expr, self_name: str) -> str | None:
+    """``x`` for ``self.x``, else None."""
+    if (
+        isinstance(expr, ast.Attribute)
+        and isinstance(expr.value, ast.Name)
+        and expr.value.id == self_name
+    ):
+        return expr.attr
+    return None
+
+
+def _read_next(step: StepSource, call: ast.Call, self_name: str) -> None:
+    ref = step_ref(step.name, step.next_lineno)
+    errors = step.errors
+    args = list(call.args)
+    if any(isinstance(a, ast.Starred) for a in args) or any(k.arg is None for k in call.keywords):
+        errors.append(
+            f"{ref} builds self.next(...) with * or **: list its steps explicitly,"
+            " e.g. self.next(self.a, self.b)"
+        )
+        args = [a for a in args if not isinstance(a, ast.Starred)]
+    switch = [a for a in args if isinstance(a, ast.Dict)]
+    if switch:
+        step.kinds.add("switch")
+        if len(args) > 1:
+            errors.append(
+                f"{ref} mixes a dict of cases with other steps in self.next: a switch is"
+                " self.next({'x': self.a, 'y': self.b}, condition='attr')"
+            )
+        _read_cases(step, switch[0], self_name, ref)
+    else:
+        for arg in args:
+            target = _self_attr(arg, self_name)
+            if target is None:
+                errors.append(
+                    f"{ref} passes {ast.unparse(arg)} to self.next: name each next step"
+                    " as self.<step>"
+                )
+            elif target in step.out_funcs:
+                errors.append(f"{ref} goes to step '{target}' twice: name each branch once")
+            else:
+                step.out_funcs.append(target)
+        if not args:
+            errors.append(f"{ref} calls self.next() with no step: e.g. self.next(self.end)")
+    for kw in call.keywords:
+        if kw.arg is None:
+            continue
+        if kw.arg not in _NEXT_KEYWORDS:
+            errors.append(
+                f"{ref} passes {kw.arg}= to self.next: only foreach=, condition= and"
+                " num_parallel= are allowed"
+            )
+            continue
+        step.kinds.add(kw.arg)
+        if kw.arg == "num_parallel":
+            step.num_parallel = _read_num_parallel(kw.value, ref, errors)
+            continue
+        value = kw.value
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            if not value.value.isidentifier():
+                errors.append(
+                    f"{ref} has {kw.arg}={value.value!r}: it must name an artifact of the step,"
+                    f" e.g. {kw.arg}='items'"
+                )
+            if kw.arg == "foreach":
+                step.foreach_param = value.value
+            else:
+                step.condition = value.value
+        else:
+            hint = _self_attr(value, self_name) or "items"
+            errors.append(
+                f"{ref} has {kw.arg}={ast.unparse(value)}: give the artifact's name as a"
+                f" string literal, e.g. {kw.arg}='{hint}'"
+            )
+    _check_next_shape(step, bool(switch), len(args), ref)
+
+
+def _read_cases(step: StepSource, cases: ast.Dict, self_name: str, ref: str) -> None:
+    seen: set[tuple[type, Any]] = set()
+    for key, value in zip(cases.keys, cases.values, strict=True):
+        if key is None:
+            step.errors.append(f"{ref} unpacks ** into its switch cases: write every case out")
+            continue
+        try:
+            case = ast.literal_eval(key)
+        except ValueError:
+            case = None
+        if type(case) not in (str, int, bool):
+            step.errors.append(
+                f"{ref} has switch case {ast.unparse(key)}: case values must be str, int or"
+                " bool literals"
+            )
+            continue
+        target = _self_attr(value, self_name)
+        if target is None:
+            step.errors.append(
+                f"{ref} maps case {case!r} to {ast.unparse(value)}: map it to a step, e.g. self.a"
+            )
+            continue
+        if (type(case), case) in seen:
+            step.errors.append(f"{ref} lists switch case {case!r} twice: keep one")
+            continue
+        seen.add((type(case), case))
+        step.switch_cases.append((case, target))
+        if target not in step.out_funcs:
+            step.out_funcs.append(target)
+    if len(cases.keys) < 2:
+        step.errors.append(
+            f"{ref} has a switch with fewer than two cases: use self.next(self.a) for one"
+            " step, or add cases"
+        )
+
+
+def _read_num_parallel(value: ast.expr, ref: str, errors: list[str]) -> int | str:
+    if isinstance(value, ast.Constant) and type(value.value) is int:
+        if value.value < 1:
+            errors.append(f"{ref} has num_parallel={value.value}: it must be at least 1")
+        return value.value
+    if isinstance(value, ast.Constant):
+        errors.append(f"{ref} has num_parallel={value.value!r}: give a whole number of tasks")
+    return ast.unparse(value)
+
+
+def _check_next_shape(step: StepSource, switch: bool, nargs: int, ref: str) -> None:
+    kinds = step.kinds & set(_NEXT_KEYWORDS)
+    if len(kinds) > 1:
+        step.errors.append(
+            f"{ref} passes {', '.join(sorted(k + '=' for k in kinds))} together to self.next:"
+            " use only one"
+        )
+    elif kinds & {"foreach", "num_parallel"} and (switch or nargs != 1):
+        kind = "foreach" if "foreach" in kinds else "num_parallel"
+        step.errors.append(
+            f"{ref} uses {kind}= with {'a switch' if switch else f'{nargs} steps'}: it goes to"
+            f" exactly one step, e.g. self.next(self.a, {kind}=...)"
+        )
+    if "condition" in kinds and not switch:
+        step.errors.append(
+            f"{ref} passes condition= without a dict of cases: write"
+            " self.next({'x': self.a, 'y': self.b}, condition='attr')"
+        )
+    if switch and "condition" not in kinds:
+        step.errors.append(
+            f"{ref} passes a dict of cases without condition=: add condition='<artifact name>'"
+        )
