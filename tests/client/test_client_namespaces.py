@@ -95,19 +95,27 @@ def test_flows_listed_only_when_they_have_a_visible_run(builder):
     assert repr(Metaflow()) == "Metaflow()"
 
 
-def test_flow_without_visible_runs_still_constructs(builder):
+def test_flow_without_visible_runs_is_a_namespace_mismatch(builder):
     builder.linear(flow="TheirFlow", user="bob")
-    flow = Flow("TheirFlow")
+    with pytest.raises(NamespaceMismatch) as err:
+        Flow("TheirFlow")
+    msg = str(err.value)
+    assert "'TheirFlow' has no run in namespace 'user:alice'" in msg
+    assert "namespace('user:bob')" in msg and "\n" not in msg
+    with pytest.raises(NamespaceMismatch):
+        Metaflow()["TheirFlow"]
+    flow = Flow("TheirFlow", _namespace_check=False)
     assert flow.latest_run is None
     assert flow.latest_successful_run is None
     assert list(flow) == []
     assert not flow.is_in_namespace()
-    assert Metaflow()["TheirFlow"].id == "TheirFlow"
+    namespace(None)
+    assert Flow("TheirFlow").is_in_namespace()
 
 
 def test_namespace_checked_at_call_time_for_listings(builder):
     builder.linear(user="bob")
-    flow = Flow("HelloFlow")
+    flow = Flow("HelloFlow", _namespace_check=False)
     assert flow.latest_run is None
     namespace(None)
     assert flow.latest_run is not None
@@ -116,3 +124,10 @@ def test_namespace_checked_at_call_time_for_listings(builder):
 def test_namespace_rejects_non_strings():
     with pytest.raises(TypeError):
         namespace(3)  # type: ignore[arg-type]
+
+
+def test_empty_namespace_means_every_run_as_on_the_command_line(builder):
+    builder.linear(user="bob")
+    assert namespace("") is None
+    assert get_namespace() is None
+    assert len(list(Flow("HelloFlow"))) == 1

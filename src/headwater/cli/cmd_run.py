@@ -80,7 +80,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         "--namespace",
         default=None,
         metavar="NS",
-        help="namespace for client calls made inside the tasks",
+        help="namespace of client calls made inside the tasks (default: user:<you>; '' for "
+        "every run)",
     )
     p.add_argument(
         "--executor",

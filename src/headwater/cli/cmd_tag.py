@@ -191,7 +191,8 @@ def handle_list(args: argparse.Namespace, ctx: Any) -> int:
     else:
         ns = f"user:{config.username()}" if args.my_runs else None
         try:
-            runs = list(Flow(flow, _current_namespace=ns, _conn=conn).runs())
+            flow_obj = Flow(flow, _namespace_check=False, _current_namespace=ns, _conn=conn)
+            runs = list(flow_obj.runs())
         except ObjectNotFound:
             raise ObjectNotFound(f"{flow} has never been run: there are no tags to list") from None
 

@@ -42,12 +42,13 @@ class DataArtifact(InRun):
         task = Task(
             "/".join(parts[:4]),
             attempt=attempt,
-            _namespace_check=_namespace_check,
-            _current_namespace=_current_namespace,
+            _namespace_check=False,
             _conn=_conn,
         )
         self._init_common(parts, task._conn, attempt)
         self._task_obj = task
+        if _namespace_check:
+            self._check_namespace(_current_namespace)
         self._ref  # noqa: B018 - raises ObjectNotFound for an unknown artifact
 
     @classmethod

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from headwater.client.base import ClientObject, split_exact, to_datetime
-from headwater.client.namespaces import UNSET, resolve
+from headwater.client.namespaces import UNSET, flow_not_visible, resolve
 from headwater.client.provider import Connection, current_connection
 from headwater.exceptions import ObjectNotFound
 
@@ -47,6 +47,8 @@ class Flow(ClientObject):
     """A flow: ``.latest_run``, ``.latest_successful_run``, ``.runs(*tags)``, ``flow[run_id]``.
 
     Iterating gives the runs visible in the namespace, newest first (one metadata query).
+    As in Metaflow, ``Flow(name)`` raises NamespaceMismatch when none of the flow's runs is in
+    the namespace.
     """
 
     _SHAPE = "Flow"
@@ -63,6 +65,15 @@ class Flow(ClientObject):
         self._init_common(parts, _conn)
         self._ns = _current_namespace
         self._record  # noqa: B018 - raises ObjectNotFound for an unknown flow
+        if _namespace_check:
+            self._check_namespace()
+
+    def _check_namespace(self) -> None:
+        ns = resolve(self._ns)
+        if ns is None or self._meta.latest_run(self.id, [ns]) is not None:
+            return
+        newest = self._meta.latest_run(self.id, [])
+        raise flow_not_visible(self.id, ns, newest.all_tags if newest is not None else ())
 
     @classmethod
     def _make(cls, record: Any, conn: Connection, ns: Any = UNSET) -> Flow:

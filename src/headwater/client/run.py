@@ -17,7 +17,11 @@ END_STEP = "end"
 
 
 def _tag_list(tags: str | Iterable[str]) -> list[str]:
-    return [tags] if isinstance(tags, str) else list(tags)
+    """One tag or an iterable of tags, as a list (a non-text tag is left for the tag rules to
+    refuse with a clear message)."""
+    if isinstance(tags, str) or not isinstance(tags, Iterable):
+        return [tags]  # type: ignore[list-item]
+    return list(tags)
 
 
 class Run(InRun):

@@ -25,7 +25,8 @@ def validate_user_tags(tags: Iterable[str]) -> list[str]:
             raise TagError("a tag cannot be empty or only spaces")
         if len(tag) > MAX_TAG_LENGTH:
             raise TagError(
-                f"tag {tag[:40]!r}... is {len(tag)} characters long: the limit is {MAX_TAG_LENGTH}"
+                f"tag {tag[:40]!r}... is {len(tag)} characters long: the limit is "
+                f"{MAX_TAG_LENGTH}, shorten it"
             )
         if is_system_tag(tag):
             raise TagError(
@@ -42,5 +43,5 @@ def check_user_tag_count(tags: Iterable[str]) -> None:
     if n > MAX_USER_TAGS:
         raise TagError(
             f"a run can have at most {MAX_USER_TAGS} user tags; this would give it {n}: "
-            "remove some first"
+            "use fewer tags, or remove some first"
         )

@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Mapping
 from typing import Any
 
+from headwater import config
 from headwater.core.caught import CaughtException
 from headwater.core.current import CurrentState, set_state
 from headwater.core.decorators import parse_decospec, step_decorators
@@ -39,6 +40,17 @@ def _client_object(root: str) -> Any:
         return cls(pathspec, _namespace_check=False)
 
     return make
+
+
+def _task_namespace(spec: TaskSpec) -> str | None:
+    """The namespace of the task's client calls (and ``current.namespace``): ``run --namespace
+    NS`` when given (``''``: every run), else ``user:<user>``."""
+    if spec.namespace is not None:
+        client_ns = sys.modules.get("headwater.client.namespaces")
+        if client_ns is not None:  # imported before the fork: drop a namespace set at import
+            client_ns.namespace(spec.namespace)
+        return spec.namespace or None
+    return f"user:{spec.user or config.username()}"
 
 
 _GRAPH_DICTS: dict[int, Any] = {}
@@ -106,7 +118,7 @@ def execute(spec: TaskSpec, flow_cls: type, graph: FlowGraph) -> tuple[Transitio
             task_id=spec.task_id,
             retry_count=spec.attempt,
             origin_run_id=spec.origin_run_id,
-            namespace=spec.namespace,
+            namespace=_task_namespace(spec),
             username=spec.user,
             tags=frozenset(spec.tags),
             parameter_names=tuple(sorted(param_attrs)),

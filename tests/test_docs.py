@@ -1,0 +1,239 @@
+"""The reference in docs/ covers what the code has: every command and option of the real
+parsers (``python flow.py ...`` and ``headwater ...``), and every public member of the client.
+
+Commands, options and client names are read from the code, so a new command (or option, or
+client property) fails this test until its page documents it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from headwater import FlowSpec, step
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs"
+COMMANDS = DOCS / "commands"
+CLIENT = DOCS / "client"
+TOP_LEVEL_PAGE = COMMANDS / "options.md"
+
+
+class DocsFlow(FlowSpec):
+    """A flow without parameters: its parser has every command and only the common options."""
+
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+# --- reading the parsers ------------------------------------------------------------------------
+
+
+def flow_parser() -> argparse.ArgumentParser:
+    from headwater.cli.main import build_parser
+    from headwater.plugins.builtin import load
+
+    load()
+    return build_parser(DocsFlow)  # no command named: every command module registers
+
+
+def console_parser() -> argparse.ArgumentParser:
+    from headwater.cli import console
+
+    return console.build_parser()
+
+
+def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    found: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found.update(action.choices)
+    return found
+
+
+def own_options(parser: argparse.ArgumentParser) -> list[str]:
+    """Option strings of the parser itself (not its subcommands), without -h/--help."""
+    out = []
+    for action in parser._actions:
+        if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
+            continue
+        out.extend(s for s in action.option_strings if s.startswith("--"))
+    return out
+
+
+def positionals(parser: argparse.ArgumentParser) -> list[str]:
+    """How each positional argument is shown in usage (its metavar, else its name)."""
+    out = []
+    for action in parser._actions:
+        if action.option_strings or isinstance(action, argparse._SubParsersAction):
+            continue
+        metavar = action.metavar
+        if isinstance(metavar, tuple):
+            metavar = " ".join(metavar)
+        out.append(metavar or action.dest.upper())
+    return out
+
+
+def walk(name: str, parser: argparse.ArgumentParser) -> Iterator[tuple[str, str]]:
+    """(what, text the page must contain) for a command and its nested subcommands."""
+    for option in own_options(parser):
+        yield f"option {option} of '{name}'", option
+    for shown in positionals(parser):
+        yield f"argument {shown} of '{name}'", shown
+    for sub_name, sub in subcommands(parser).items():
+        yield f"subcommand '{name} {sub_name}'", f"{name} {sub_name}"
+        yield from walk(f"{name} {sub_name}", sub)
+
+
+def mentions(page: str, text: str) -> bool:
+    """``text`` appears as a whole word (``--tag`` is not found inside ``--tags``)."""
+    return re.search(rf"(?<![\w-]){re.escape(text)}(?![\w-])", page) is not None
+
+
+def missing_from(page_path: Path, wanted: list[tuple[str, str]]) -> list[str]:
+    if not page_path.is_file():
+        return [f"{page_path.relative_to(REPO)} does not exist"]
+    page = page_path.read_text(encoding="utf-8")
+    return [
+        f"{page_path.relative_to(REPO)}: {what}"
+        for what, text in wanted
+        if not mentions(page, text)
+    ]
+
+
+def flow_decorator_options() -> list[str]:
+    """``--branch``, ``--production``...: top-level options flow decorators add."""
+    try:
+        from headwater.core.flow_decorators import registered_flow_decorators
+    except ImportError:
+        return []
+    from headwater.plugins.builtin import load
+
+    load()
+    return [
+        f"--{opt.name}" for deco in registered_flow_decorators().values() for opt in deco.options
+    ]
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+def test_every_flow_command_has_a_page_with_every_option():
+    commands = subcommands(flow_parser())
+    assert {"run", "resume", "show", "check", "dump", "logs", "tag", "step"} <= set(commands)
+    problems = []
+    for name, parser in commands.items():
+        problems += missing_from(COMMANDS / f"{name}.md", list(walk(name, parser)))
+    assert not problems, "undocumented:\n" + "\n".join(problems)
+
+
+def test_every_headwater_subcommand_has_a_page_with_every_option():
+    problems = []
+    for name, parser in subcommands(console_parser()).items():
+        problems += missing_from(COMMANDS / f"{name}.md", list(walk(name, parser)))
+    assert not problems, "undocumented:\n" + "\n".join(problems)
+
+
+def test_top_level_options_are_documented():
+    wanted = [(f"top-level option {o}", o) for o in own_options(flow_parser())]
+    wanted += [(f"flow decorator option {o}", o) for o in flow_decorator_options()]
+    wanted += [(f"headwater option {o}", o) for o in own_options(console_parser())]
+    problems = missing_from(TOP_LEVEL_PAGE, wanted)
+    assert not problems, "undocumented:\n" + "\n".join(problems)
+
+
+def test_the_pages_for_commands_to_come_are_written():
+    # card (issue 5) and metaflow-compat (issue 4) may land after these pages: keep them ready.
+    for name in ("card", "ui", "metaflow-compat"):
+        assert (COMMANDS / f"{name}.md").is_file(), name
+
+
+# --- client -------------------------------------------------------------------------------------
+
+
+def client_exports() -> dict[str, object]:
+    import headwater.client as client
+
+    return {name: getattr(client, name) for name in client.__all__}
+
+
+def public_members(cls: type) -> list[str]:
+    if issubclass(cls, tuple) and hasattr(cls, "_fields"):  # a NamedTuple: its fields
+        return list(cls._fields)
+    return [name for name in dir(cls) if not name.startswith("_")]
+
+
+def test_every_client_class_has_a_page_with_every_member():
+    problems = []
+    classes = {n: o for n, o in client_exports().items() if inspect.isclass(o)}
+    assert {"Metaflow", "Flow", "Run", "Step", "Task", "DataArtifact"} <= set(classes)
+    for name, cls in classes.items():
+        page_path = CLIENT / f"{name}.md"
+        if not page_path.is_file():
+            problems.append(f"{page_path.relative_to(REPO)} does not exist")
+            continue
+        page = page_path.read_text(encoding="utf-8")
+        for member in public_members(cls):
+            if not re.search(rf"`\.?{re.escape(member)}\b", page):
+                problems.append(f"{page_path.relative_to(REPO)}: `{member}` of {name}")
+    assert not problems, "undocumented:\n" + "\n".join(problems)
+
+
+def test_every_client_function_is_documented():
+    pages = "\n".join(p.read_text(encoding="utf-8") for p in sorted(CLIENT.glob("*.md")))
+    functions = [n for n, o in client_exports().items() if inspect.isfunction(o)]
+    assert {"namespace", "get_namespace", "metadata", "get_metadata"} <= set(functions)
+    missing = [n for n in functions if not re.search(rf"`{re.escape(n)}\(", pages)]
+    assert not missing, f"client functions without a section in docs/client: {missing}"
+
+
+# --- the index and links ------------------------------------------------------------------------
+
+
+def test_the_index_links_every_page():
+    index = (DOCS / "README.md").read_text(encoding="utf-8")
+    pages = sorted(COMMANDS.glob("*.md")) + sorted(CLIENT.glob("*.md"))
+    unlinked = [str(p.relative_to(DOCS)) for p in pages if f"({p.relative_to(DOCS)})" not in index]
+    assert not unlinked, f"docs/README.md does not link: {unlinked}"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [REPO / "README.md", *sorted(DOCS.glob("*.md")), *sorted(DOCS.glob("*/*.md"))],
+    ids=lambda p: str(p.relative_to(REPO)),
+)
+def test_relative_links_point_at_files(page):
+    text = page.read_text(encoding="utf-8")
+    broken = []
+    for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+        if "://" in target or target.startswith("mailto:"):
+            continue
+        if not (page.parent / target).exists():
+            broken.append(target)
+    assert not broken, f"{page.relative_to(REPO)} links to missing files: {broken}"
+
+
+def test_readme_keeps_the_quick_start_and_has_the_guide():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    quick_start = (
+        "## Quick start\n\n"
+        "On a machine with Python 3.11 and `make`:\n\n"
+        "```\n"
+        "make demo    # creates .venv, installs headwater, runs the example flows, reads results "
+        "back\n"
+        "make test    # creates .venv with the test extras and runs the whole test suite\n"
+        "```\n"
+    )
+    assert quick_start in readme
+    for needed in ("resume", "tag add", "NBRunner", "dump", "logs", "namespace(", "docs/README.md"):
+        assert needed in readme, needed
