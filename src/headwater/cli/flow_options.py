@@ -1,0 +1,83 @@
+"""Top-level options that flow decorators add (``--branch``, ``--production`` of @project).
+
+They go before the command (``python flow.py --branch b run``) and exist only for flows that
+carry the decorator; anywhere else they get an error that says which decorator they need.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from headwater.core.flow_decorators import flow_decorators, registered_flow_decorators
+
+
+def add_options(parser: argparse.ArgumentParser, flow_cls: type) -> None:
+    """Add the options of the flow's own decorators to the top-level parser."""
+    for deco in flow_decorators(flow_cls):
+        for opt in deco.options:
+            kwargs: dict[str, Any] = {"dest": f"flowopt__{opt.dest}", "help": opt.help}
+            if opt.is_flag:
+                kwargs.update(action="store_true", default=bool(opt.default))
+            else:
+                kwargs.update(default=opt.default, metavar=opt.metavar)
+            parser.add_argument(f"--{opt.name}", **kwargs)
+
+
+def collect(args: argparse.Namespace) -> dict[str, Any]:
+    """The values of the flow-decorator options, by option dest."""
+    prefix = "flowopt__"
+    return {k[len(prefix) :]: v for k, v in vars(args).items() if k.startswith(prefix)}
+
+
+def misplaced_option(flow_cls: type, extra: Sequence[str]) -> str | None:
+    """A one-line error when ``extra`` holds an option of a flow decorator the flow lacks."""
+    own = {opt.name for deco in flow_decorators(flow_cls) for opt in deco.options}
+    for word in extra:
+        if not word.startswith("--"):
+            continue
+        name = word[2:].split("=", 1)[0]
+        for deco_name, deco_cls in registered_flow_decorators().items():
+            if any(opt.name == name for opt in deco_cls.options):
+                if name in own:
+                    return (
+                        f"--{name} is a top-level option: put it before the command, as in "
+                        f"python {_script(flow_cls)} --{name} ... run"
+                    )
+                return (
+                    f"--{name} needs @{deco_name} on the flow: add @{deco_name}(...) above "
+                    f"class {flow_cls.__name__}, or leave --{name} out"
+                )
+    return None
+
+
+def check_before_command(
+    flow_cls: type,
+    argv: Sequence[str],
+    parser: argparse.ArgumentParser,
+    commands: Collection[str],
+) -> None:
+    """Raise a one-line error for a flow-decorator option given before the command to a flow
+    without that decorator (argparse would otherwise take its value for the command)."""
+    from headwater.exceptions import CommandLineError
+
+    valued = {s for a in parser._actions for s in a.option_strings if a.nargs != 0}
+    top: list[str] = []
+    for word in argv:
+        if word in commands and not (top and top[-1] in valued):
+            break
+        top.append(word)
+    own = {opt.name for deco in flow_decorators(flow_cls) for opt in deco.options}
+    words = [w for w in top if w.startswith("--") and w[2:].split("=", 1)[0] not in own]
+    problem = misplaced_option(flow_cls, words)
+    if problem:
+        raise CommandLineError(problem)
+
+
+def _script(flow_cls: type) -> str:
+    import sys
+
+    module = sys.modules.get(flow_cls.__module__)
+    path = getattr(module, "__file__", None) or "flow.py"
+    return path.rsplit("/", 1)[-1]

@@ -1,0 +1,29 @@
+"""Metaflow tutorial style: the smallest flow (written against Metaflow's public API only)."""
+
+from metaflow import FlowSpec, step
+
+
+class HelloFlow(FlowSpec):
+    """A flow where Metaflow prints 'Hi'."""
+
+    @step
+    def start(self):
+        """This is the 'start' step. All flows must have a step named 'start'."""
+        print("HelloFlow is starting.")
+        self.next(self.hello)
+
+    @step
+    def hello(self):
+        """A step for metaflow to introduce itself."""
+        print("Metaflow says: Hi!")
+        self.greeting = "Hi!"
+        self.next(self.end)
+
+    @step
+    def end(self):
+        """This is the 'end' step. All flows must have an 'end' step."""
+        print("HelloFlow is all done.")
+
+
+if __name__ == "__main__":
+    HelloFlow()

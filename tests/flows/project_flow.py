@@ -1,0 +1,25 @@
+"""A flow in a @project: records what `current` says about the project and branch."""
+
+from headwater import FlowSpec, current, project, step
+
+
+@project(name="demo_project")
+class ProjectFlow(FlowSpec):
+    @step
+    def start(self):
+        self.project = {
+            "project_name": current.project_name,
+            "branch_name": current.branch_name,
+            "is_user_branch": current.is_user_branch,
+            "is_production": current.is_production,
+            "project_flow_name": current.project_flow_name,
+        }
+        self.next(self.end)
+
+    @step
+    def end(self):
+        self.end_branch = current.branch_name
+
+
+if __name__ == "__main__":
+    ProjectFlow()
