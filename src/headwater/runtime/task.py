@@ -20,6 +20,7 @@ from headwater import config
 from headwater.core.caught import CaughtException
 from headwater.core.current import CurrentState, set_state
 from headwater.core.decorators import parse_decospec, step_decorators
+from headwater.core.flow_decorators import flow_current_extras
 from headwater.core.graph import FlowGraph, NodeType
 from headwater.core.ids import AttemptPath
 from headwater.datastore.local import LocalDatastore
@@ -125,6 +126,7 @@ def execute(spec: TaskSpec, flow_cls: type, graph: FlowGraph) -> tuple[Transitio
             graph=_graph_dict(graph),
             tempdir=tempdir,
             client_factory=_client_object(spec.root),
+            extras=flow_current_extras(flow_cls, frozenset(spec.tags)),  # @project's fields
         )
     )
     transition: Transition | None = None
