@@ -222,7 +222,7 @@ def launch_run(
                 f"(user {user}, up to {args.max_workers} tasks at once) in {root}"
             )
         else:
-            save_run_inputs(ds, ctx.flow_cls, run.run_id, values or {})
+            save_run_inputs(ds, ctx.flow_cls, run.run_id, values or {}, graph=ctx.graph)
             ctx.out.info(
                 f"Running {ctx.flow_name} as run {run.run_id} (user {user}, "
                 f"up to {args.max_workers} tasks at once) in {root}"

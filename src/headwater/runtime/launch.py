@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import platform
 from collections.abc import Mapping
 from typing import Any
 
 from headwater.core.flowspec import class_constants
+from headwater.core.graph import FlowGraph
 from headwater.core.ids import params_path
 from headwater.core.parameters import (
     RESERVED_PARAMETER_NAMES,
@@ -56,20 +58,25 @@ def save_run_inputs(
     flow_cls: type,
     run_id: str,
     parameters: Mapping[str, Any],
+    graph: FlowGraph | None = None,
 ) -> TaskIndex:
-    """Save parameters and class constants as the run's ``_parameters`` pseudo-task."""
+    """Save parameters and class constants as the run's ``_parameters`` pseudo-task.
+
+    With ``graph``, its ``to_dict()`` is kept in the index attrs as ``graph`` (readers with no
+    flow class, such as the UI, draw the run from it).
+    """
     constants = class_constants(flow_cls)
     values: dict[str, Any] = dict(constants)
     values.update(parameters)
     refs = ds.save_values(flow_cls.__name__, values)
-    index = TaskIndex(
-        artifacts=refs,
-        attrs={
-            "parameters": sorted(parameters),
-            "constants": sorted(constants),
-            "parameter_names": {attr: p.name for attr, p in flow_parameters(flow_cls).items()},
-        },
-    )
+    attrs: dict[str, Any] = {
+        "parameters": sorted(parameters),
+        "constants": sorted(constants),
+        "parameter_names": {attr: p.name for attr, p in flow_parameters(flow_cls).items()},
+    }
+    if graph is not None:
+        attrs["graph"] = json.loads(json.dumps(graph.to_dict(), default=str))
+    index = TaskIndex(artifacts=refs, attrs=attrs)
     ds.write_index(params_path(flow_cls.__name__, run_id), index)
     return index
 

@@ -1,0 +1,1 @@
+"""One module per page; each renders a :class:`headwater.ui.layout.Page` from query results."""
