@@ -24,6 +24,7 @@ _EXPORTS: dict[str, str] = {
     "timeout": "headwater.plugins.timeout",
     "environment": "headwater.plugins.environment",
     "resources": "headwater.plugins.resources",
+    "card": "headwater.plugins.card",
     "StepDecorator": "headwater.core.decorators",
     # client
     "Metaflow": "headwater.client",
@@ -79,3 +80,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from headwater.core.flowspec import FlowSpec
     from headwater.core.parameters import IncludeFile, JSONType, Parameter
     from headwater.core.step import step
+    from headwater.plugins.card import card

@@ -135,6 +135,12 @@ class ArtifactNotFound(ClientError, AttributeError):
     headline = "artifact not found"
 
 
+class CardNotFound(ObjectNotFound):
+    """A task has no card (of the type or id asked for)."""
+
+    headline = "card not found"
+
+
 # --- running -------------------------------------------------------------------------------
 
 

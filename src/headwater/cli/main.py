@@ -23,6 +23,7 @@ COMMANDS = {
     "dump": "headwater.cli.cmd_inspect",
     "logs": "headwater.cli.cmd_inspect",
     "tag": "headwater.cli.cmd_tag",
+    "card": "headwater.cli.cmd_card",
 }
 
 
@@ -80,7 +81,15 @@ def build_parser(flow_cls: type, argv: Sequence[str] | None = None) -> ArgumentP
         help="accepted for Metaflow compatibility; headwater runs its own checks",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
-    named = [COMMANDS[a] for a in (argv or ()) if a in COMMANDS]
+    # The command is the first command name that is not the value of an option before it
+    # (``--with card run`` runs ``run``).
+    valued = {s for a in parser._actions for s in a.option_strings if a.nargs != 0}
+    args = list(argv or ())
+    named = [
+        COMMANDS[a]
+        for i, a in enumerate(args)
+        if a in COMMANDS and (i == 0 or args[i - 1] not in valued)
+    ]
     modules = [named[0]] if named else list(dict.fromkeys(COMMANDS.values()))
     for name in modules:
         importlib.import_module(name).register(sub, flow_cls)

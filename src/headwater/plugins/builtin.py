@@ -4,4 +4,4 @@ from __future__ import annotations
 
 
 def load() -> None:
-    from headwater.plugins import catch, environment, resources, retry, timeout  # noqa: F401
+    from headwater.plugins import card, catch, environment, resources, retry, timeout  # noqa: F401

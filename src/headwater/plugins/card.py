@@ -1,0 +1,159 @@
+"""``@card``: render an HTML report of the task after it finishes (several per step allowed).
+
+``@card(type="default", id=None, options={}, timeout=45)``. Before the step runs, each
+``@card`` adds a slot to ``current.card`` (see :mod:`headwater.cards.collector`). After the
+task has saved its artifacts (also when the step failed), each card is rendered from what was
+saved and what the step appended, and written to ``<attempt dir>/cards/``. Rendering never
+fails the task: an error, or a rendering that runs over ``timeout`` seconds, gives a card that
+says so.
+
+Types: ``default`` (task, parameters, artifacts, graph; options ``include``/``exclude``: lists
+of artifact names, ``max_rows``: rows of tables shown, ``hide_graph``) and ``blank`` (only the
+appended components).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+from headwater.core.current import add_extra, current
+from headwater.core.decorators import StepDecorator, make_step_decorator
+from headwater.exceptions import HeadwaterException, InvalidFlow
+
+_FACTS = "facts"
+
+
+class CardDecorator(StepDecorator):
+    """Render an HTML card of the task when it finishes."""
+
+    name = "card"
+    defaults = {"type": "default", "id": None, "options": {}, "timeout": 45}
+    allow_multiple = True
+
+    def init(self) -> None:
+        from headwater.cards.card_types import CARD_OPTIONS, CARD_TYPES
+        from headwater.cards.store import ID_RE
+
+        card_type = self.attributes["type"]
+        if card_type not in CARD_TYPES:
+            known = ", ".join(sorted(CARD_TYPES))
+            raise InvalidFlow(f"@card(type={card_type!r}): no such card type (known: {known})")
+        card_id = self.attributes["id"]
+        if card_id is not None:
+            card_id = str(card_id)
+            if not ID_RE.match(card_id):
+                raise InvalidFlow(
+                    f"@card(id={card_id!r}): an id is 1 to 100 letters, digits, '_', '.' or '-'"
+                )
+            self.attributes["id"] = card_id
+        options = self.attributes["options"]
+        if not isinstance(options, Mapping):
+            raise InvalidFlow(f"@card(options=...) takes a dict, not {type(options).__name__}")
+        unknown = sorted(set(options) - CARD_OPTIONS[card_type])
+        if unknown:
+            known = ", ".join(sorted(CARD_OPTIONS[card_type])) or "none"
+            raise InvalidFlow(
+                f"@card(type={card_type!r}) has no option {unknown[0]!r} (its options: {known})"
+            )
+        self.attributes["options"] = dict(options)
+        timeout = self.attributes["timeout"]
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise InvalidFlow(f"@card(timeout={timeout!r}): give a positive number of seconds")
+
+    # --- in the task ----------------------------------------------------------------------------
+
+    def _slot(self, flow: Any, step_name: str) -> Any:
+        from headwater.cards.collector import CardCollector
+
+        collector = current.get("card")
+        if not isinstance(collector, CardCollector):
+            collector = CardCollector()
+            add_extra("card", collector)
+        card_type, card_id = self.attributes["type"], self.attributes["id"]
+        index = self._index(flow, step_name)
+        # The key must be the same in every hook: --with decorators are parsed anew each time.
+        key = ("written", index) if index is not None else ("with", card_type, card_id)
+        slot = collector.add_card(card_type, card_id, key, index)
+        return collector, slot
+
+    def _index(self, flow: Any, step_name: str) -> int | None:
+        """Position among the step's cards as written, top to bottom; None for --with ones
+        (they come after)."""
+        func = getattr(type(flow), step_name, None)
+        written = [d for d in reversed(getattr(func, "decorators", ())) if d.name == self.name]
+        for i, deco in enumerate(written):
+            if deco is self:
+                return i
+        return None
+
+    def task_pre_step(self, flow: Any, step_name: str, retry_count: int) -> None:
+        self._slot(flow, step_name)
+
+    def task_finished(
+        self, flow: Any, step_name: str, ok: bool, datastore: Any, attempt: Any
+    ) -> None:
+        from headwater.cards.card_types import render_card
+        from headwater.cards.store import write_card
+
+        failure = sys.exc_info()[1] if not ok else None
+        collector, slot = self._slot(flow, step_name)
+        if collector.finished_at is None:
+            collector.finished_at = time.time()
+        facts = collector.cache.get(_FACTS)
+        if facts is None:
+            facts = _task_facts(collector, ok, failure, datastore, attempt)
+            collector.cache[_FACTS] = facts
+        html = render_card(
+            slot.type,
+            facts,
+            slot.components,
+            self.attributes["options"],
+            float(self.attributes["timeout"]),
+        )
+        write_card(datastore.attempt_dir(attempt), slot.index, slot.type, slot.id, html)
+
+
+def _task_facts(
+    collector: Any, ok: bool, failure: BaseException | None, datastore: Any, attempt: Any
+) -> Any:
+    from headwater.cards.card_types import ArtifactEntry, TaskFacts
+    from headwater.cards.render import exception_text
+
+    try:
+        refs = datastore.read_index(attempt).artifacts
+    except HeadwaterException:
+        refs = {}  # nothing was saved; the card still shows the task
+    parameter_names = set(current.parameter_names or ())
+    parameters, artifacts = [], []
+    for name in sorted(refs):
+        if name.startswith("_"):
+            continue
+        ref = refs[name]
+        entry = ArtifactEntry(
+            name, ref.type, ref.size, partial(datastore.load_value, attempt.flow, ref.key)
+        )
+        (parameters if name in parameter_names else artifacts).append(entry)
+    return TaskFacts(
+        flow=attempt.flow,
+        run_id=attempt.run_id,
+        step=attempt.step,
+        task_id=attempt.task_id,
+        attempt=attempt.attempt,
+        ok=ok,
+        started_at=collector.started_at,
+        finished_at=collector.finished_at,
+        username=current.username,
+        tags=tuple(sorted(current.tags or ())),
+        exception=exception_text(failure) if failure is not None else None,
+        parameters=tuple(parameters),
+        artifacts=tuple(artifacts),
+        graph=current.graph,
+        rendered_at=time.time(),
+    )
+
+
+card = make_step_decorator(CardDecorator)
