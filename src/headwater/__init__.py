@@ -38,6 +38,13 @@ _EXPORTS: dict[str, str] = {
     "default_namespace": "headwater.client",
     "metadata": "headwater.client",
     "get_metadata": "headwater.client",
+    # programmatic runs
+    "Runner": "headwater.runner",
+    "NBRunner": "headwater.runner",
+    "ExecutingRun": "headwater.runner",
+    # flow decorators
+    "project": "headwater.plugins.project",
+    "FlowDecorator": "headwater.core.flow_decorators",
     # errors users catch
     "HeadwaterException": "headwater.exceptions",
     "MetaflowException": "headwater.exceptions",
@@ -81,3 +88,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from headwater.core.parameters import IncludeFile, JSONType, Parameter
     from headwater.core.step import step
     from headwater.plugins.card import card
+    from headwater.plugins.project import project
+    from headwater.runner import ExecutingRun, NBRunner, Runner

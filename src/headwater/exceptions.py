@@ -156,3 +156,9 @@ class DoNotRetry(HeadwaterException):
 
 class TaskFailed(HeadwaterException):
     headline = "a task failed"
+
+
+class RunnerError(HeadwaterException):
+    """Runner / NBRunner could not start a run or follow it."""
+
+    headline = "the Runner could not start the flow"

@@ -189,6 +189,7 @@ def launch_run(
     resume: ResumeFrom | None = None,
 ) -> int:
     """Start a run (a resume when ``resume`` is given: parameters come from the origin)."""
+    from headwater.core.flow_decorators import flow_run_tags
     from headwater.core.ids import params_path
     from headwater.runtime.launch import save_run_inputs, system_tags
     from headwater.runtime.resume import Cloner
@@ -203,8 +204,9 @@ def launch_run(
         ds = ctx.datastore(root)
         md = ctx.metadata(root)
         origin = resume.origin_run_id if resume else None
+        sys_tags = system_tags(user) + flow_run_tags(ctx.flow_cls, ctx.options, user)
         run = md.create_run(
-            ctx.flow_name, user, tags=tags, system_tags=system_tags(user), origin_run_id=origin
+            ctx.flow_name, user, tags=tags, system_tags=sys_tags, origin_run_id=origin
         )
         if args.run_id_file:
             _write_run_id(args.run_id_file, run.run_id)

@@ -21,6 +21,7 @@ from headwater.exceptions import HeadwaterException
 # Subcommand name -> the module that registers it.
 SUBCOMMANDS: dict[str, str] = {
     "ui": "headwater.cli.cmd_ui",
+    "metaflow-compat": "headwater.cli.cmd_compat",
 }
 
 

@@ -80,6 +80,9 @@ def build_parser(flow_cls: type, argv: Sequence[str] | None = None) -> ArgumentP
         action="store_true",
         help="accepted for Metaflow compatibility; headwater runs its own checks",
     )
+    from headwater.cli.flow_options import add_options
+
+    add_options(parser, flow_cls)  # --branch/--production of @project, and the like
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     # The command is the first command name that is not the value of an option before it
     # (``--with card run`` runs ``run``).
@@ -103,9 +106,13 @@ def _script_name(flow_cls: type) -> str:
 
 
 def _unknown_options(flow_cls: type, command: str | None, extra: list[str]) -> str:
+    from headwater.cli.flow_options import misplaced_option
     from headwater.core.parameters import flow_parameters
 
     what = " ".join(extra)
+    misplaced = misplaced_option(flow_cls, extra)
+    if misplaced:
+        return misplaced
     if command is None:
         return f"unknown command or option {what!r}: see python {_script_name(flow_cls)} --help"
     hint = f"see python {_script_name(flow_cls)} {command} --help"
@@ -123,11 +130,14 @@ def run_flow_cli(flow_cls: type, argv: Sequence[str], out: Output | None = None)
     out = out or Output()
     debug = config.debug_enabled() or "--debug" in argv
     try:
+        from headwater.cli.flow_options import check_before_command
+        from headwater.cli.flow_options import collect as collect_flow_options
         from headwater.plugins.builtin import load
 
         load()
         argv = list(argv)
         parser = build_parser(flow_cls, argv)
+        check_before_command(flow_cls, argv, parser, COMMANDS)  # e.g. --branch, no @project
         args, extra = parser.parse_known_args(argv)
         if args.command is None and not extra:
             argv.append("check")  # no command means check
@@ -142,6 +152,7 @@ def run_flow_cli(flow_cls: type, argv: Sequence[str], out: Output | None = None)
             datastore_root=args.datastore_root,
             debug=debug or args.debug,
             decospecs=list(args.decospecs),
+            options=collect_flow_options(args),
         )
         return int(args.handler(args, ctx) or 0)
     except HeadwaterException as ex:

@@ -4,4 +4,12 @@ from __future__ import annotations
 
 
 def load() -> None:
-    from headwater.plugins import card, catch, environment, resources, retry, timeout  # noqa: F401
+    from headwater.plugins import (  # noqa: F401
+        card,
+        catch,
+        environment,
+        project,  # a flow decorator: --branch, --production
+        resources,
+        retry,
+        timeout,
+    )
