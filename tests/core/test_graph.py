@@ -12,8 +12,8 @@ from types import SimpleNamespace
 import pytest
 
 from headwater.core.graph import FlowGraph, NodeType
-from headwater.core.graph_show import format_show
 from headwater.core.graph_check import check_graph
+from headwater.core.graph_show import format_show
 from headwater.core.step import is_step, step
 
 FLOWS = Path(__file__).resolve().parents[1] / "flows"
