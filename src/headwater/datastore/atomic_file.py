@@ -16,6 +16,10 @@ Chunk = bytes | bytearray | memoryview
 
 _counter = itertools.count()
 _IOV_MAX = 1024  # IOV_MAX on Linux and macOS; one writev takes at most this many buffers
+# Buffers are written in pieces of at most this size: one huge write() of hundreds of MB is
+# erratic on Linux page-cache writeback (0.07-0.4 s for 256 MB here), pieces are steady.
+_PIECE = 8 << 20
+_PREALLOCATE_MIN = 64 << 20  # files this big get their blocks reserved up front
 _HAS_WRITEV = hasattr(os, "writev")
 
 
@@ -31,11 +35,26 @@ def write_chunks(fd: int, chunks: Sequence[Chunk]) -> None:
     for c in chunks:
         if isinstance(c, memoryview) and (c.ndim != 1 or c.itemsize != 1):
             c = c.cast("B")
-        if len(c):
+        if len(c) > _PIECE:
+            view = memoryview(c)
+            pending.extend(view[i : i + _PIECE] for i in range(0, len(view), _PIECE))
+        elif len(c):
             pending.append(c)
+    total = sum(len(c) for c in pending)
+    if total >= _PREALLOCATE_MIN and hasattr(os, "posix_fallocate"):
+        with contextlib.suppress(OSError):  # an optimisation only; ENOSPC surfaces on write
+            os.posix_fallocate(fd, 0, total)
     i = 0
     while i < len(pending):
-        n = os.writev(fd, pending[i : i + _IOV_MAX]) if _HAS_WRITEV else os.write(fd, pending[i])
+        batch = pending[i : i + _IOV_MAX]
+        # One writev of at most one piece's worth of large data at a time.
+        size = 0
+        for j, c in enumerate(batch):
+            size += len(c)
+            if size >= _PIECE:
+                batch = batch[: j + 1]
+                break
+        n = os.writev(fd, batch) if _HAS_WRITEV else os.write(fd, pending[i])
         while n:
             size = len(pending[i])
             if n >= size:
