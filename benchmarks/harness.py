@@ -17,229 +17,53 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
+from bench_core import (
+    FLOWS,
+    HERE,
+    Bench,
+    Impl,
+    Outcome,
+    RunFailed,
+    Settings,
+    alternate,
+    fmt_s,
+    median,
+    progress,
+)
+from client_scenarios import CLIENT_QUICK, CLIENT_SCENARIOS, foreach_keep_name
+
 REPO = HERE.parent
-FLOWS = HERE / "flows"
 MB = 2**20
-
-
-@dataclass(frozen=True)
-class Impl:
-    """One implementation: its name, the interpreter of its venv, its import name."""
-
-    name: str
-    python: str
-    module: str
-
-
-@dataclass(frozen=True)
-class Settings:
-    quick: bool
-    repeat: int  # runs per implementation for quick runs
-    repeat_slow: int  # Metaflow foreach100, headwater foreach10000
-    repeat_import: int
-    numpy_fill: str
-    keep: bool  # keep the temporary directories of failed runs
-
-
-@dataclass
-class Outcome:
-    """The figures of one scenario, as printed and as saved."""
-
-    name: str
-    target: str
-    headwater_s: float | None = None
-    metaflow_s: float | None = None
-    ratio: float | None = None
-    passed: bool | None = None
-    notes: list[str] = field(default_factory=list)
-    samples: dict[str, list[float]] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-
-
-class RunFailed(Exception):
-    """A benchmarked command exited non-zero."""
-
-
-class Bench:
-    """Runs commands for the scenarios in fresh directories under one temporary base."""
-
-    def __init__(self, hw: Impl, mf: Impl, base: Path, keep: bool) -> None:
-        self.hw = hw
-        self.mf = mf
-        self.base = base
-        self.keep = keep
-        self.counter = 0
-
-    def env(self, workdir: Path) -> dict[str, str]:
-        """The same environment for both implementations: no METAFLOW_*/HEADWATER_* settings
-        from outside, a fixed user, every store inside ``workdir``."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("METAFLOW_", "HEADWATER_"))}
-        env.update(
-            USER="bench",
-            USERNAME="bench",
-            LOGNAME="bench",
-            METAFLOW_HOME=str(workdir / "metaflow-home"),
-            METAFLOW_DATASTORE_SYSROOT_LOCAL=str(workdir),
-            HEADWATER_ROOT=str(workdir / ".headwater"),
-        )
-        env.pop("PYTHONPATH", None)
-        return env
-
-    def new_dir(self, label: str) -> Path:
-        self.counter += 1
-        path = self.base / f"{self.counter:04d}-{label}"
-        path.mkdir()
-        return path
-
-    def run_flow(
-        self, impl: Impl, template: str, args: list[str], watch_rss: bool = False
-    ) -> tuple[float, dict[str, int]]:
-        """Time ``python flow.py run ARGS`` in a fresh directory; return (seconds, memory).
-
-        ``memory`` (kB) is filled when ``watch_rss``: ``maxrss_upper`` is ru_maxrss from wait4
-        on the run process (its own peak or a reaped descendant's, whichever is larger) and
-        ``vmhwm_sampled`` the run process's own VmHWM, last read shortly before it exited.
-        """
-        workdir = self.new_dir(f"{impl.name}-{Path(template).stem}")
-        source = (FLOWS / template).read_text()
-        (workdir / "flow.py").write_text(switch_import(source, impl.module))
-        cmd = [impl.python, "flow.py", "run", *args]
-        memory: dict[str, int] = {}
-        with open(workdir / "output.log", "wb") as log:
-            start = time.perf_counter()
-            proc = subprocess.Popen(
-                cmd, cwd=workdir, env=self.env(workdir), stdout=log, stderr=subprocess.STDOUT
-            )
-            sampler = HwmSampler(proc.pid) if watch_rss else None
-            _, status, usage = os.wait4(proc.pid, 0)
-            seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if sampler is not None:
-            memory = {"maxrss_upper": usage.ru_maxrss, "vmhwm_sampled": sampler.stop()}
-        self.finish(workdir, proc.returncode, " ".join(cmd))
-        return seconds, memory
-
-    def time_command(self, impl: Impl, argv: list[str]) -> float:
-        """Time ``python ARGV`` (no flow) in a fresh directory."""
-        workdir = self.new_dir(f"{impl.name}-cmd")
-        start = time.perf_counter()
-        proc = subprocess.run(
-            [impl.python, *argv], cwd=workdir, env=self.env(workdir), capture_output=True
-        )
-        seconds = time.perf_counter() - start
-        if proc.returncode:
-            (workdir / "output.log").write_bytes(proc.stdout + proc.stderr)
-        self.finish(workdir, proc.returncode, " ".join([impl.python, *argv]))
-        return seconds
-
-    def finish(self, workdir: Path, returncode: int, what: str) -> None:
-        if returncode == 0:
-            shutil.rmtree(workdir, ignore_errors=True)
-            return
-        log = workdir / "output.log"
-        tail = log.read_text(errors="replace").strip().splitlines()[-5:] if log.exists() else []
-        if not self.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        where = f" (kept in {workdir})" if self.keep else ""
-        raise RunFailed(f"{what} exited {returncode}{where}: " + " | ".join(tail))
-
-
-class HwmSampler:
-    """Reads VmHWM (peak resident set) of one process every 20 ms until stopped."""
-
-    def __init__(self, pid: int) -> None:
-        self.path = f"/proc/{pid}/status"
-        self.peak_kb = 0
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self.loop, daemon=True)
-        self.thread.start()
-
-    def loop(self) -> None:
-        while not self.done.wait(0.02):
-            try:
-                with open(self.path) as f:
-                    for line in f:
-                        if line.startswith("VmHWM:"):
-                            self.peak_kb = max(self.peak_kb, int(line.split()[1]))
-            except (OSError, ValueError):
-                return
-
-    def stop(self) -> int:
-        self.done.set()
-        self.thread.join()
-        return self.peak_kb
-
-
-def switch_import(source: str, module: str) -> str:
-    """The template with its one ``from headwater import ...`` line importing from module."""
-    lines = source.splitlines(keepends=True)
-    hits = [i for i, line in enumerate(lines) if line.startswith("from headwater import ")]
-    if len(hits) != 1:
-        raise ValueError("a flow template needs exactly one 'from headwater import' line")
-    lines[hits[0]] = lines[hits[0]].replace("from headwater", f"from {module}", 1)
-    return "".join(lines)
-
-
-def alternate(
-    arms: dict[str, Callable[[], float]], reps: dict[str, int], label: str
-) -> dict[str, list[float]]:
-    """Run every arm its number of times, interleaved: round i runs each arm that still has
-    repetitions left once, in the given order on even rounds and reversed on odd ones."""
-    samples: dict[str, list[float]] = {name: [] for name in arms}
-    names = list(arms)
-    rnd = 0
-    while any(len(samples[n]) < reps[n] for n in names):
-        order = names if rnd % 2 == 0 else names[::-1]
-        for name in order:
-            if len(samples[name]) < reps[name]:
-                seconds = arms[name]()
-                samples[name].append(seconds)
-                progress(f"  {label:<13} {name:<18} #{len(samples[name])}  {fmt_s(seconds)}")
-        rnd += 1
-    return samples
-
-
-def median(xs: list[float]) -> float:
-    return statistics.median(xs)
-
-
-def fmt_s(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    return f"{seconds:.2f} s"
-
-
-def progress(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 # ---- scenarios ------------------------------------------------------------------------------
 
 
 def flow_vs_flow(
-    b: Bench, name: str, template: str, args: list[str], reps: dict[str, int], target: float
+    b: Bench,
+    name: str,
+    template: str,
+    args: list[str],
+    reps: dict[str, int],
+    target: float,
+    keep: Callable[[Impl], str | None] = lambda impl: None,
 ) -> Outcome:
-    """Time the same flow under both implementations; PASS when the ratio meets ``target``."""
+    """Time the same flow under both implementations; PASS when the ratio meets ``target``.
+    ``keep(impl)`` names the kept directory of each implementation's last run, if any."""
     out = Outcome(name, f">= {target:g}x")
     out.samples = alternate(
         {
-            b.hw.name: lambda: b.run_flow(b.hw, template, args)[0],
-            b.mf.name: lambda: b.run_flow(b.mf, template, args)[0],
+            b.hw.name: lambda: b.run_flow(b.hw, template, args, keep_as=keep(b.hw))[0],
+            b.mf.name: lambda: b.run_flow(b.mf, template, args, keep_as=keep(b.mf))[0],
         },
         reps,
         name,
@@ -260,15 +84,17 @@ def scenario_linear3(b: Bench, s: Settings) -> Outcome:
 def scenario_foreach100(b: Bench, s: Settings) -> Outcome:
     args = ["--width", "100", "--max-num-splits", "100"]
     reps = {b.hw.name: s.repeat, b.mf.name: s.repeat_slow}
-    return flow_vs_flow(b, "foreach100", "foreach.py", args, reps, 20)
+    # bench-quick's client_artifacts reads the last run of each (see client_scenarios.py)
+    keep = (lambda impl: foreach_keep_name(impl, 100)) if s.quick else (lambda impl: None)
+    return flow_vs_flow(b, "foreach100", "foreach.py", args, reps, 20, keep)
 
 
 def scenario_foreach1000(b: Bench, s: Settings) -> Outcome:
     args = ["--width", "1000", "--max-num-splits", "1000"]
     progress("  (Metaflow runs this once: 5 to 13 minutes on 2 cores)")
-    out = flow_vs_flow(
-        b, "foreach1000", "foreach.py", args, {b.hw.name: s.repeat, b.mf.name: 1}, 50
-    )
+    reps = {b.hw.name: s.repeat, b.mf.name: 1}
+    keep = lambda impl: foreach_keep_name(impl, 1000)  # noqa: E731 (for client_artifacts1000)
+    out = flow_vs_flow(b, "foreach1000", "foreach.py", args, reps, 50, keep)
     out.notes.append("Metaflow: a single run, not a median")
     return out
 
@@ -407,8 +233,10 @@ SCENARIOS: dict[str, Callable[[Bench, Settings], Outcome]] = {
     "numpy256": scenario_numpy256,
     "foreach1000": scenario_foreach1000,
     "foreach10000": scenario_foreach10000,
+    # after foreach100/foreach1000, whose last runs client_artifacts reads
+    **CLIENT_SCENARIOS,
 }
-QUICK = ["import", "linear3", "foreach100", "numpy256"]
+QUICK = ["import", "linear3", "foreach100", "numpy256", *CLIENT_QUICK]
 
 
 # ---- reporting ------------------------------------------------------------------------------
@@ -416,23 +244,24 @@ QUICK = ["import", "linear3", "foreach100", "numpy256"]
 
 def print_table(outcomes: list[Outcome], mode: str) -> None:
     print(f"\nheadwater vs Metaflow ({mode}); ratio = Metaflow median / headwater median")
+    w = max([13, *(len(o.name) for o in outcomes)])
     header = (
-        f"{'scenario':<13} {'headwater':>10} {'metaflow':>10} {'ratio':>8}  {'target':<30} result"
+        f"{'scenario':<{w}} {'headwater':>10} {'metaflow':>10} {'ratio':>8}  {'target':<30} result"
     )
     print(header)
     print("-" * len(header))
     for o in outcomes:
         if o.error:
-            print(f"{o.name:<13} ERROR: {o.error}")
+            print(f"{o.name:<{w}} ERROR: {o.error}")
             continue
         ratio = f"{o.ratio:.1f}x" if o.ratio is not None else "-"
         result = "PASS" if o.passed else "MISS"
         print(
-            f"{o.name:<13} {fmt_s(o.headwater_s):>10} {fmt_s(o.metaflow_s):>10} {ratio:>8}  "
+            f"{o.name:<{w}} {fmt_s(o.headwater_s):>10} {fmt_s(o.metaflow_s):>10} {ratio:>8}  "
             f"{o.target:<30} {result}"
         )
         for note in o.notes:
-            print(f"{'':<13}   {note}")
+            print(f"{'':<{w}}   {note}")
 
 
 def machine_info(hw: Impl, mf: Impl) -> dict[str, Any]:

@@ -192,7 +192,6 @@ def launch_run(
     from headwater.core.flow_decorators import flow_run_tags
     from headwater.core.ids import params_path
     from headwater.runtime.launch import save_run_inputs, system_tags
-    from headwater.runtime.resume import Cloner
     from headwater.runtime.scheduler import RunOptions, Scheduler
 
     spill_dir = tempfile.mkdtemp(prefix="headwater-specs-")
@@ -216,6 +215,8 @@ def launch_run(
                 params_path(ctx.flow_name, resume.origin_run_id),
                 params_path(ctx.flow_name, run.run_id),
             )
+            from headwater.runtime.resume import Cloner
+
             cloner = Cloner(
                 ctx.flow_name, run.run_id, resume.origin_run_id, ds, md, resume.rerun_steps
             )

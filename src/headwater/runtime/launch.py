@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import platform
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -82,7 +82,7 @@ def save_run_inputs(
 
 
 def system_tags(user: str) -> list[str]:
-    return [f"user:{user}", "runtime:dev", f"python_version:{platform.python_version()}"]
+    return [f"user:{user}", "runtime:dev", "python_version:{}.{}.{}".format(*sys.version_info[:3])]
 
 
 def describe_parameter(param: Parameter) -> str:
