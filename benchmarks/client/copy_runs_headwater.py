@@ -1,0 +1,101 @@
+"""Grow a headwater store to N runs of a flow by copying its newest real run.
+
+Usage (run by headwater's python, with HEADWATER_ROOT set): python copy_runs_headwater.py FLOW N
+
+Every copy goes through headwater's own storage layers, as ``resume`` clones a task: a new run
+(``SqliteMetadata.create_run`` with the template's user and system tags), then for each of the
+template's tasks ``create_task`` (same task id, parents rewritten to the new run, same foreach
+index), ``start_attempt``, ``LocalDatastore.copy_index`` (artifact keys only: the content-
+addressed blobs are shared, as between real runs) and ``finish_attempt`` with the template
+task's metadata; the ``_parameters`` index is copied too; last ``set_run_status``. Then
+headwater's client checks the result like the Metaflow side does. Prints one JSON line.
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from headwater.core.ids import AttemptPath
+from headwater.datastore.local import LocalDatastore
+from headwater.metadata_store.records import RunStatus, TaskStatus
+from headwater.metadata_store.sqlite import SqliteMetadata
+
+
+def copy_run(md: SqliteMetadata, ds: LocalDatastore, flow: str, template) -> str:
+    src_run = template.run_id
+    run = md.create_run(flow, template.user, system_tags=template.system_tags)
+    new = run.run_id
+    ds.copy_index(
+        AttemptPath(flow, src_run, "_parameters", "0", 0),
+        AttemptPath(flow, new, "_parameters", "0", 0),
+    )
+    for task in md.list_tasks(flow, src_run):
+        parents = [p.replace(f"{flow}/{src_run}/", f"{flow}/{new}/", 1) for p in task.parents]
+        md.create_task(
+            flow,
+            new,
+            task.step,
+            parents=parents,
+            foreach_index=task.foreach_index,
+            task_id=task.task_id,
+        )
+        attempt = task.successful_attempt or 0
+        md.start_attempt(flow, new, task.step, task.task_id, 0)
+        ds.copy_index(
+            AttemptPath(flow, src_run, task.step, task.task_id, attempt),
+            AttemptPath(flow, new, task.step, task.task_id, 0),
+        )
+        meta = {
+            m.field: m.value
+            for m in md.get_task_metadata(flow, src_run, task.step, task.task_id)
+            if m.attempt == attempt
+        }
+        md.finish_attempt(
+            flow, new, task.step, task.task_id, 0, TaskStatus.SUCCEEDED, metadata=meta
+        )
+    md.set_run_status(flow, new, RunStatus.COMPLETED)
+    return new
+
+
+def main() -> None:
+    flow, total = sys.argv[1], int(sys.argv[2])
+    root = Path(os.environ["HEADWATER_ROOT"])
+    md, ds = SqliteMetadata(root / "metadata.db"), LocalDatastore(root)
+    real = md.list_runs(flow)
+    template = max(real, key=lambda r: int(r.run_id))
+    ids = [copy_run(md, ds, flow, template) for _ in range(total - len(real))]
+    md.close()
+    newest = ids[-1] if ids else template.run_id
+
+    from headwater import Flow, namespace
+
+    namespace(None)
+    runs = list(Flow(flow).runs())
+    latest = Flow(flow).latest_successful_run
+    samples = [ids[0], ids[len(ids) // 2], newest] if ids else [template.run_id]
+    checked = {i: Flow(flow)[i]["end"].task.data.x for i in samples}
+    ok = (
+        len(runs) == total
+        and runs[0].id == newest
+        and latest is not None
+        and latest.id == newest
+        and all(Flow(flow)[i].successful for i in samples)
+        and all(v == 2 for v in checked.values())
+    )
+    print(
+        json.dumps(
+            {
+                "runs": len(runs),
+                "real": len(real),
+                "latest_successful": latest.id,
+                "newest": newest,
+                "ok": ok,
+            }
+        )
+    )
+    if not ok:
+        raise SystemExit("the copied runs do not read back as real runs through headwater's client")
+
+
+main()

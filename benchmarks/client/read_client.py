@@ -1,0 +1,53 @@
+"""One client operation, timed inside the process; run by each implementation's python.
+
+Usage: python read_client.py OPERATION FLOW [RUN_ID]
+  artifacts      Flow(FLOW)[RUN_ID]["body"]: every task's ``task.data.y``
+  list_runs      list(Flow(FLOW).runs()), touching ``.id`` and ``.successful`` of each run
+  latest         Flow(FLOW).latest_successful_run, touching its ``.id``
+
+Prints one JSON line: the seconds the operation took after the import (``op_s``), the seconds
+the import line took (``import_s``) and a result the harness checks (count, sum or run id).
+The harness switches the import line to ``from metaflow import ...`` for Metaflow.
+"""
+
+import json
+import sys
+import time
+
+t0 = time.perf_counter()
+from headwater import Flow, namespace  # noqa: E402
+
+t1 = time.perf_counter()
+
+
+def artifacts(flow: str, run_id: str) -> dict:
+    values = [task.data.y for task in Flow(flow)[run_id]["body"]]
+    return {"count": len(values), "sum": sum(values)}
+
+
+def list_runs(flow: str) -> dict:
+    runs = [(run.id, run.successful) for run in Flow(flow).runs()]
+    return {"count": len(runs), "successful": sum(ok for _, ok in runs)}
+
+
+def latest(flow: str) -> dict:
+    run = Flow(flow).latest_successful_run
+    return {"run_id": None if run is None else run.id}
+
+
+def main() -> None:
+    op, flow = sys.argv[1], sys.argv[2]
+    namespace(None)
+    if op == "artifacts":
+        result = artifacts(flow, sys.argv[3])
+    elif op == "list_runs":
+        result = list_runs(flow)
+    elif op == "latest":
+        result = latest(flow)
+    else:
+        raise SystemExit(f"unknown operation {op!r}")
+    t2 = time.perf_counter()
+    print(json.dumps({"import_s": t1 - t0, "op_s": t2 - t1, **result}))
+
+
+main()
