@@ -159,3 +159,15 @@ def test_resume_inside_a_switch_loop(run_flow, hw_root):
     namespace(None)
     run = Flow("ResumableLoopFlow")[_run_id(resumed)]
     assert run.data.history == [1, 2, 3, 4]
+
+
+def test_resume_of_a_run_killed_before_its_first_task(run_flow, hw_root):
+    from headwater.metadata_store.sqlite import SqliteMetadata
+
+    assert run_flow("linear.py", "run").returncode == 0
+    # A run record whose runtime died before saving the parameters (a kill -9 at launch).
+    md = SqliteMetadata(hw_root / "metadata.db")
+    md.create_run("LinearFlow", "tester", system_tags=["user:tester"])
+    proc = run_flow("linear.py", "resume")
+    assert proc.returncode == 1
+    assert "run 2 of LinearFlow stopped before its first task started" in proc.stderr

@@ -61,5 +61,12 @@ def handle_resume(args: argparse.Namespace, ctx: CliContext) -> int:
                 f"{ctx.flow_name} has no run by user {user} to resume: run it first, or pass "
                 "--origin-run-id"
             )
+    from headwater.core.ids import params_path
+
+    if not ctx.datastore(root).has_index(params_path(ctx.flow_name, origin.run_id)):
+        raise CommandLineError(
+            f"run {origin.run_id} of {ctx.flow_name} stopped before its first task started, so "
+            "there is nothing to resume: start a new run with `run`"
+        )
     rerun = frozenset({step}) if step else frozenset()
     return launch_run(ctx, args, None, tags, user, ResumeFrom(origin.run_id, rerun))
