@@ -1,6 +1,6 @@
 # Benchmarks: the same flows under headwater and under Metaflow, alternating run by run.
 # Included from the top-level Makefile; see benchmarks/README.md.
-#   make bench         every scenario (about 20 minutes; Metaflow's 1000-way foreach alone is 5-13)
+#   make bench         every scenario (10-20 minutes; Metaflow's 1000-way foreach alone is 5-13)
 #   make bench-quick   linear3, foreach100, numpy256, import, client scenarios at 100 (about 3 minutes)
 # Repetitions: BENCH_REPEAT, BENCH_REPEAT_SLOW, BENCH_IMPORT_REPEAT; extra harness options:
 # BENCH_ARGS (e.g. BENCH_ARGS="--only linear3,import").
