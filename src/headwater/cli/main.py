@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import traceback
 from collections.abc import Sequence
 
 from headwater import config
@@ -157,6 +156,8 @@ def run_flow_cli(flow_cls: type, argv: Sequence[str], out: Output | None = None)
         return int(args.handler(args, ctx) or 0)
     except HeadwaterException as ex:
         if debug:
+            import traceback  # only when asked: it is slow to import
+
             out.err.write(traceback.format_exc())
         out.error(str(ex))
         return 1
