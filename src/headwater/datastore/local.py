@@ -64,6 +64,7 @@ class LocalDatastore:
         self._root = str(self.root)
         self._flows: dict[str, str] = {}  # flow name -> its directory, name checked
         self._known: set[str] = set()  # blob paths known to exist
+        self._run_dirs: dict[tuple[str, str], str] = {}  # (flow, run) -> its directory
 
     def __repr__(self) -> str:
         return f"LocalDatastore({self._root!r})"
@@ -86,13 +87,13 @@ class LocalDatastore:
         return f"{self._flow_dir(flow)}{os.sep}blobs{os.sep}{key[:2]}{os.sep}{key}"
 
     def _attempt(self, path: AttemptPath) -> str:
-        return os.path.join(
-            self._flow_dir(path.flow),
-            _check_part(path.run_id, "run id"),
-            _check_part(path.step, "step name"),
-            _check_part(path.task_id, "task id"),
-            str(int(path.attempt)),
-        )
+        run_dir = self._run_dirs.get((path.flow, path.run_id))
+        if run_dir is None:
+            run_dir = f"{self._flow_dir(path.flow)}{os.sep}{_check_part(path.run_id, 'run id')}"
+            self._run_dirs[(path.flow, path.run_id)] = run_dir
+        step = _check_part(path.step, "step name")
+        task = _check_part(path.task_id, "task id")
+        return f"{run_dir}{os.sep}{step}{os.sep}{task}{os.sep}{int(path.attempt)}"
 
     def blob_path(self, flow: str, key: str) -> Path:
         return Path(self._blob(flow, key))
