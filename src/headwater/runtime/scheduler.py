@@ -97,6 +97,7 @@ class RunOptions:
 
 
 _NO_POLICY = StepPolicy()
+_INTERRUPTED = "Interrupted: the run was stopped (Ctrl-C)"
 
 
 class Scheduler:
@@ -191,8 +192,11 @@ class Scheduler:
                 task.timed_out = True
                 self.executor.kill(handle, signal.SIGKILL)
 
-    def _wait(self) -> None:
-        for key, _ in self.sel.select(self._next_wakeup()):
+    def _wait(self, timeout: float | None = None) -> None:
+        wakeup = self._next_wakeup()
+        if timeout is not None:
+            wakeup = timeout if wakeup is None else min(wakeup, timeout)
+        for key, _ in self.sel.select(wakeup):
             fd = key.fd
             if key.data == "exec":
                 for handle, code in self.executor.reap(fd):
@@ -390,6 +394,8 @@ class Scheduler:
                 f"{_seconds(policy.timeout_s or 0)} (@timeout); it was stopped",
                 wall_s=time.time() - task.started,
             )
+        if self.stopping and not task.result:
+            return TaskResult(ok=False, exception=_INTERRUPTED, wall_s=time.time() - task.started)
         if task.result:
             try:
                 return TaskResult.from_bytes(bytes(task.result))
@@ -478,26 +484,18 @@ class Scheduler:
 
     # --- stopping ---------------------------------------------------------------------------------
     def _kill_all(self) -> None:
+        """Ctrl-C: SIGTERM every task, reap them as usual for a few seconds, then SIGKILL."""
+        self.stopping = True  # nothing new starts, nothing is retried
         for handle in list(self.running):
             self.executor.kill(handle, signal.SIGTERM)
-        deadline = time.time() + 3
-        while self.running and time.time() < deadline:
+        deadline = time.monotonic() + 3
+        while self.running and time.monotonic() < deadline:
             with contextlib.suppress(KeyboardInterrupt):
-                for key, _ in self.sel.select(timeout=max(0.0, deadline - time.time())):
-                    if key.data == "exec":
-                        for handle, _code in self.executor.reap(key.fd):
-                            task = self.running.pop(handle, None)
-                            if task is not None:
-                                self._record(task, TaskResult(ok=False, exception="Interrupted"))
-                        self._sync_exec_fds()
-                    else:
-                        task = self.by_fd.get(key.fd)
-                        if task is not None:
-                            self._read(task, key.fd)
-        for handle in list(self.running):
+                self._wait(max(0.0, deadline - time.monotonic()))
+        for handle, task in list(self.running.items()):
             self.executor.kill(handle, signal.SIGKILL)
-            task = self.running.pop(handle)
-            self._record(task, TaskResult(ok=False, exception="Interrupted"))
+            del self.running[handle]
+            self._record(task, TaskResult(ok=False, exception=_INTERRUPTED))
 
 
 def _seconds(s: float) -> str:

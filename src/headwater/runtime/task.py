@@ -34,8 +34,7 @@ def _client_object(root: str) -> Any:
     def make(pathspec: str) -> Any:
         from headwater import client
 
-        provider = client.metadata(f"local@{root}")
-        del provider
+        client.metadata(f"local@{root}")  # read the run's own store
         parts = pathspec.split("/")
         cls = client.Run if len(parts) == 2 else client.Task
         return cls(pathspec, _namespace_check=False)
@@ -228,7 +227,7 @@ def _persist(
     binding: StepBinding,
     transition: Transition | None,
     failed: bool,
-) -> int:
+) -> None:
     values = binding.changed_values()
     if failed:
         # Keep what can be kept; an unpicklable value must not hide the original error.
@@ -246,7 +245,6 @@ def _persist(
     if transition is not None:
         attrs["transition"] = transition.to_json()
     ds.write_index(spec.path, TaskIndex(artifacts=artifacts, stack=tuple(spec.stack), attrs=attrs))
-    return len(refs)
 
 
 def run_attempt(spec: TaskSpec, flow_cls: type, graph: FlowGraph, result_fd: int) -> int:
