@@ -6,7 +6,8 @@ Names are loaded lazily on first access so that ``import headwater`` stays fast.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
@@ -27,17 +28,17 @@ _EXPORTS: dict[str, str] = {
     "card": "headwater.plugins.card",
     "StepDecorator": "headwater.core.decorators",
     # client
-    "Metaflow": "headwater.client",
-    "Flow": "headwater.client",
-    "Run": "headwater.client",
-    "Step": "headwater.client",
-    "Task": "headwater.client",
-    "DataArtifact": "headwater.client",
-    "namespace": "headwater.client",
-    "get_namespace": "headwater.client",
-    "default_namespace": "headwater.client",
-    "metadata": "headwater.client",
-    "get_metadata": "headwater.client",
+    "Metaflow": "headwater.client.flow",
+    "Flow": "headwater.client.flow",
+    "Run": "headwater.client.run",
+    "Step": "headwater.client.step",
+    "Task": "headwater.client.task",
+    "DataArtifact": "headwater.client.artifacts",
+    "namespace": "headwater.client.namespaces",
+    "get_namespace": "headwater.client.namespaces",
+    "default_namespace": "headwater.client.namespaces",
+    "metadata": "headwater.client.provider",
+    "get_metadata": "headwater.client.provider",
     # programmatic runs
     "Runner": "headwater.runner",
     "NBRunner": "headwater.runner",
@@ -70,6 +71,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
     from headwater.client import (
         DataArtifact,
         Flow,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import getpass
 import os
-from pathlib import Path
 
 from headwater.exceptions import DatastoreNotFound
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
 
 ROOT_DIR_NAME = ".headwater"
 
@@ -17,6 +19,8 @@ def username() -> str:
         value = os.environ.get(var)
         if value:
             return value
+    import getpass
+
     try:
         return getpass.getuser()
     except Exception:  # no passwd entry, e.g. in some containers
@@ -27,42 +31,70 @@ def debug_enabled() -> bool:
     return os.environ.get("HEADWATER_DEBUG", "") not in ("", "0", "false", "False")
 
 
-def find_root(start: str | Path | None = None) -> Path | None:
-    """The datastore root: HEADWATER_ROOT, else the nearest ``.headwater`` walking up."""
+def _resolve(path: str | os.PathLike[str]) -> str:
+    return os.path.realpath(os.path.expanduser(os.fspath(path)))
+
+
+def locate_root(start: str | os.PathLike[str] | None = None) -> str | None:
+    """The datastore root: HEADWATER_ROOT, else the nearest ``.headwater`` walking up from
+    ``start`` (the working directory by default); None when there is none."""
     env = os.environ.get("HEADWATER_ROOT")
     if env:
-        return Path(env).expanduser().resolve()
-    here = Path(start or os.getcwd()).resolve()
-    for d in (here, *here.parents):
-        candidate = d / ROOT_DIR_NAME
-        if candidate.is_dir():
+        return _resolve(env)
+    here = _resolve(start or os.getcwd())
+    while True:
+        candidate = os.path.join(here, ROOT_DIR_NAME)
+        if os.path.isdir(candidate):
             return candidate
-    return None
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
 
 
-def root_for_run(explicit: str | Path | None = None) -> Path:
-    """The root a new run writes to; created if missing (``./.headwater`` by default)."""
+def reading_root(explicit: str | os.PathLike[str] | None = None) -> str:
+    """The root readers use (``explicit``, else :func:`locate_root`); it must exist."""
     if explicit:
-        root = Path(explicit).expanduser().resolve()
-    else:
-        root = find_root() or (Path(os.getcwd()).resolve() / ROOT_DIR_NAME)
-    root.mkdir(parents=True, exist_ok=True)
-    return root
-
-
-def root_for_reading(explicit: str | Path | None = None) -> Path:
-    """The root readers use; it must exist."""
-    if explicit:
-        root = Path(explicit).expanduser().resolve()
-        if not root.is_dir():
+        root = _resolve(explicit)
+        if not os.path.isdir(root):
             raise DatastoreNotFound(
                 f"no headwater datastore at {root}: check the path, or run a flow first"
             )
         return root
-    root = find_root()
-    if root is None or not root.is_dir():
+    found = locate_root()
+    if found is None or not os.path.isdir(found):
         raise DatastoreNotFound(
             f"no headwater datastore found from {os.getcwd()}: run a flow here first, "
             "or set HEADWATER_ROOT to the datastore's directory"
         )
-    return root
+    return found
+
+
+# Path-returning forms for the runtime and the CLI (pathlib is imported only when they run).
+
+
+def find_root(start: str | os.PathLike[str] | None = None) -> Path | None:
+    """:func:`locate_root` as a Path."""
+    from pathlib import Path
+
+    found = locate_root(start)
+    return None if found is None else Path(found)
+
+
+def root_for_run(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The root a new run writes to; created if missing (``./.headwater`` by default)."""
+    from pathlib import Path
+
+    if explicit:
+        root = _resolve(explicit)
+    else:
+        root = locate_root() or os.path.join(_resolve(os.getcwd()), ROOT_DIR_NAME)
+    os.makedirs(root, exist_ok=True)
+    return Path(root)
+
+
+def root_for_reading(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """:func:`reading_root` as a Path."""
+    from pathlib import Path
+
+    return Path(reading_root(explicit))

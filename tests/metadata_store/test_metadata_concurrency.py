@@ -82,7 +82,7 @@ def test_store_used_in_parent_then_in_forked_child(store):
             store.start_attempt("F", run.run_id, "start", task.task_id, 0)
             store.finish_attempt("F", run.run_id, "start", task.task_id, 0, "succeeded")
             seen = store.get_run("F", run.run_id) == run
-            own_connection = store._conn_pid == os.getpid()  # not the parent's connection
+            own_connection = store._db._conn_pid == os.getpid()  # not the parent's connection
             os.write(write, f"{child_run.run_id} {task.task_id} {seen} {own_connection}".encode())
             code = 0
         finally:
@@ -102,7 +102,7 @@ def test_store_used_in_parent_then_in_forked_child(store):
 
 def _hold_write_transaction(path, ready, release):
     store = SqliteMetadata(path)
-    with store._write() as conn:
+    with store._db.write() as conn:
         conn.execute("UPDATE runs SET user = 'changed', status = 'failed'")
         ready.set()
         release.wait(60)

@@ -123,10 +123,10 @@ def test_list_runs_is_one_statement(store):
     for i in range(30):
         store.create_run("F", "alice", tags=[f"t{i}", "common"], system_tags=["user:alice"])
     statements: list[str] = []
-    store._connection().set_trace_callback(statements.append)
+    store._db.connection().set_trace_callback(statements.append)
     runs = store.list_runs("F", tags=["common", "user:alice"])
     latest = store.latest_successful_run("F", tags=["common"])
-    store._connection().set_trace_callback(None)
+    store._db.connection().set_trace_callback(None)
     assert len(runs) == 30 and all("common" in r.tags for r in runs)
     assert latest is None
     assert len(statements) == 2
@@ -146,7 +146,7 @@ def test_run_queries_use_indexes(store, tags, status, limit):
 
     store.create_run("F", "alice", tags=["a", "b"])
     sql, params = runs_query("F", list(tags), status, limit)
-    plan = [row[3] for row in store._connection().execute("EXPLAIN QUERY PLAN " + sql, params)]
+    plan = [row[3] for row in store._db.connection().execute("EXPLAIN QUERY PLAN " + sql, params)]
     for line in plan:
         # a full scan of a table would read as "SCAN runs" / "SCAN run_tags" / "SCAN t0"
         if line.startswith("SCAN"):

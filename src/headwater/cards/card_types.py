@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as _dt
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
@@ -29,19 +28,19 @@ from headwater.cards.render import (
     page,
     section,
 )
+from headwater.record import Record
 
 MAX_PREVIEW_BYTES = 256 << 20  # artifacts stored bigger than this are listed, not loaded
 DEFAULT_MAX_ROWS = 10
 
 
-@dataclass(frozen=True)
-class ArtifactEntry:
+class ArtifactEntry(Record):
     """One artifact of the task: its name, stored type and size, and how to load its value."""
 
     name: str
     type: str
     size: int
-    load: Callable[[], Any] = field(compare=False, repr=False)
+    load: Callable[[], Any]
 
 
 class Loaded:
@@ -58,26 +57,67 @@ class Loaded:
             return self._values[entry.name]
 
 
-@dataclass(frozen=True)
 class TaskFacts:
-    """What a card knows about its task."""
+    """What a card knows about its task.
 
-    flow: str
-    run_id: str
-    step: str
-    task_id: str
-    attempt: int
-    ok: bool = True
-    started_at: float | None = None  # epoch seconds
-    finished_at: float | None = None
-    username: str | None = None
-    tags: tuple[str, ...] = ()
-    exception: str | None = None  # headline and traceback of a failed step
-    parameters: tuple[ArtifactEntry, ...] = ()
-    artifacts: tuple[ArtifactEntry, ...] = ()
-    graph: Mapping[str, Any] | None = None
-    rendered_at: float | None = None
-    loaded: Loaded = field(default_factory=Loaded, compare=False, repr=False)
+    Not a record: ``loaded`` is the cache of artifact values, filled as cards render and shared
+    by every card given these facts (each ``TaskFacts`` gets its own unless one is passed).
+    """
+
+    __slots__ = (
+        "flow",
+        "run_id",
+        "step",
+        "task_id",
+        "attempt",
+        "ok",
+        "started_at",
+        "finished_at",
+        "username",
+        "tags",
+        "exception",
+        "parameters",
+        "artifacts",
+        "graph",
+        "rendered_at",
+        "loaded",
+    )
+
+    def __init__(
+        self,
+        flow: str,
+        run_id: str,
+        step: str,
+        task_id: str,
+        attempt: int,
+        ok: bool = True,
+        started_at: float | None = None,
+        finished_at: float | None = None,
+        username: str | None = None,
+        tags: tuple[str, ...] = (),
+        exception: str | None = None,
+        parameters: tuple[ArtifactEntry, ...] = (),
+        artifacts: tuple[ArtifactEntry, ...] = (),
+        graph: Mapping[str, Any] | None = None,
+        rendered_at: float | None = None,
+        loaded: Loaded | None = None,
+    ) -> None:
+        self.flow = flow
+        self.run_id = run_id
+        self.step = step
+        self.task_id = task_id
+        self.attempt = attempt
+        self.ok = ok
+        self.started_at = started_at  # epoch seconds
+        self.finished_at = finished_at
+        self.username = username
+        self.tags = tags
+        self.exception = exception  # headline and traceback of a failed step
+        self.parameters = parameters
+        self.artifacts = artifacts
+        self.graph = graph
+        self.rendered_at = rendered_at
+        self.loaded = Loaded() if loaded is None else loaded
 
     @property
     def pathspec(self) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -30,15 +29,24 @@ class ComponentList(list):
         """Cards are rendered when the task finishes; there is nothing to refresh before."""
 
 
-@dataclass
 class CardSlot:
     """One ``@card`` of the running step."""
 
-    type: str
-    id: str | None
-    index: int  # position among the step's cards; part of the card's file name
-    key: Hashable  # identifies the decorator that owns the slot
-    components: ComponentList = field(default_factory=ComponentList)
+    __slots__ = ("type", "id", "index", "key", "components")
+
+    def __init__(
+        self,
+        type: str,
+        id: str | None,
+        index: int,
+        key: Hashable,
+        components: ComponentList | None = None,
+    ) -> None:
+        self.type = type
+        self.id = id
+        self.index = index  # position among the step's cards; part of the card's file name
+        self.key = key  # identifies the decorator that owns the slot
+        self.components = ComponentList() if components is None else components
 
 
 def _warn(message: str) -> None:

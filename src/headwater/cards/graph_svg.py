@@ -10,9 +10,10 @@ Loop edges are drawn dashed, on the right. One step can be highlighted (the card
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from html import escape
 from typing import Any
+
+from headwater.record import Record
 
 BOX_H = 46
 ROW_H = BOX_H + 44
@@ -100,8 +101,7 @@ def _kind(step: Mapping[str, Any]) -> str:
     return kind if kind in ("split", "join") else ""
 
 
-@dataclass(frozen=True)
-class _Layout:
+class _Layout(Record):
     cx: dict[str, float]  # centre of each box (and dummy node)
     cy: dict[str, float]
     width: dict[str, float]

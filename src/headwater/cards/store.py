@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from headwater.datastore.atomic_file import write_atomic
 from headwater.exceptions import DatastoreError
+from headwater.record import Record
 
 CARDS_DIR = "cards"
 SUFFIX = ".html"
@@ -25,8 +25,7 @@ ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
 _NAME_RE = re.compile(r"^(\d+)-([a-z][a-z0-9_]*)(?:-([A-Za-z0-9_][A-Za-z0-9_.-]*))?\.html$")
 
 
-@dataclass(frozen=True)
-class CardFile:
+class CardFile(Record):
     """One card file of one task attempt."""
 
     index: int

@@ -8,7 +8,6 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
 from typing import Any
 
 from headwater import config
@@ -16,6 +15,7 @@ from headwater.cli.context import CliContext
 from headwater.cli.output import Output
 from headwater.core.parameters import flow_parameters
 from headwater.exceptions import CommandLineError, InvalidFlow
+from headwater.record import Record
 
 
 def register(sub: argparse._SubParsersAction, flow_cls: type) -> None:
@@ -172,8 +172,7 @@ def _executor(ctx: CliContext, kind: str, spill_dir: str) -> Any:
     return ForkExecutor(ctx.flow_cls, ctx.graph, spill_dir)
 
 
-@dataclass(frozen=True)
-class ResumeFrom:
+class ResumeFrom(Record):
     """What `resume` adds to a launch: the run to clone from and the steps to run again."""
 
     origin_run_id: str

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -11,31 +9,57 @@ from headwater import config
 from headwater.cli.output import Output
 
 
-@dataclass
 class CliContext:
-    flow_cls: type
-    out: Output
-    datastore_root: str | None = None  # --datastore-root
-    debug: bool = False
-    decospecs: list[str] = field(default_factory=list)  # --with
-    options: dict[str, Any] = field(default_factory=dict)  # other top-level options
+    __slots__ = (
+        "flow_cls",
+        "out",
+        "datastore_root",
+        "debug",
+        "decospecs",
+        "options",
+        "_graph",
+        "_with_decorators",
+    )
+
+    def __init__(
+        self,
+        flow_cls: type,
+        out: Output,
+        datastore_root: str | None = None,  # --datastore-root
+        debug: bool = False,
+        decospecs: list[str] | None = None,  # --with
+        options: dict[str, Any] | None = None,  # other top-level options
+    ) -> None:
+        self.flow_cls = flow_cls
+        self.out = out
+        self.datastore_root = datastore_root
+        self.debug = debug
+        self.decospecs: list[str] = [] if decospecs is None else decospecs
+        self.options: dict[str, Any] = {} if options is None else options
+        self._graph: Any = None
+        self._with_decorators: list[Any] | None = None
 
     @property
     def flow_name(self) -> str:
         return self.flow_cls.__name__
 
-    @cached_property
+    @property
     def graph(self) -> Any:
-        from headwater.core.graph import FlowGraph
+        """The flow's graph, read once."""
+        if self._graph is None:
+            from headwater.core.graph import FlowGraph
 
-        return FlowGraph.from_class(self.flow_cls)
+            self._graph = FlowGraph.from_class(self.flow_cls)
+        return self._graph
 
-    @cached_property
+    @property
     def with_decorators(self) -> list[Any]:
         """Decorators given with --with, parsed once."""
-        from headwater.core.decorators import parse_decospec
+        if self._with_decorators is None:
+            from headwater.core.decorators import parse_decospec
 
-        return [parse_decospec(spec) for spec in self.decospecs]
+            self._with_decorators = [parse_decospec(spec) for spec in self.decospecs]
+        return self._with_decorators
 
     def step_decorators(self, step: str) -> list[Any]:
         """The step's own decorators, plus the --with ones that fit it (a --with @catch skips

@@ -4,13 +4,27 @@
 namespace. ``metadata()`` picks the datastore root, ``namespace()`` which runs are visible.
 """
 
-from headwater.client.artifacts import DataArtifact
-from headwater.client.flow import Flow, Metaflow
-from headwater.client.namespaces import default_namespace, get_namespace, namespace
-from headwater.client.provider import default_metadata, get_metadata, metadata
-from headwater.client.run import Run
-from headwater.client.step import Step
-from headwater.client.task import Metadata, Task
+from __future__ import annotations
+
+import importlib
+
+# Each name loads its own module on first use: `Flow(...).latest_run` never imports the
+# artifact-reading half of the client.
+_EXPORTS: dict[str, str] = {
+    "DataArtifact": "headwater.client.artifacts",
+    "Flow": "headwater.client.flow",
+    "Metaflow": "headwater.client.flow",
+    "Metadata": "headwater.client.task",
+    "Run": "headwater.client.run",
+    "Step": "headwater.client.step",
+    "Task": "headwater.client.task",
+    "default_metadata": "headwater.client.provider",
+    "get_metadata": "headwater.client.provider",
+    "metadata": "headwater.client.provider",
+    "default_namespace": "headwater.client.namespaces",
+    "get_namespace": "headwater.client.namespaces",
+    "namespace": "headwater.client.namespaces",
+}
 
 __all__ = [
     "DataArtifact",
@@ -27,3 +41,28 @@ __all__ = [
     "metadata",
     "namespace",
 ]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
+    from headwater.client.artifacts import DataArtifact
+    from headwater.client.flow import Flow, Metaflow
+    from headwater.client.namespaces import default_namespace, get_namespace, namespace
+    from headwater.client.provider import default_metadata, get_metadata, metadata
+    from headwater.client.run import Run
+    from headwater.client.step import Step
+    from headwater.client.task import Metadata, Task
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'headwater.client' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -7,14 +7,17 @@ index (once, cached on the Task), and ``task.data.x`` reads x's blob alone.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Iterator
-from typing import Any
 
 from headwater.client.base import InRun, split_exact
 from headwater.client.namespaces import UNSET
 from headwater.client.provider import Connection
 from headwater.exceptions import ArtifactNotFound, ObjectNotFound
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    import datetime as _dt
+    from typing import Any
 
 
 def is_private(name: str) -> bool:

@@ -9,18 +9,25 @@ namespace check, which the original already passed.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Iterator
-from typing import Any, ClassVar
 
 from headwater.client.namespaces import UNSET, check_visible, get_namespace
 from headwater.client.provider import Connection, current_connection, reconnect
 from headwater.exceptions import InvalidPathspec, ObjectNotFound
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    import datetime as _dt
+    from typing import Any, ClassVar
+
 
 def to_datetime(ts: float | None) -> _dt.datetime | None:
     """Epoch seconds to a naive local datetime (as Metaflow's client returns them)."""
-    return None if ts is None else _dt.datetime.fromtimestamp(ts)
+    if ts is None:
+        return None
+    from datetime import datetime  # here: most client calls never show a time
+
+    return datetime.fromtimestamp(ts)
 
 
 def split_exact(pathspec: Any, shape: str) -> list[str]:

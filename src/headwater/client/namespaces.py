@@ -11,10 +11,13 @@ default is the run's namespace instead: ``run --namespace NS`` (``''`` for every
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from headwater import config
 from headwater.exceptions import NamespaceMismatch
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 
 class _Unset:

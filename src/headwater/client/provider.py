@@ -9,25 +9,45 @@ made once per root and shared by every client object reading that root.
 
 from __future__ import annotations
 
+import os
 import threading
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from headwater import config
 from headwater.exceptions import DatastoreNotFound, MetadataError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 LOCAL = "local"
 METADATA_FILE = "metadata.db"
 
 
-@dataclass(frozen=True)
 class Connection:
-    """The stores of one datastore root: metadata records and artifact blobs/indexes."""
+    """The stores of one datastore root (an absolute path): metadata records, and artifact
+    blobs/indexes (opened on first use: a lookup of runs never loads the artifact layer)."""
 
-    root: Path
-    metadata: Any  # a headwater.metadata_store.store.MetadataStore
-    datastore: Any  # a LocalDatastore (load_value, read_index, read_log, ...)
+    __slots__ = ("root", "metadata", "_datastore")
+
+    def __init__(
+        self, root: str | os.PathLike[str], metadata: Any = None, datastore: Any = None
+    ) -> None:
+        self.root = os.fspath(root)
+        if metadata is None:
+            from headwater.metadata_store.sqlite import SqliteMetadata
+
+            metadata = SqliteMetadata(os.path.join(self.root, METADATA_FILE))
+        self.metadata: Any = metadata  # a headwater.metadata_store.store.MetadataStore
+        self._datastore: Any = datastore
+
+    @property
+    def datastore(self) -> Any:
+        """A LocalDatastore (load_value, read_index, read_log, ...)."""
+        if self._datastore is None:
+            from headwater.datastore.local import LocalDatastore
+
+            self._datastore = LocalDatastore(self.root)
+        return self._datastore
 
     @property
     def provider(self) -> str:
@@ -35,21 +55,17 @@ class Connection:
 
 
 _lock = threading.Lock()
-_connections: dict[Path, Connection] = {}
-_explicit_root: Path | None = None
+_connections: dict[str, Connection] = {}
+_explicit_root: str | None = None
 
 
-def connect(root: str | Path) -> Connection:
+def connect(root: str | os.PathLike[str]) -> Connection:
     """The (cached) stores of the datastore at ``root``, which must exist."""
-    path = config.root_for_reading(root)
+    path = config.reading_root(root)
     with _lock:
         conn = _connections.get(path)
         if conn is None:
-            from headwater.datastore.local import LocalDatastore
-            from headwater.metadata_store.sqlite import SqliteMetadata
-
-            conn = Connection(path, SqliteMetadata(path / METADATA_FILE), LocalDatastore(path))
-            _connections[path] = conn
+            conn = _connections[path] = Connection(path)
         return conn
 
 
@@ -57,22 +73,23 @@ def current_connection() -> Connection:
     """The stores of the selected provider (``metadata()``), else of the root found now."""
     root = _explicit_root
     if root is None:
-        root = config.root_for_reading()
+        root = config.reading_root()
     return connect(root)
 
 
 def reconnect(root: str | None) -> Connection:
     """Stores for an unpickled object: its own root when it still exists, else the current."""
-    if root and Path(root).is_dir():
+    if root and os.path.isdir(root):
         return connect(root)
     return current_connection()
 
 
-def _resolve_local(path: str) -> Path:
-    p = Path(path).expanduser().resolve()
-    if not (p / METADATA_FILE).exists() and (p / config.ROOT_DIR_NAME).is_dir():
-        p = p / config.ROOT_DIR_NAME  # given the project directory rather than its root
-    if not p.is_dir():
+def _resolve_local(path: str) -> str:
+    p = os.path.realpath(os.path.expanduser(path))
+    nested = os.path.join(p, config.ROOT_DIR_NAME)
+    if not os.path.exists(os.path.join(p, METADATA_FILE)) and os.path.isdir(nested):
+        p = nested  # given the project directory rather than its root
+    if not os.path.isdir(p):
         raise DatastoreNotFound(
             f"no headwater datastore at {p}: give metadata() the path of a .headwater "
             "directory, e.g. metadata('local@/path/to/project/.headwater')"
@@ -123,5 +140,5 @@ def get_metadata() -> str:
     """The provider the client reads, e.g. ``local@/home/me/project/.headwater``."""
     root = _explicit_root
     if root is None:
-        root = config.root_for_reading()
+        root = config.reading_root()
     return f"{LOCAL}@{root}"

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from headwater.client.base import InRun, split_exact, to_datetime
 from headwater.client.namespaces import UNSET
@@ -12,6 +10,11 @@ from headwater.client.provider import Connection
 from headwater.core.ids import AttemptPath
 from headwater.exceptions import IndexNotFound, ObjectNotFound
 from headwater.metadata_store.records import RunStatus
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    import datetime as _dt
+    from typing import Any
 
 END_STEP = "end"
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Iterator
-from typing import Any
 
 from headwater.client.base import InRun, split_exact, to_datetime
 from headwater.client.namespaces import UNSET
 from headwater.client.provider import Connection
 from headwater.exceptions import ObjectNotFound
 from headwater.metadata_store.records import TaskStatus
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    import datetime as _dt
+    from typing import Any
 
 
 class Step(InRun):

@@ -7,9 +7,7 @@ is asked for.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Iterator
-from typing import Any, NamedTuple
 
 from headwater.client.artifacts import DataArtifact, TaskArtifacts, TaskData, is_private
 from headwater.client.base import InRun, split_exact, to_datetime
@@ -25,12 +23,18 @@ from headwater.exceptions import (
     ObjectNotFound,
 )
 from headwater.metadata_store.records import TaskStatus
+from headwater.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    import datetime as _dt
+    from typing import Any
 
 LOG_STREAMS = ("stdout", "stderr")
 _NAMES_SHOWN = 20
 
 
-class Metadata(NamedTuple):
+class Metadata(Record):
     """One task metadata entry (as Metaflow's client gives them)."""
 
     name: str

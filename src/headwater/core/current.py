@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import contextvars
-import dataclasses
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
+from headwater.record import EMPTY_MAPPING, Record
 
-@dataclass(frozen=True)
-class CurrentState:
+
+class CurrentState(Record):
     flow_name: str
     run_id: str
     step_name: str
@@ -25,7 +24,7 @@ class CurrentState:
     parameter_names: tuple[str, ...] = ()
     graph: Mapping[str, Any] | None = None
     tempdir: str | None = None
-    extras: Mapping[str, Any] = field(default_factory=dict)
+    extras: Mapping[str, Any] = EMPTY_MAPPING
     # Builds client objects for current.run / current.task; set by whoever runs the task.
     client_factory: Callable[[str], Any] | None = None
 
@@ -57,7 +56,7 @@ def add_extra(name: str, value: Any) -> None:
         return
     extras = dict(state.extras)
     extras[name] = value
-    _state.set(dataclasses.replace(state, extras=extras))
+    _state.set(state._replace(extras=extras))
 
 
 class Current:

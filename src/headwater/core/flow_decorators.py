@@ -10,16 +10,15 @@ Bad arguments are reported when a run starts (a one-line error), not at import t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from headwater.exceptions import InvalidFlow
+from headwater.record import Record
 
 _REGISTRY: dict[str, type[FlowDecorator]] = {}
 
 
-@dataclass(frozen=True)
-class FlowOption:
+class FlowOption(Record):
     """A top-level command-line option a flow decorator adds (``--<name>``, before the command)."""
 
     name: str

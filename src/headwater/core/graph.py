@@ -9,15 +9,14 @@ turns that into errors. :func:`format_show` renders the graph as ``python flow.p
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import inspect
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from headwater.core.graph_source import StepSource, read_step
 from headwater.core.step import is_step
+from headwater.record import Record
 
 # A split stack: the splits a path is inside, outermost first, each as (split step, branch),
 # where the branch is the split's target step the path went through.
@@ -36,8 +35,7 @@ class NodeType(str, enum.Enum):
     JOIN = "join"
 
 
-@dataclass(frozen=True)
-class GraphNode:
+class GraphNode(Record):
     """One step of a flow as the graph sees it.
 
     ``split_parents`` are the static splits and foreaches (``SPLIT``/``FOREACH`` steps) that
@@ -147,8 +145,7 @@ class FlowGraph:
             first = trace.visits.get(name, [()])[0]
             if node.is_join and first and name != end:
                 first = first[:-1]
-            nodes[name] = dataclasses.replace(
-                node,
+            nodes[name] = node._replace(
                 in_funcs=tuple(in_funcs[name]),
                 matching_join=trace.matching_join.get(name) if node.opens_split else None,
                 split_parents=tuple(split for split, _ in first),
@@ -215,7 +212,6 @@ class FlowGraph:
 # --- split tracing -------------------------------------------------------------------------
 
 
-@dataclass
 class SplitTrace:
     """What a walk from start, carrying the stack of open splits, saw.
 
@@ -224,9 +220,17 @@ class SplitTrace:
     ``matching_join[split]`` is the first join that closed the split.
     """
 
-    visits: dict[str, list[SplitStack]]
-    arrivals: dict[str, list[tuple[str | None, SplitStack]]]
-    matching_join: dict[str, str]
+    __slots__ = ("visits", "arrivals", "matching_join")
+
+    def __init__(
+        self,
+        visits: dict[str, list[SplitStack]],
+        arrivals: dict[str, list[tuple[str | None, SplitStack]]],
+        matching_join: dict[str, str],
+    ) -> None:
+        self.visits = visits
+        self.arrivals = arrivals
+        self.matching_join = matching_join
 
 
 def trace_splits(nodes: Mapping[str, GraphNode], start: str, end: str) -> SplitTrace:

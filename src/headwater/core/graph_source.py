@@ -7,11 +7,9 @@ records what it sees, with one-line messages for what is malformed.
 from __future__ import annotations
 
 import ast
-import dataclasses
 import inspect
 import linecache
 import textwrap
-from dataclasses import dataclass
 from typing import Any
 
 _NEXT_KEYWORDS = ("foreach", "condition", "num_parallel")
@@ -22,24 +20,54 @@ def step_ref(name: str, lineno: int | None, kind: str = "step") -> str:
     return f"{kind} '{name}' (line {lineno})" if lineno else f"{kind} '{name}'"
 
 
-@dataclass
 class StepSource:
-    name: str
-    role: str | None
-    doc: str
-    lineno: int
-    source_file: str | None
-    decorators: tuple[str, ...]
-    num_args: int = 1
-    has_next_call: bool = False
-    next_lineno: int | None = None
-    out_funcs: list[str] = dataclasses.field(default_factory=list)
-    foreach_param: str | None = None
-    condition: str | None = None
-    switch_cases: list[tuple[Any, str]] = dataclasses.field(default_factory=list)
-    num_parallel: int | str | None = None
-    kinds: set[str] = dataclasses.field(default_factory=set)  # foreach/condition/... /switch
-    errors: list[str] = dataclasses.field(default_factory=list)
+    """What reading one step's source found; :func:`read_step` fills it in as it parses."""
+
+    __slots__ = (
+        "name",
+        "role",
+        "doc",
+        "lineno",
+        "source_file",
+        "decorators",
+        "num_args",
+        "has_next_call",
+        "next_lineno",
+        "out_funcs",
+        "foreach_param",
+        "condition",
+        "switch_cases",
+        "num_parallel",
+        "kinds",
+        "errors",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        role: str | None,
+        doc: str,
+        lineno: int,
+        source_file: str | None,
+        decorators: tuple[str, ...],
+        num_args: int = 1,
+    ) -> None:
+        self.name = name
+        self.role = role
+        self.doc = doc
+        self.lineno = lineno
+        self.source_file = source_file
+        self.decorators = decorators
+        self.num_args = num_args
+        self.has_next_call = False
+        self.next_lineno: int | None = None
+        self.out_funcs: list[str] = []
+        self.foreach_param: str | None = None
+        self.condition: str | None = None
+        self.switch_cases: list[tuple[Any, str]] = []
+        self.num_parallel: int | str | None = None
+        self.kinds: set[str] = set()  # foreach/condition/... /switch
+        self.errors: list[str] = []
 
 
 def read_step(name: str, func: Any) -> StepSource:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from headwater.exceptions import InvalidPathspec
+from headwater.record import Record
 
 PARAMS_STEP = "_parameters"
 PARAMS_TASK = "0"
 
 
-@dataclass(frozen=True)
-class TaskPath:
+class TaskPath(Record):
     """One task of one run: ``Flow/run/step/task``."""
 
     flow: str
@@ -27,8 +25,7 @@ class TaskPath:
         return AttemptPath(self.flow, self.run_id, self.step, self.task_id, attempt)
 
 
-@dataclass(frozen=True)
-class AttemptPath:
+class AttemptPath(Record):
     """One attempt of one task; the unit that owns an artifact index and logs."""
 
     flow: str

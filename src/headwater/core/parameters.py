@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from headwater.exceptions import ParameterError, ReadOnlyArtifact
+from headwater.record import Record
 
 RESERVED_PARAMETER_NAMES = frozenset(
     [
@@ -49,8 +49,7 @@ class _JSONTypeClass:
 JSONType = _JSONTypeClass()
 
 
-@dataclass(frozen=True)
-class ParameterContext:
+class ParameterContext(Record):
     """What a callable default receives."""
 
     flow_name: str

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+
+from headwater.record import EMPTY_MAPPING, Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 INDEX_VERSION = 1
 
 
-@dataclass(frozen=True)
-class ArtifactRef:
+class ArtifactRef(Record):
     """Where one saved value lives: its content key plus what a listing shows without loading."""
 
     key: str  # content hash of the serialized value (xxh3-128, hex)
@@ -22,15 +25,10 @@ class ArtifactRef:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> ArtifactRef:
-        # Bypass the frozen __init__ (one object.__setattr__ per field): indexes are read by
-        # the thousand, and this is most of the cost of reading one.
-        ref = object.__new__(cls)
-        ref.__dict__.update(key=d["key"], size=int(d["size"]), type=d.get("type", ""))
-        return ref
+        return cls(d["key"], int(d["size"]), d.get("type", ""))
 
 
-@dataclass(frozen=True)
-class TaskIndex:
+class TaskIndex(Record):
     """The artifact index of one task attempt.
 
     ``artifacts`` maps every artifact name the task has (inherited ones included) to its ref.
@@ -41,7 +39,7 @@ class TaskIndex:
 
     artifacts: Mapping[str, ArtifactRef]
     stack: tuple[Mapping[str, Any], ...] = ()
-    attrs: Mapping[str, Any] = field(default_factory=dict)
+    attrs: Mapping[str, Any] = EMPTY_MAPPING
     version: int = INDEX_VERSION
 
     def to_json(self) -> dict[str, Any]:

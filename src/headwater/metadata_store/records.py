@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from headwater.record import Record
 
 
 class RunStatus(str, enum.Enum):
@@ -19,14 +20,12 @@ class TaskStatus(str, enum.Enum):
     FAILED = "failed"
 
 
-@dataclass(frozen=True)
-class FlowRecord:
+class FlowRecord(Record):
     flow: str
     created_at: float  # epoch seconds
 
 
-@dataclass(frozen=True)
-class RunRecord:
+class RunRecord(Record):
     flow: str
     run_id: str
     user: str
@@ -42,16 +41,14 @@ class RunRecord:
         return frozenset(self.tags) | frozenset(self.system_tags)
 
 
-@dataclass(frozen=True)
-class StepRecord:
+class StepRecord(Record):
     flow: str
     run_id: str
     step: str
     created_at: float
 
 
-@dataclass(frozen=True)
-class TaskRecord:
+class TaskRecord(Record):
     flow: str
     run_id: str
     step: str
@@ -70,8 +67,7 @@ class TaskRecord:
         return f"{self.flow}/{self.run_id}/{self.step}/{self.task_id}"
 
 
-@dataclass(frozen=True)
-class AttemptRecord:
+class AttemptRecord(Record):
     flow: str
     run_id: str
     step: str
@@ -84,8 +80,7 @@ class AttemptRecord:
     traceback: str | None
 
 
-@dataclass(frozen=True)
-class MetadataEntry:
+class MetadataEntry(Record):
     field: str
     value: str
     type: str

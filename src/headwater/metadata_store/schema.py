@@ -8,7 +8,6 @@ a newer headwater (a higher version) is refused with :class:`UnsupportedFormat`.
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 from headwater.exceptions import MetadataError, UnsupportedFormat
 
@@ -111,7 +110,7 @@ def _user_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def _refuse_newer(version: int, path: Path) -> None:
+def _refuse_newer(version: int, path: str) -> None:
     if version > SCHEMA_VERSION:
         raise UnsupportedFormat(
             f"metadata database {path} has schema version {version}, newer than the "
@@ -119,7 +118,7 @@ def _refuse_newer(version: int, path: Path) -> None:
         )
 
 
-def ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
+def ensure_schema(conn: sqlite3.Connection, path: str) -> None:
     """Create the schema in an empty database, check the version of an existing one.
 
     ``conn`` must be in autocommit mode (``isolation_level=None``) and not in a transaction.

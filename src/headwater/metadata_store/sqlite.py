@@ -20,15 +20,10 @@ Choices beyond the interface:
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
-import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
 
 from headwater.core.tags import check_user_tag_count, is_system_tag, validate_user_tags
 from headwater.exceptions import MetadataError, TagError
@@ -42,11 +37,11 @@ from headwater.metadata_store.records import (
     TaskRecord,
     TaskStatus,
 )
-from headwater.metadata_store.schema import ensure_schema
+from headwater.metadata_store.sqlite_connection import SqliteConnection
 from headwater.metadata_store.sqlite_queries import (
-    CANONICAL_NUMBER,
     TASK_COLUMNS,
     TASK_KEY,
+    canonical_number,
     check_attempt,
     check_name,
     check_system_tags,
@@ -57,23 +52,18 @@ from headwater.metadata_store.sqlite_queries import (
     task_from_row,
 )
 
-BUSY_TIMEOUT_S = 30.0
-
-# Connections a forked child inherited: kept alive (never closed, never used) so the child
-# cannot disturb the parent's locks or shared WAL index.
-_INHERITED: list[sqlite3.Connection] = []
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 
 class SqliteMetadata:
     """Run, step, task and attempt records and run tags in one SQLite file (usually
     ``<root>/metadata.db``)."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._conn: sqlite3.Connection | None = None
-        self._conn_pid: int | None = None
-        self._lock = threading.RLock()
-        self._lock_pid = os.getpid()
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        self._db = SqliteConnection(self.path)
 
     def __repr__(self) -> str:
         return f"SqliteMetadata({str(self.path)!r})"
@@ -90,85 +80,6 @@ class SqliteMetadata:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # --- connection -----------------------------------------------------------------------
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        pid = os.getpid()
-        if self._lock_pid != pid:  # forked: the inherited lock may be held by a dead thread
-            self._lock = threading.RLock()
-            self._lock_pid = pid
-        with self._lock:
-            yield
-
-    def _connection(self, create: bool = True) -> sqlite3.Connection | None:
-        pid = os.getpid()
-        if self._conn is not None:
-            if self._conn_pid == pid:
-                return self._conn
-            _INHERITED.append(self._conn)
-            self._conn = None
-        if not create and not self.path.exists():
-            return None
-        if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(
-            str(self.path),
-            timeout=BUSY_TIMEOUT_S,
-            isolation_level=None,
-            check_same_thread=False,
-            cached_statements=256,
-        )
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            ensure_schema(conn, self.path)
-        except BaseException:
-            conn.close()
-            raise
-        self._conn, self._conn_pid = conn, pid
-        return conn
-
-    def _db_error(self, exc: sqlite3.Error) -> MetadataError:
-        detail = " ".join(str(exc).split())
-        return MetadataError(
-            f"metadata database {self.path} failed: {detail}: check that it is a headwater "
-            "metadata database on a writable local disk"
-        )
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One ``BEGIN IMMEDIATE`` transaction: committed on exit, rolled back on error."""
-        with self._locked():
-            try:
-                conn = self._connection()
-                assert conn is not None
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise self._db_error(exc) from exc
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException as exc:
-                if conn.in_transaction:
-                    with suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise self._db_error(exc) from exc
-                raise
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """One statement (its own consistent snapshot); nothing when the file does not exist."""
-        with self._locked():
-            try:
-                conn = self._connection(create=False)
-                if conn is None:
-                    return []
-                return conn.execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
-                raise self._db_error(exc) from exc
-
     def _no_run(self, flow: str, run_id: str) -> MetadataError:
         return MetadataError(
             f"no run {flow}/{run_id} in {self.path}: create it with create_run first"
@@ -182,13 +93,7 @@ class SqliteMetadata:
 
     def close(self) -> None:
         """Close this process's connection; the object stays usable and reopens on demand."""
-        with self._locked():
-            if self._conn is not None:
-                if self._conn_pid == os.getpid():
-                    self._conn.close()
-                else:
-                    _INHERITED.append(self._conn)
-                self._conn = None
+        self._db.close()
 
     # --- runs -------------------------------------------------------------------------------
 
@@ -207,7 +112,7 @@ class SqliteMetadata:
         sys_tags = check_system_tags(system_tags)
         user_tags = [t for t in user_tags if t not in sys_tags]
         now = time.time()
-        with self._write() as conn:
+        with self._db.write() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO flows (flow, created_at) VALUES (?, ?)", (flow, now)
             )
@@ -244,7 +149,7 @@ class SqliteMetadata:
         """Set a run's status; any status but RUNNING also sets finished_at."""
         status = coerce(RunStatus, status)
         finished = None if status is RunStatus.RUNNING else time.time()
-        with self._write() as conn:
+        with self._db.write() as conn:
             cur = conn.execute(
                 "UPDATE runs SET status = ?, finished_at = ? WHERE flow = ? AND run_id = ?",
                 (status.value, finished, flow, run_id),
@@ -268,11 +173,11 @@ class SqliteMetadata:
         unless ``task_id`` is given. Status RUNNING, attempts 0."""
         check_name("step name", step)
         parent_list = (parents,) if isinstance(parents, str) else tuple(parents)
-        parents_json = json.dumps(parent_list) if parent_list else None
+        parents_json = _json_list(parent_list) if parent_list else None
         if task_id is not None:
             task_id = check_name("task id", str(task_id))
         now = time.time()
-        with self._write() as conn:
+        with self._db.write() as conn:
             row = conn.execute(
                 "SELECT next_task_number FROM runs WHERE flow = ? AND run_id = ?", (flow, run_id)
             ).fetchone()
@@ -283,7 +188,7 @@ class SqliteMetadata:
                 number: int | None = next_number
                 task_id = str(next_number)
             else:
-                number = int(task_id) if CANONICAL_NUMBER.match(task_id) else None
+                number = int(task_id) if canonical_number(task_id) else None
             conn.execute(
                 "INSERT OR IGNORE INTO steps (flow, run_id, step, created_at) VALUES (?, ?, ?, ?)",
                 (flow, run_id, step, now),
@@ -337,7 +242,7 @@ class SqliteMetadata:
         check_attempt(attempt)
         key = (flow, run_id, step, task_id)
         now = time.time()
-        with self._write() as conn:
+        with self._db.write() as conn:
             cur = conn.execute(
                 f"UPDATE tasks SET attempts = MAX(attempts, ?) WHERE {TASK_KEY}",
                 (attempt + 1, *key),
@@ -371,7 +276,7 @@ class SqliteMetadata:
             raise MetadataError("finish_attempt needs a final status: succeeded or failed")
         key = (flow, run_id, step, task_id)
         now = time.time()
-        with self._write() as conn:
+        with self._db.write() as conn:
             cur = conn.execute(
                 "UPDATE attempts SET status = ?, finished_at = ?, exception = ?, traceback = ?"
                 f" WHERE {TASK_KEY} AND attempt = ?",
@@ -409,7 +314,7 @@ class SqliteMetadata:
                 f" WHERE {TASK_KEY}"
             )
             params = (status.value, time.time(), *key)
-        with self._write() as conn:
+        with self._db.write() as conn:
             if conn.execute(sql, params).rowcount == 0:
                 raise self._no_task(*key)
 
@@ -425,7 +330,7 @@ class SqliteMetadata:
         """Store ``entries`` (field -> value) as metadata of one attempt of a task."""
         check_attempt(attempt)
         key = (flow, run_id, step, task_id)
-        with self._write() as conn:
+        with self._db.write() as conn:
             if conn.execute(f"SELECT 1 FROM tasks WHERE {TASK_KEY}", key).fetchone() is None:
                 raise self._no_task(*key)
             if entries:
@@ -472,7 +377,7 @@ class SqliteMetadata:
                 raise TagError(f"tag {tag!r} is not a string: tags are text")
             if is_system_tag(tag):
                 raise TagError(f"tag {tag!r} is a system tag and cannot be removed")
-        with self._write() as conn:
+        with self._db.write() as conn:
             row = conn.execute(
                 "SELECT run_number FROM runs WHERE flow = ? AND run_id = ?", (flow, run_id)
             ).fetchone()
@@ -511,15 +416,15 @@ class SqliteMetadata:
     # --- reads --------------------------------------------------------------------------------
 
     def list_flows(self) -> list[FlowRecord]:
-        rows = self._read("SELECT flow, created_at FROM flows ORDER BY flow")
+        rows = self._db.read("SELECT flow, created_at FROM flows ORDER BY flow")
         return [FlowRecord(flow=f, created_at=c) for f, c in rows]
 
     def get_flow(self, flow: str) -> FlowRecord | None:
-        rows = self._read("SELECT flow, created_at FROM flows WHERE flow = ?", (flow,))
+        rows = self._db.read("SELECT flow, created_at FROM flows WHERE flow = ?", (flow,))
         return FlowRecord(flow=rows[0][0], created_at=rows[0][1]) if rows else None
 
     def get_run(self, flow: str, run_id: str) -> RunRecord | None:
-        runs = runs_from_rows(self._read(*run_query(flow, run_id)))
+        runs = runs_from_rows(self._db.read(*run_query(flow, run_id)))
         return runs[0] if runs else None
 
     def _select_runs(
@@ -530,7 +435,7 @@ class SqliteMetadata:
         wanted = list(dict.fromkeys(tags))
         if limit is not None and limit <= 0:
             return []
-        return runs_from_rows(self._read(*runs_query(flow, wanted, status, limit)))
+        return runs_from_rows(self._db.read(*runs_query(flow, wanted, status, limit)))
 
     def list_runs(
         self, flow: str, tags: Iterable[str] = (), limit: int | None = None
@@ -549,7 +454,7 @@ class SqliteMetadata:
 
     def list_steps(self, flow: str, run_id: str) -> list[StepRecord]:
         """Steps of a run in the order they first ran."""
-        rows = self._read(
+        rows = self._db.read(
             "SELECT flow, run_id, step, created_at FROM steps WHERE flow = ? AND run_id = ?"
             " ORDER BY id",
             (flow, run_id),
@@ -564,16 +469,16 @@ class SqliteMetadata:
             sql += " AND step = ?"
             params += (step,)
         sql += " ORDER BY task_number IS NULL, task_number, task_id, step"
-        return [task_from_row(row) for row in self._read(sql, params)]
+        return [task_from_row(row) for row in self._db.read(sql, params)]
 
     def get_task(self, flow: str, run_id: str, step: str, task_id: str) -> TaskRecord | None:
-        rows = self._read(
+        rows = self._db.read(
             f"SELECT {TASK_COLUMNS} FROM tasks WHERE {TASK_KEY}", (flow, run_id, step, task_id)
         )
         return task_from_row(rows[0]) if rows else None
 
     def list_attempts(self, flow: str, run_id: str, step: str, task_id: str) -> list[AttemptRecord]:
-        rows = self._read(
+        rows = self._db.read(
             "SELECT attempt, status, started_at, finished_at, exception, traceback"
             f" FROM attempts WHERE {TASK_KEY} ORDER BY attempt",
             (flow, run_id, step, task_id),
@@ -598,7 +503,7 @@ class SqliteMetadata:
         self, flow: str, run_id: str, step: str, task_id: str
     ) -> list[MetadataEntry]:
         """Metadata entries of every attempt of a task, in the order they were stored."""
-        rows = self._read(
+        rows = self._db.read(
             "SELECT field, value, type, attempt, created_at FROM task_metadata"
             f" WHERE {TASK_KEY} ORDER BY id",
             (flow, run_id, step, task_id),
@@ -607,3 +512,9 @@ class SqliteMetadata:
             MetadataEntry(field=f, value=v, type=t, attempt=a, created_at=c)
             for f, v, t, a, c in rows
         ]
+
+
+def _json_list(items: list[str]) -> str:
+    import json  # here, not at the top: read-only users of the store never need json (or re)
+
+    return json.dumps(items)

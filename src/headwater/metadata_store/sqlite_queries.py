@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable, Sequence
-from enum import Enum
-from typing import Any, TypeVar
 
 from headwater.exceptions import MetadataError, TagError
 from headwater.metadata_store.records import RunRecord, RunStatus, TaskRecord, TaskStatus
 
-CANONICAL_NUMBER = re.compile(r"(?:0|[1-9][0-9]*)\Z")
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from enum import Enum
+    from typing import Any, TypeVar
+
+    E = TypeVar("E", bound=Enum)
 
 RUN_COLUMNS = (
     "r.flow, r.run_id, r.run_number, r.user, r.status, r.created_at, r.finished_at, r.origin_run_id"
@@ -22,7 +23,10 @@ TASK_COLUMNS = (
 )
 TASK_KEY = "flow = ? AND run_id = ? AND step = ? AND task_id = ?"
 
-E = TypeVar("E", bound=Enum)
+
+def canonical_number(text: str) -> bool:
+    """Whether ``text`` is a number written the one way ``str(int)`` writes it ("0", "12")."""
+    return text.isascii() and text.isdigit() and (text == "0" or text[0] != "0")
 
 
 def coerce(kind: type[E], value: Any) -> E:
@@ -128,6 +132,8 @@ def runs_from_rows(rows: Iterable[tuple[Any, ...]]) -> list[RunRecord]:
 
 
 def task_from_row(row: tuple[Any, ...]) -> TaskRecord:
+    from json import loads  # here: the run lookups that never read a task skip json (and re)
+
     (flow, run_id, step, task_id, status, created, finished, attempts, ok, parents, idx, origin) = (
         row
     )
@@ -141,7 +147,7 @@ def task_from_row(row: tuple[Any, ...]) -> TaskRecord:
         finished_at=finished,
         attempts=attempts,
         successful_attempt=ok,
-        parents=tuple(json.loads(parents)) if parents else (),
+        parents=tuple(loads(parents)) if parents else (),
         foreach_index=idx,
         origin_pathspec=origin,
     )

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from headwater.record import EMPTY_MAPPING, Record
 
-@dataclass(frozen=True)
-class CompatModule:
+
+class CompatModule(Record):
     """One Metaflow module: names are looked up in ``target`` unless ``aliases`` maps them
     (to ``"module:attr"``); ``listed`` are its public names (``__all__``), else the target's."""
 
     target: str
-    aliases: Mapping[str, str] = field(default_factory=dict)
+    aliases: Mapping[str, str] = EMPTY_MAPPING
     listed: tuple[str, ...] = ()
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from headwater.exceptions import CommandLineError
 from headwater.metaflow_compat.names import MODULES
+from headwater.record import Record
 
 MARKER = "# headwater-metaflow-compat"
 PACKAGE = "metaflow"
@@ -27,8 +27,7 @@ __getattr__, __dir__ = _module_attributes(__name__)
 '''
 
 
-@dataclass(frozen=True)
-class Written:
+class Written(Record):
     """What write_package did: the package directory, its files, and a real Metaflow found
     elsewhere on this interpreter's path (which DIR on PYTHONPATH would hide), if any."""
 

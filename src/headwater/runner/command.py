@@ -15,11 +15,11 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from headwater.exceptions import ParameterError, RunnerError
+from headwater.record import EMPTY_MAPPING, Record
 
 # Options of `run` and `resume` (keyword -> option); everything else given to run() is a
 # flow parameter.
@@ -36,12 +36,11 @@ RUN_OPTIONS = {
 TOP_LEVEL_ALIASES = {"decospecs": "--with", "with_": "--with", "with": "--with"}
 
 
-@dataclass(frozen=True)
-class FlowInfo:
+class FlowInfo(Record):
     """What the Runner knows of the flow before starting it: its name and parameters."""
 
     name: str | None
-    parameters: Mapping[str, Any] = field(default_factory=dict)  # Parameter objects, by name
+    parameters: Mapping[str, Any] = EMPTY_MAPPING  # Parameter objects, by name
     known: bool = False  # False: the flow could not be loaded; parameters pass through as given
 
     @classmethod

@@ -13,20 +13,19 @@ import contextlib
 import os
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from headwater.core.ids import AttemptPath
 from headwater.datastore.local import LocalDatastore
 from headwater.datastore.records import TaskIndex
 from headwater.metadata_store.records import TaskRecord, TaskStatus
+from headwater.record import Record
 from headwater.runtime.spec import Transition
 
 _Key = tuple[str, tuple[str, ...], int | None]
 
 
-@dataclass(frozen=True)
-class Cloned:
+class Cloned(Record):
     task_id: str
     transition: Transition
 

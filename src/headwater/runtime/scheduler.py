@@ -17,13 +17,13 @@ import signal
 import time
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Protocol
 
 from headwater.core.graph import FlowGraph, NodeType
 from headwater.core.ids import AttemptPath
 from headwater.datastore.local import LocalDatastore
 from headwater.metadata_store.records import RunStatus, TaskStatus
+from headwater.record import EMPTY_MAPPING, Record
 from headwater.runtime.executor import Executor
 from headwater.runtime.spec import (
     NO_RETRY_EXIT_CODE,
@@ -48,33 +48,60 @@ class RunEvents(Protocol):
     def task_cloned(self, run_id: str, step: str, task_id: str, origin: str) -> None: ...
 
 
-@dataclass
 class Pending:
-    step: str
-    inputs: tuple[AttemptPath, ...]
-    stack: tuple[Mapping[str, Any], ...]
-    attempt: int = 0
-    task_id: str | None = None  # set for a retry of an existing task
-    fallback: tuple[str, str] | None = None  # (headline, traceback) for @catch to record
+    """A task waiting to be launched (or launched again); ``_launch`` sets its ``task_id``."""
+
+    __slots__ = ("step", "inputs", "stack", "attempt", "task_id", "fallback")
+
+    def __init__(
+        self,
+        step: str,
+        inputs: tuple[AttemptPath, ...],
+        stack: tuple[Mapping[str, Any], ...],
+        attempt: int = 0,
+        task_id: str | None = None,  # set for a retry of an existing task
+        fallback: tuple[str, str] | None = None,  # (headline, traceback) for @catch to record
+    ) -> None:
+        self.step = step
+        self.inputs = inputs
+        self.stack = stack
+        self.attempt = attempt
+        self.task_id = task_id
+        self.fallback = fallback
 
 
-@dataclass
 class Running:
-    spec: TaskSpec
-    pending: Pending
-    handle: int
-    fds: dict[int, str]  # read fd -> "stdout" | "stderr" | "result"
-    logs: dict[str, BinaryIO | None] = field(default_factory=dict)
-    partial: dict[str, bytes] = field(default_factory=dict)
-    result: bytearray = field(default_factory=bytearray)
-    exit_code: int | None = None
-    started: float = field(default_factory=time.time)
-    deadline: float | None = None
-    timed_out: bool = False
+    """A launched task attempt: its pipes, partial output and log files, until it exits."""
+
+    __slots__ = (
+        "spec",
+        "pending",
+        "handle",
+        "fds",
+        "logs",
+        "partial",
+        "result",
+        "exit_code",
+        "started",
+        "deadline",
+        "timed_out",
+    )
+
+    def __init__(self, spec: TaskSpec, pending: Pending, handle: int, fds: dict[int, str]) -> None:
+        self.spec = spec
+        self.pending = pending
+        self.handle = handle
+        self.fds = fds  # read fd -> "stdout" | "stderr" | "result"
+        self.logs: dict[str, BinaryIO | None] = {}
+        self.partial: dict[str, bytes] = {}
+        self.result = bytearray()
+        self.exit_code: int | None = None
+        self.started = time.time()
+        self.deadline: float | None = None
+        self.timed_out = False
 
 
-@dataclass(frozen=True)
-class RunSummary:
+class RunSummary(Record):
     flow: str
     run_id: str
     status: RunStatus
@@ -84,15 +111,14 @@ class RunSummary:
     tasks_cloned: int = 0
 
 
-@dataclass(frozen=True)
-class RunOptions:
+class RunOptions(Record):
     max_workers: int = 16
     max_num_splits: int = 100
     user: str = ""
     tags: tuple[str, ...] = ()
     namespace: str | None = None
     origin_run_id: str | None = None
-    policies: Mapping[str, StepPolicy] = field(default_factory=dict)
+    policies: Mapping[str, StepPolicy] = EMPTY_MAPPING
     decospecs: tuple[str, ...] = ()
 
 

@@ -6,17 +6,16 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from headwater.core.ids import AttemptPath
+from headwater.record import Record
 
 _INLINE_LIMIT = 64 * 1024
 NO_RETRY_EXIT_CODE = 202  # Metaflow's convention: a task exiting with it is not retried
 
 
-@dataclass(frozen=True)
-class TaskSpec:
+class TaskSpec(Record):
     """Everything one task attempt needs; JSON-safe so it can cross a process boundary."""
 
     flow: str
@@ -49,8 +48,8 @@ class TaskSpec:
         return f"{self.flow}/{self.run_id}/{self.step}/{self.task_id}"
 
     def to_json(self) -> str:
-        # vars() rather than asdict(): no deep copy of the (JSON-safe) fields.
-        return json.dumps(vars(self), separators=(",", ":"))
+        # _asdict() is shallow: no deep copy of the (JSON-safe) fields.
+        return json.dumps(self._asdict(), separators=(",", ":"))
 
     def encode(self, spill_dir: str) -> bytes:
         """The spec as bytes small enough for a socket message or an argv entry.
@@ -86,8 +85,7 @@ class TaskSpec:
         return cls(**d)
 
 
-@dataclass(frozen=True)
-class Transition:
+class Transition(Record):
     """The ``self.next`` a task took, resolved to concrete successors."""
 
     kind: str  # "linear" | "split" | "foreach" | "switch" | "end"
@@ -97,7 +95,7 @@ class Transition:
     switch_value: str | None = None  # repr of the condition's value, for logs
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        return {k: v for k, v in self._asdict().items() if v is not None}
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Transition:
@@ -110,8 +108,7 @@ class Transition:
         )
 
 
-@dataclass(frozen=True)
-class StepPolicy:
+class StepPolicy(Record):
     """What the runtime does around one step's attempts, from its decorators."""
 
     retries: int = 0
@@ -121,8 +118,7 @@ class StepPolicy:
     print_exception: bool = True
 
 
-@dataclass(frozen=True)
-class TaskResult:
+class TaskResult(Record):
     """What a finished attempt reports: status, transition, failure text, resource figures."""
 
     ok: bool
@@ -136,7 +132,7 @@ class TaskResult:
     caught: str | None = None  # @catch kept this failure and the task counts as successful
 
     def to_bytes(self) -> bytes:
-        d: dict[str, Any] = asdict(self)
+        d: dict[str, Any] = self._asdict()  # shallow: the transition is replaced by its JSON
         d["transition"] = self.transition.to_json() if self.transition else None
         return json.dumps(d, separators=(",", ":")).encode()
 

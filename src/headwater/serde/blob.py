@@ -36,10 +36,10 @@ from __future__ import annotations
 import pickle
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from headwater.exceptions import CorruptBlob, DatastoreError, UnpicklableArtifact, UnsupportedFormat
+from headwater.record import Record
 from headwater.serde.compression import compress_if_pays, decompress
 
 MAGIC = b"\x93HWB"
@@ -57,8 +57,7 @@ _PAD = bytes(ALIGN)
 Chunk = bytes | bytearray | memoryview
 
 
-@dataclass(frozen=True)
-class Serialized:
+class Serialized(Record):
     """One value ready to be written: its key, facts for listings, and the blob's chunks."""
 
     key: str  # xxh3-128 hex digest of the uncompressed content

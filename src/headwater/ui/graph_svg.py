@@ -8,8 +8,8 @@ the start); the boxes of a layer are ordered by the mean position of their paren
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from headwater.record import Record
 from headwater.ui.markup import Markup, join, render
 
 NODE_W = 172
@@ -21,16 +21,14 @@ LOOP_DROP = 28
 NAME_CHARS = 22
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(Record):
     name: str
     state: str  # a CSS status class: succeeded, failed, running, pending, not-run
     detail: str  # second line, e.g. "3/3 tasks"
     href: str | None = None
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(Record):
     src: str
     dst: str
     kind: str = ""  # "", "foreach" or "switch"

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from headwater.record import Record
 from headwater.ui.assets import CSS, SCRIPT
 from headwater.ui.markup import Markup, join, render
 
@@ -13,8 +12,7 @@ FAVICON = (
 )
 
 
-@dataclass(frozen=True)
-class Page:
+class Page(Record):
     """What a page handler returns: a title, crumbs (label, url or None), the body.
 
     ``poll`` is the JSON URL a live page polls (``None``: the page is not live); ``version``

@@ -4,8 +4,9 @@ arrays. Recognised by type name, so pandas and numpy are never imported here."""
 from __future__ import annotations
 
 import reprlib
-from dataclasses import dataclass, field
 from typing import Any
+
+from headwater.record import Record
 
 MAX_REPR = 400
 TABLE_ROWS = 5
@@ -13,12 +14,11 @@ TABLE_COLS = 12
 CELL_CHARS = 60
 
 
-@dataclass(frozen=True)
-class Preview:
+class Preview(Record):
     text: str  # a short repr (or an excerpt of an array)
     summary: str = ""  # e.g. "DataFrame · 100 rows × 3 columns"
     header: tuple[str, ...] = ()  # a small table: column names...
-    rows: tuple[tuple[str, ...], ...] = field(default=())  # ...and the first rows
+    rows: tuple[tuple[str, ...], ...] = ()  # ...and the first rows
 
 
 def _cut(text: str, limit: int) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from headwater.metadata_store.records import (
     TaskRecord,
     TaskStatus,
 )
+from headwater.record import Record
 from headwater.ui.previews import short_repr
 
 METADATA_FILE = "metadata.db"
@@ -54,8 +54,7 @@ class Stores:
 # --- flows ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FlowSummary:
+class FlowSummary(Record):
     flow: FlowRecord
     latest: RunRecord | None
 
@@ -69,8 +68,7 @@ def list_flows(stores: Stores) -> list[FlowSummary]:
 # --- runs of a flow -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RunsPage:
+class RunsPage(Record):
     flow: str
     runs: list[RunRecord]
     page: int  # 1-based
@@ -117,8 +115,7 @@ class StepState(str, enum.Enum):
     FAILED = "failed"
 
 
-@dataclass(frozen=True)
-class StepSummary:
+class StepSummary(Record):
     name: str
     state: StepState
     total: int
@@ -128,24 +125,21 @@ class StepSummary:
     first_task: str | None  # the id of its first task, to link to
 
 
-@dataclass(frozen=True)
-class ParamValue:
+class ParamValue(Record):
     name: str
     kind: str  # "parameter" or "constant"
     type: str
     value: str  # a short repr
 
 
-@dataclass(frozen=True)
-class StepEdge:
+class StepEdge(Record):
     src: str
     dst: str
     kind: str = ""  # "", "foreach" or "switch"
     label: str = ""  # the switch case that leads to ``dst``
 
 
-@dataclass(frozen=True)
-class RunDetail:
+class RunDetail(Record):
     run: RunRecord
     tasks: list[TaskRecord]
     steps: list[StepSummary]  # in graph (show) order, then any other step that ran

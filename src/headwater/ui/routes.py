@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
 from headwater.exceptions import ObjectNotFound
+from headwater.record import Record
 from headwater.ui import live
 from headwater.ui.layout import Page
 from headwater.ui.pages.flows import flows_page
@@ -31,8 +31,7 @@ from headwater.ui.task_queries import attempt_path, card_file, log_file
 Query = Mapping[str, list[str]]
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(Record):
     """A non-page answer: JSON, a log as text, a card document."""
 
     content_type: str

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from headwater.core.ids import AttemptPath
@@ -17,6 +16,7 @@ from headwater.metadata_store.records import (
     TaskRecord,
     TaskStatus,
 )
+from headwater.record import Record
 from headwater.ui.previews import Preview, preview
 from headwater.ui.queries import Stores
 
@@ -26,8 +26,7 @@ PREVIEW_MAX_BYTES = 16 * 1024 * 1024  # larger artifacts are listed, not loaded
 CARDS_DIR = "cards"
 
 
-@dataclass(frozen=True)
-class ArtifactView:
+class ArtifactView(Record):
     name: str
     type: str
     size: int
@@ -35,22 +34,19 @@ class ArtifactView:
     note: str = ""  # why there is no preview
 
 
-@dataclass(frozen=True)
-class LogView:
+class LogView(Record):
     stream: str
     text: str
     size: int
     truncated: bool  # only the last LOG_TAIL_BYTES are in ``text``
 
 
-@dataclass(frozen=True)
-class CardFile:
+class CardFile(Record):
     name: str  # file name inside the attempt's cards directory
     title: str
 
 
-@dataclass(frozen=True)
-class TaskDetail:
+class TaskDetail(Record):
     run: RunRecord
     task: TaskRecord
     attempt: int  # the attempt shown

@@ -1,0 +1,158 @@
+"""One process's connection to the SQLite metadata file: opening, transactions, reads.
+
+The database is opened on first use, once per process: a forked child that inherits an open
+connection opens its own and never touches the parent's (the inherited one is kept alive,
+unused, so closing it cannot disturb the parent's locks or shared WAL index). A lock makes the
+object safe to share between threads of one process; it is replaced after a fork, since the
+inherited one may be held by a thread that no longer exists.
+
+Every write is one ``BEGIN IMMEDIATE`` transaction; every read is one statement, its own
+consistent snapshot. SQLite errors become :class:`MetadataError` with the file's path.
+"""
+
+from __future__ import annotations
+
+import _thread
+import os
+import sqlite3
+
+from headwater.exceptions import MetadataError
+from headwater.metadata_store.schema import ensure_schema
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Sequence
+    from typing import Any
+
+BUSY_TIMEOUT_S = 30.0
+
+# Connections a forked child inherited: kept alive (never closed, never used) so the child
+# cannot disturb the parent's locks or shared WAL index.
+_INHERITED: list[sqlite3.Connection] = []
+
+
+class SqliteConnection:
+    """The metadata file at ``path`` as this process sees it."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._conn_pid: int | None = None
+        self._lock = _thread.RLock()
+        self._lock_pid = os.getpid()
+
+    def lock(self) -> Any:
+        """This process's lock (an RLock: hold it around several calls to make them atomic
+        for other threads)."""
+        pid = os.getpid()
+        if self._lock_pid != pid:
+            self._lock = _thread.RLock()
+            self._lock_pid = pid
+        return self._lock
+
+    def connection(self, create: bool = True) -> sqlite3.Connection | None:
+        """The open connection; None when ``create`` is false and the file does not exist.
+        Call with the lock held."""
+        pid = os.getpid()
+        if self._conn is not None:
+            if self._conn_pid == pid:
+                return self._conn
+            _INHERITED.append(self._conn)
+            self._conn = None
+        if not create and not os.path.exists(self.path):
+            return None
+        if create:
+            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        conn = sqlite3.connect(
+            self.path,
+            timeout=BUSY_TIMEOUT_S,
+            isolation_level=None,
+            check_same_thread=False,
+            cached_statements=256,
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            ensure_schema(conn, self.path)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn, self._conn_pid = conn, pid
+        return conn
+
+    def error(self, exc: sqlite3.Error) -> MetadataError:
+        detail = " ".join(str(exc).split())
+        return MetadataError(
+            f"metadata database {self.path} failed: {detail}: check that it is a headwater "
+            "metadata database on a writable local disk"
+        )
+
+    def write(self) -> _Transaction:
+        """``with db.write() as conn:`` one ``BEGIN IMMEDIATE`` transaction, committed on
+        exit, rolled back on error."""
+        return _Transaction(self)
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """One statement; nothing when the file does not exist."""
+        with self.lock():
+            try:
+                conn = self.connection(create=False)
+                if conn is None:
+                    return []
+                return conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise self.error(exc) from exc
+
+    def close(self) -> None:
+        """Close this process's connection; it reopens on demand."""
+        with self.lock():
+            if self._conn is not None:
+                if self._conn_pid == os.getpid():
+                    self._conn.close()
+                else:
+                    _INHERITED.append(self._conn)
+                self._conn = None
+
+
+class _Transaction:
+    """The context manager :meth:`SqliteConnection.write` returns."""
+
+    __slots__ = ("_db", "_lock", "_conn")
+
+    def __init__(self, db: SqliteConnection) -> None:
+        self._db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._lock = self._db.lock()
+        self._lock.acquire()
+        try:
+            conn = self._db.connection()
+            assert conn is not None
+            conn.execute("BEGIN IMMEDIATE")
+        except BaseException as exc:
+            self._lock.release()
+            if isinstance(exc, sqlite3.Error):
+                raise self._db.error(exc) from exc
+            raise
+        self._conn = conn
+        return conn
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        conn = self._conn
+        try:
+            if exc is None:
+                try:
+                    conn.execute("COMMIT")
+                    return
+                except sqlite3.Error as commit_exc:
+                    exc = commit_exc
+            if conn.in_transaction:
+                try:  # noqa: SIM105 - contextlib is not imported on this path
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            if isinstance(exc, sqlite3.Error):
+                raise self._db.error(exc) from exc
+        finally:
+            self._lock.release()
