@@ -9,8 +9,8 @@ made once per root and shared by every client object reading that root.
 
 from __future__ import annotations
 
+import _thread
 import os
-import threading
 
 from headwater import config
 from headwater.exceptions import DatastoreNotFound, MetadataError
@@ -54,7 +54,7 @@ class Connection:
         return f"{LOCAL}@{self.root}"
 
 
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 _connections: dict[str, Connection] = {}
 _explicit_root: str | None = None
 

@@ -9,10 +9,11 @@ from headwater.metadata_store.records import RunRecord, RunStatus, TaskRecord, T
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from enum import Enum
     from typing import Any, TypeVar
 
-    E = TypeVar("E", bound=Enum)
+    from headwater.metadata_store.records import Status
+
+    E = TypeVar("E", bound=Status)
 
 RUN_COLUMNS = (
     "r.flow, r.run_id, r.run_number, r.user, r.status, r.created_at, r.finished_at, r.origin_run_id"
