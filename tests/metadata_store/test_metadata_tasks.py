@@ -225,3 +225,20 @@ def test_task_metadata_round_trip(store, run):
 def test_task_metadata_of_unknown_task_is_an_error(store, run):
     with pytest.raises(MetadataError, match="create_task"):
         store.add_task_metadata("F", run.run_id, "s", "1", 0, {"a": "b"})
+
+
+@pytest.mark.parametrize(
+    "parents",
+    [
+        [],
+        ["F/1/start/1"],
+        ["F/1/a/2", "F/1/b/3", "F/1/c/10"],
+        ['F/1/we"ird/1', "F/1/b/2"],  # a quote: escaped by json, so the slow path
+        ["F/1/stép/1"],  # non-ASCII: escaped as \\u by json
+        ["F/1/a, b/1", 'F/1/x", "y/2'],  # the item separator inside an item
+    ],
+)
+def test_task_parents_round_trip(store, run, parents):
+    task = store.create_task("F", run.run_id, "join", parents=parents)
+    assert store.get_task("F", run.run_id, "join", task.task_id).parents == tuple(parents)
+    assert [t.parents for t in store.list_tasks("F", run.run_id, "join")] == [tuple(parents)]

@@ -20,8 +20,6 @@ import json
 import mmap
 import os
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
 
 from headwater.core.ids import AttemptPath
 from headwater.datastore.atomic_file import Chunk, write_atomic
@@ -35,10 +33,22 @@ from headwater.exceptions import (
 from headwater.serde.blob import deserialize, serialize
 
 INDEX_FILE = "index.json"
+_INDEX_READ = 64 << 10  # first read of an index file
 MMAP_MIN = 4 << 20  # blobs at least this big are memory-mapped, not read
 LOG_STREAMS = ("stdout", "stderr")
 _HEX = "0123456789abcdef"
 _O_BINARY = getattr(os, "O_BINARY", 0)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+    from typing import Any
+
+
+def _path(text: str) -> Path:
+    from pathlib import Path  # here: readers of values never need pathlib
+
+    return Path(text)
 
 
 def _check_part(part: str, what: str) -> str:
@@ -59,9 +69,8 @@ class LocalDatastore:
     """
 
     def __init__(self, root: str | os.PathLike[str], durable: bool = False) -> None:
-        self.root: Path = Path(os.path.abspath(os.fspath(root)))
+        self._root = os.path.abspath(os.fspath(root))
         self.durable = durable
-        self._root = str(self.root)
         self._flows: dict[str, str] = {}  # flow name -> its directory, name checked
         self._known: set[str] = set()  # blob paths known to exist
         self._run_dirs: dict[tuple[str, str], str] = {}  # (flow, run) -> its directory
@@ -95,15 +104,19 @@ class LocalDatastore:
         task = _check_part(path.task_id, "task id")
         return f"{run_dir}{os.sep}{step}{os.sep}{task}{os.sep}{int(path.attempt)}"
 
+    @property
+    def root(self) -> Path:
+        return _path(self._root)
+
     def blob_path(self, flow: str, key: str) -> Path:
-        return Path(self._blob(flow, key))
+        return _path(self._blob(flow, key))
 
     def attempt_dir(self, path: AttemptPath) -> Path:
-        return Path(self._attempt(path))
+        return _path(self._attempt(path))
 
     def log_path(self, path: AttemptPath, stream: str) -> Path:
         """Where an attempt's ``stdout`` or ``stderr`` lives; does not create anything."""
-        return Path(self._log(path, stream))
+        return _path(self._log(path, stream))
 
     def _log(self, path: AttemptPath, stream: str) -> str:
         if stream not in LOG_STREAMS:
@@ -151,7 +164,7 @@ class LocalDatastore:
 
     def copy_index(self, src: AttemptPath, dst: AttemptPath) -> None:
         """Give ``dst`` the same index as ``src`` (keys only: no blob is copied)."""
-        data = self._read_index_bytes(src)
+        data = self._read_index_bytes(src, os.path.join(self._attempt(src), INDEX_FILE))
         target = os.path.join(self._attempt(dst), INDEX_FILE)
         self._write(target, [data], f"the artifact index of {dst.pathspec}")
 
@@ -202,11 +215,9 @@ class LocalDatastore:
     def has_index(self, path: AttemptPath) -> bool:
         return os.path.exists(os.path.join(self._attempt(path), INDEX_FILE))
 
-    def _read_index_bytes(self, path: AttemptPath) -> bytes:
-        target = os.path.join(self._attempt(path), INDEX_FILE)
+    def _read_index_bytes(self, path: AttemptPath, target: str) -> bytes:
         try:
-            with open(target, "rb") as f:
-                return f.read()
+            fd = os.open(target, os.O_RDONLY | _O_BINARY)
         except FileNotFoundError:
             raise IndexNotFound(
                 f"no artifact index for {path.pathspec} attempt {path.attempt} at {target}: "
@@ -216,6 +227,21 @@ class LocalDatastore:
             raise DatastoreError(
                 f"could not read artifact index {target} ({e.strerror or e}): check permissions"
             ) from e
+        try:
+            # One read for a typical index (a few hundred bytes); loop for big ones.
+            data = os.read(fd, _INDEX_READ)
+            if len(data) == _INDEX_READ:
+                parts = [data]
+                while chunk := os.read(fd, 1 << 20):
+                    parts.append(chunk)
+                data = b"".join(parts)
+            return data
+        except OSError as e:
+            raise DatastoreError(
+                f"could not read artifact index {target} ({e.strerror or e}): check the disk"
+            ) from e
+        finally:
+            os.close(fd)
 
     def read_index(self, path: AttemptPath) -> TaskIndex:
         """The artifact index of one attempt.
@@ -223,9 +249,8 @@ class LocalDatastore:
         Raises :class:`IndexNotFound` when there is none, :class:`UnsupportedFormat` when a newer
         headwater wrote it, and :class:`DatastoreError` when it cannot be parsed.
         """
-        data = self._read_index_bytes(path)
         target = os.path.join(self._attempt(path), INDEX_FILE)
-        return _parse_index(data, target)
+        return _parse_index(self._read_index_bytes(path, target), target)
 
     def read_log(self, path: AttemptPath, stream: str) -> bytes:
         """An attempt's captured ``stdout`` or ``stderr``; ``b""`` when there is none."""

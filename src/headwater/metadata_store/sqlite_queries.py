@@ -132,25 +132,40 @@ def runs_from_rows(rows: Iterable[tuple[Any, ...]]) -> list[RunRecord]:
     return out
 
 
-def task_from_row(row: tuple[Any, ...]) -> TaskRecord:
-    from json import loads  # here: the run lookups that never read a task skip json (and re)
+def parse_parents(text: str | None) -> tuple[str, ...]:
+    """The parents column: a JSON list of pathspecs, as ``json.dumps`` wrote it.
 
+    Pathspecs rarely need escaping, so a list with no backslash is split directly (the writer
+    separates items with ``", "``); anything else goes through the json module. Client reads
+    decode one of these per task, and this is most of the cost of listing tasks.
+    """
+    if not text:
+        return ()
+    if "\\" not in text and text.startswith('["') and text.endswith('"]'):
+        return tuple(text[2:-2].split('", "'))
+    from json import loads  # here: most reads never need json (or the re module it loads)
+
+    return tuple(loads(text))
+
+
+def task_from_row(row: tuple[Any, ...]) -> TaskRecord:
+    """One TaskRecord from a row of TASK_COLUMNS."""
     (flow, run_id, step, task_id, status, created, finished, attempts, ok, parents, idx, origin) = (
         row
     )
     return TaskRecord(
-        flow=flow,
-        run_id=run_id,
-        step=step,
-        task_id=task_id,
-        status=TaskStatus(status),
-        created_at=created,
-        finished_at=finished,
-        attempts=attempts,
-        successful_attempt=ok,
-        parents=tuple(loads(parents)) if parents else (),
-        foreach_index=idx,
-        origin_pathspec=origin,
+        flow,
+        run_id,
+        step,
+        task_id,
+        TaskStatus(status),
+        created,
+        finished,
+        attempts,
+        ok,
+        parse_parents(parents),
+        idx,
+        origin,
     )
 
 

@@ -36,11 +36,14 @@ from __future__ import annotations
 import pickle
 import struct
 from collections.abc import Sequence
-from typing import Any
 
 from headwater.exceptions import CorruptBlob, DatastoreError, UnpicklableArtifact, UnsupportedFormat
 from headwater.record import Record
 from headwater.serde.compression import compress_if_pays, decompress
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 MAGIC = b"\x93HWB"
 FORMAT_VERSION = 1
