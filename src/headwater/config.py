@@ -81,16 +81,14 @@ def find_root(start: str | os.PathLike[str] | None = None) -> Path | None:
     return None if found is None else Path(found)
 
 
-def root_for_run(explicit: str | os.PathLike[str] | None = None) -> Path:
+def run_root(explicit: str | os.PathLike[str] | None = None) -> str:
     """The root a new run writes to; created if missing (``./.headwater`` by default)."""
-    from pathlib import Path
-
     if explicit:
         root = _resolve(explicit)
     else:
         root = locate_root() or os.path.join(_resolve(os.getcwd()), ROOT_DIR_NAME)
     os.makedirs(root, exist_ok=True)
-    return Path(root)
+    return root
 
 
 def root_for_reading(explicit: str | os.PathLike[str] | None = None) -> Path:

@@ -15,7 +15,10 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Hashable, Iterable
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 
 class CardWarning(UserWarning):

@@ -14,11 +14,14 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from html import escape
-from typing import Any
 
 from headwater.cards.markdown import render_markdown
 from headwater.cards.preview import inline_html, preview_html, type_name
 from headwater.cards.render import error_box, exception_text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 TABLE_MAX_ROWS = 100  # rows Table.from_dataframe keeps when truncating
 _IMAGE_MAGIC = (

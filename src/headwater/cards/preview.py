@@ -13,7 +13,10 @@ from __future__ import annotations
 import reprlib
 from collections.abc import Mapping
 from html import escape
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 SHORT_STRING = 200  # characters shown inline as they are
 LONG_STRING = 2000  # characters of a long string shown before cutting

@@ -12,11 +12,14 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
 
 from headwater.datastore.atomic_file import write_atomic
 from headwater.exceptions import DatastoreError
 from headwater.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 CARDS_DIR = "cards"
 SUFFIX = ".html"

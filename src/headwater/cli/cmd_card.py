@@ -10,11 +10,14 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any
 
 from headwater.cli.cmd_inspect import find_tasks
 from headwater.cli.main import ArgumentParser
 from headwater.exceptions import CardNotFound, CommandLineError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 
 class _IntermixedParser(ArgumentParser):

@@ -8,12 +8,15 @@ import os
 import pickle
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from headwater.client.provider import Connection
 from headwater.client.run import Run
 from headwater.client.task import LOG_STREAMS, Task
 from headwater.exceptions import CommandLineError, InvalidPathspec, ObjectNotFound
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 DEFAULT_MAX_VALUE_SIZE = 1000  # bytes (serialized) a printed value may have; as Metaflow's
 MAX_REPR_CHARS = 500

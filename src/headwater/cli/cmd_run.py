@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import shutil
 import sys
-import tempfile
-from typing import Any
 
 from headwater import config
 from headwater.cli.context import CliContext
@@ -16,6 +13,12 @@ from headwater.cli.output import Output
 from headwater.core.parameters import flow_parameters
 from headwater.exceptions import CommandLineError, InvalidFlow
 from headwater.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
+    from headwater.runtime.spec import SpillDir
 
 
 def register(sub: argparse._SubParsersAction, flow_cls: type) -> None:
@@ -160,7 +163,7 @@ def handle_run(args: argparse.Namespace, ctx: CliContext) -> int:
     return launch_run(ctx, args, values, tags, user)
 
 
-def _executor(ctx: CliContext, kind: str, spill_dir: str) -> Any:
+def _executor(ctx: CliContext, kind: str, spill_dir: SpillDir) -> Any:
     if kind == "subprocess":
         from headwater.runtime.subprocess_executor import SubprocessExecutor
 
@@ -188,16 +191,19 @@ def launch_run(
     resume: ResumeFrom | None = None,
 ) -> int:
     """Start a run (a resume when ``resume`` is given: parameters come from the origin)."""
-    from headwater.core.flow_decorators import flow_run_tags
-    from headwater.core.ids import params_path
-    from headwater.runtime.launch import save_run_inputs, system_tags
-    from headwater.runtime.scheduler import RunOptions, Scheduler
+    from headwater.runtime.spec import SpillDir
 
-    spill_dir = tempfile.mkdtemp(prefix="headwater-specs-")
+    spill_dir = SpillDir()
     executor = _executor(ctx, args.executor, spill_dir)
-    # Fork the zygote now: the flow module is imported, no run state exists yet.
+    # Fork the zygote first: the flow module is imported and no run state exists yet, and the
+    # zygote's warm-up (importing what tasks need) then overlaps everything below.
     executor.start()
     try:
+        from headwater.core.flow_decorators import flow_run_tags
+        from headwater.core.ids import params_path
+        from headwater.runtime.launch import save_run_inputs, system_tags
+        from headwater.runtime.scheduler import RunOptions, Scheduler
+
         root = ctx.root_for_run()
         ds = ctx.datastore(root)
         md = ctx.metadata(root)
@@ -252,7 +258,7 @@ def launch_run(
         summary = scheduler.run()
     finally:
         executor.close()
-        shutil.rmtree(spill_dir, ignore_errors=True)
+        spill_dir.remove()
     print_summary(ctx, summary)
     return 0 if summary.status.value == "completed" else 1
 

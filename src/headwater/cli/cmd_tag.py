@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from headwater import config
 from headwater.client.flow import Flow
@@ -17,6 +16,10 @@ from headwater.client.provider import Connection
 from headwater.client.run import Run
 from headwater.core.tags import is_system_tag
 from headwater.exceptions import CommandLineError, NamespaceMismatch, ObjectNotFound
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 WIDTH = 120
 HEADER = (

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+import os
 
 from headwater import config
 from headwater.cli.output import Output
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 
 class CliContext:
@@ -76,18 +79,19 @@ class CliContext:
             fitting.append(deco)
         return step_decorators(getattr(self.flow_cls, step), fitting)
 
-    def root_for_run(self) -> Path:
-        return config.root_for_run(self.datastore_root)
+    def root_for_run(self) -> str:
+        """The datastore root a run writes to (--datastore-root, else found or created)."""
+        return config.run_root(self.datastore_root)
 
-    def root_for_reading(self) -> Path:
-        return config.root_for_reading(self.datastore_root)
+    def root_for_reading(self) -> str:
+        return config.reading_root(self.datastore_root)
 
-    def metadata(self, root: Path) -> Any:
+    def metadata(self, root: str) -> Any:
         from headwater.metadata_store.sqlite import SqliteMetadata
 
-        return SqliteMetadata(root / "metadata.db")
+        return SqliteMetadata(os.path.join(root, "metadata.db"))
 
-    def datastore(self, root: Path) -> Any:
+    def datastore(self, root: str) -> Any:
         from headwater.datastore.local import LocalDatastore
 
         return LocalDatastore(root)

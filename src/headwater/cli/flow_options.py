@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Collection, Sequence
-from typing import Any
 
 from headwater.core.flow_decorators import flow_decorators, registered_flow_decorators
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 
 def add_options(parser: argparse.ArgumentParser, flow_cls: type) -> None:

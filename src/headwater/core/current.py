@@ -6,9 +6,12 @@ import contextvars
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
 
 from headwater.record import EMPTY_MAPPING, Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 
 class CurrentState(Record):

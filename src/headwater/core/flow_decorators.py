@@ -10,10 +10,13 @@ Bad arguments are reported when a run starts (a one-line error), not at import t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from headwater.exceptions import InvalidFlow
 from headwater.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 _REGISTRY: dict[str, type[FlowDecorator]] = {}
 

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
 
 from headwater.exceptions import InvalidFlow, ReadOnlyArtifact
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any, Protocol
+else:  # interfaces only: at run time a plain base, and typing is never imported
+    Protocol = object
+
 
 _INTERNAL_PREFIX = "_hw_"
 

@@ -10,13 +10,15 @@ turns that into errors. :func:`format_show` renders the graph as ``python flow.p
 from __future__ import annotations
 
 import enum
-import inspect
 from collections.abc import Iterator, Mapping
-from typing import Any
 
-from headwater.core.graph_source import StepSource, read_step
+from headwater.core.graph_source import StepSource, clean_doc, read_step
 from headwater.core.step import is_step
 from headwater.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 # A split stack: the splits a path is inside, outermost first, each as (split step, branch),
 # where the branch is the split's target step the path went through.
@@ -150,7 +152,7 @@ class FlowGraph:
                 matching_join=trace.matching_join.get(name) if node.opens_split else None,
                 split_parents=tuple(split for split, _ in first),
             )
-        doc = inspect.cleandoc(flow_cls.__doc__) if flow_cls.__doc__ else ""
+        doc = clean_doc(flow_cls.__doc__) if flow_cls.__doc__ else ""
         return cls(flow_cls.__name__, nodes, start, end, doc, starts, ends, plain)
 
     def __getitem__(self, name: str) -> GraphNode:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from headwater.core.graph import FlowGraph, GraphNode, NodeType
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 
 def _case(value: Any) -> str:

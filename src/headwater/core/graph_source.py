@@ -7,12 +7,40 @@ records what it sees, with one-line messages for what is malformed.
 from __future__ import annotations
 
 import ast
-import inspect
 import linecache
-import textwrap
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 _NEXT_KEYWORDS = ("foreach", "condition", "num_parallel")
+
+
+def clean_doc(doc: str) -> str:
+    """A docstring without its indentation, as ``inspect.cleandoc`` gives it (without
+    importing inspect, which a run would otherwise load only for this): tabs expanded, the
+    first line's leading space removed, the common indentation of the others removed, blank
+    lines at both ends dropped."""
+    lines = doc.expandtabs().split("\n")
+    indents = [len(line) - len(line.lstrip()) for line in lines[1:] if line.lstrip()]
+    margin = min(indents, default=0)
+    lines = [lines[0].lstrip(), *(line[margin:] for line in lines[1:])]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return "\n".join(lines)
+
+
+def _unwrap(func: Any) -> Any:
+    """The innermost function behind ``__wrapped__`` links (functools.wraps decorators)."""
+    seen = {id(func)}
+    while hasattr(func, "__wrapped__"):
+        func = func.__wrapped__
+        if id(func) in seen:
+            raise ValueError("wrapper loop")
+        seen.add(id(func))
+    return func
 
 
 def step_ref(name: str, lineno: int | None, kind: str = "step") -> str:
@@ -72,7 +100,7 @@ class StepSource:
 
 def read_step(name: str, func: Any) -> StepSource:
     try:
-        target = inspect.unwrap(func)
+        target = _unwrap(func)
     except ValueError:
         target = func
     doc = getattr(target, "__doc__", None) or getattr(func, "__doc__", None)
@@ -80,7 +108,7 @@ def read_step(name: str, func: Any) -> StepSource:
     step = StepSource(
         name=name,
         role=getattr(func, "step_role", None),
-        doc=inspect.cleandoc(doc) if isinstance(doc, str) else "",
+        doc=clean_doc(doc) if isinstance(doc, str) else "",
         lineno=code.co_firstlineno if code else 0,
         source_file=None,
         decorators=tuple(
@@ -91,11 +119,7 @@ def read_step(name: str, func: Any) -> StepSource:
     parsed = _parse_function(target)
     if parsed is None:
         return step  # source not available: source_file stays None
-    fn, offset = parsed
-    try:
-        step.source_file = inspect.getsourcefile(target) or inspect.getfile(target)
-    except TypeError:
-        step.source_file = "<unknown>"
+    fn, offset, step.source_file = parsed
     step.lineno = fn.lineno + offset
     args = fn.args
     positional = [*args.posonlyargs, *args.args]
@@ -140,18 +164,29 @@ def _functions_in_file(filename: str) -> dict[int, ast.FunctionDef | ast.AsyncFu
     return _FILE_FUNCS[key]
 
 
-def _parse_function(func: Any) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, int] | None:
-    """The function's AST and the offset that turns its line numbers into file lines."""
+def _parse_function(
+    func: Any,
+) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, int, str] | None:
+    """The function's AST, the offset that turns its line numbers into file lines, and the
+    file it was read from."""
     code = getattr(func, "__code__", None)
     filename = getattr(code, "co_filename", None)
     if code is not None and filename and not filename.startswith("<"):
         fn = _functions_in_file(filename).get(code.co_firstlineno)
         if fn is not None and fn.name == code.co_name:
-            return fn, 0
+            return fn, 0, filename
+    # Not in a file we can parse whole (a notebook cell, an exec'd string): ask inspect.
+    import inspect
+    import textwrap
+
     try:
         lines, first = inspect.getsourcelines(func)
     except (OSError, TypeError):
         return None
+    try:
+        source_file = inspect.getsourcefile(func) or inspect.getfile(func)
+    except TypeError:
+        source_file = "<unknown>"
     source = "".join(lines)
     # dedent fails on a body holding a less-indented multi-line string; wrapping does not.
     for text, shift in ((textwrap.dedent(source), 0), ("if 1:\n" + source, 1)):
@@ -163,7 +198,7 @@ def _parse_function(func: Any) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, 
         if shift and isinstance(stmt, ast.If):
             stmt = stmt.body[0]
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            return stmt, first - 1 - shift
+            return stmt, first - 1 - shift, source_file
     return None
 
 

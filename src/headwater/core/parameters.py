@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from headwater.exceptions import ParameterError, ReadOnlyArtifact
 from headwater.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 RESERVED_PARAMETER_NAMES = frozenset(
     [
@@ -240,6 +243,3 @@ def flow_parameters(flow_cls: type) -> dict[str, Parameter]:
             if isinstance(value, Parameter):
                 out[attr] = value
     return out
-
-
-DefaultFactory = Callable[[ParameterContext], Any]

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar, overload
 
-F = TypeVar("F", bound=Callable[..., Any])
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any, TypeVar, overload
+
+    F = TypeVar("F", bound=Callable[..., Any])
+else:  # typing is not imported at run time: flow files import this module first
+
+    def overload(func):
+        return func
 
 
 def is_step(func: Any) -> bool:
@@ -17,10 +24,10 @@ def step(f: F) -> F: ...
 
 
 @overload
-def step(*, start: bool = False, end: bool = False) -> Callable[[F], F]: ...
+def step(*, start: bool = False, end: bool = False) -> Callable[[F], F]: ...  # noqa: F811
 
 
-def step(f: Any = None, *, start: bool = False, end: bool = False) -> Any:
+def step(f: Any = None, *, start: bool = False, end: bool = False) -> Any:  # noqa: F811 (overloads)
     """Mark a method of a FlowSpec as a step.
 
     ``@step`` alone, or ``@step(start=True)`` / ``@step(end=True)`` to make a step with another

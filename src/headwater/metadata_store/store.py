@@ -9,7 +9,6 @@ the call returns; readers in other processes see it at once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol
 
 from headwater.metadata_store.records import (
     AttemptRecord,
@@ -21,6 +20,12 @@ from headwater.metadata_store.records import (
     TaskRecord,
     TaskStatus,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Protocol
+else:  # interfaces only: at run time a plain base, and typing is never imported
+    Protocol = object
 
 
 class MetadataStore(Protocol):

@@ -18,11 +18,14 @@ import sys
 import time
 from collections.abc import Mapping
 from functools import partial
-from typing import Any
 
 from headwater.core.current import add_extra, current
 from headwater.core.decorators import StepDecorator, make_step_decorator
 from headwater.exceptions import HeadwaterException, InvalidFlow
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 _FACTS = "facts"
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from headwater.core.decorators import StepDecorator, make_step_decorator
 from headwater.exceptions import InvalidFlow
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 
 class CatchDecorator(StepDecorator):

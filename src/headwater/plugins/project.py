@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from headwater.core.flow_decorators import FlowDecorator, FlowOption, make_flow_decorator
 from headwater.exceptions import InvalidFlow
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 PROJECT_TAG = "project:"
 BRANCH_TAG = "project_branch:"

@@ -16,10 +16,13 @@ import os
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 from headwater.exceptions import ParameterError, RunnerError
 from headwater.record import EMPTY_MAPPING, Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 # Options of `run` and `resume` (keyword -> option); everything else given to run() is a
 # flow parameter.

@@ -11,10 +11,13 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 from headwater.exceptions import RunnerError
 from headwater.runner.process import STREAMS, Child
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 
 class ExecutingRun:

@@ -18,9 +18,12 @@ import inspect
 import linecache
 import sys
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from headwater.exceptions import RunnerError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 
 def flow_file_source(flow_cls: type) -> str:

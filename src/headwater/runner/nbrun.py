@@ -14,13 +14,16 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from headwater.exceptions import RunnerError
 from headwater.runner.command import FlowInfo
 from headwater.runner.executing import ExecutingRun
 from headwater.runner.flow_source import flow_file_source
 from headwater.runner.runner import Runner
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 
 class NBRunner:

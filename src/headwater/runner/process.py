@@ -15,7 +15,10 @@ import signal
 import subprocess
 import threading
 from collections.abc import Mapping, Sequence
-from typing import IO, Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import IO, Any
 
 STREAMS = ("stdout", "stderr")
 KILL_GRACE_S = 5.0  # after SIGINT, how long the runtime gets to stop its tasks and record it

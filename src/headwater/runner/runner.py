@@ -17,7 +17,6 @@ import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from headwater.exceptions import RunnerError
 from headwater.runner.command import (
@@ -29,6 +28,10 @@ from headwater.runner.command import (
 )
 from headwater.runner.executing import ExecutingRun
 from headwater.runner.process import Child, child_env
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 _ROOT_DIR_NAME = ".headwater"
 _ID_WAIT_START_S = 0.005
@@ -184,7 +187,7 @@ class Runner:
         return ExecutingRun(self, child, self._info().name, run_id, self._root)
 
     def _root(self) -> Path:
-        """The datastore root the command used: as config.root_for_run decides, from the
+        """The datastore root the command used: as config.run_root decides, from the
         command's working directory and environment."""
         explicit = self.top_level_kwargs.get("datastore_root") or self.env.get("HEADWATER_ROOT")
         base = Path(self.cwd)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
 
 from headwater.core.graph import GraphNode, NodeType
 from headwater.core.ids import AttemptPath
@@ -11,6 +10,10 @@ from headwater.datastore.local import LocalDatastore
 from headwater.datastore.records import ArtifactRef, TaskIndex
 from headwater.exceptions import ArtifactNotFound, InvalidFlow, MergeArtifactsError
 from headwater.runtime.spec import Transition
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 # Values of these types cannot change in place, so a loaded one needs no re-save check.
 _IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), frozenset)

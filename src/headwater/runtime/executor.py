@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from headwater.runtime.spec import TaskSpec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Protocol
+else:  # interfaces only: at run time a plain base, and typing is never imported
+    Protocol = object
 
 
 class Executor(Protocol):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from typing import Any
 
 from headwater.core.flowspec import class_constants
 from headwater.core.graph import FlowGraph
@@ -19,6 +18,10 @@ from headwater.core.parameters import (
 from headwater.datastore.local import LocalDatastore
 from headwater.datastore.records import TaskIndex
 from headwater.exceptions import ParameterError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 
 def check_parameter_names(flow_cls: type) -> None:

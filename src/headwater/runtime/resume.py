@@ -13,7 +13,6 @@ import contextlib
 import os
 import shutil
 from collections.abc import Mapping
-from typing import Any
 
 from headwater.core.ids import AttemptPath
 from headwater.datastore.local import LocalDatastore
@@ -21,6 +20,10 @@ from headwater.datastore.records import TaskIndex
 from headwater.metadata_store.records import TaskRecord, TaskStatus
 from headwater.record import Record
 from headwater.runtime.spec import Transition
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 _Key = tuple[str, tuple[str, ...], int | None]
 

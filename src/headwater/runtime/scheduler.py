@@ -17,7 +17,6 @@ import signal
 import time
 from collections import deque
 from collections.abc import Mapping
-from typing import Any, BinaryIO, Protocol
 
 from headwater.core.graph import FlowGraph, NodeType
 from headwater.core.ids import AttemptPath
@@ -32,6 +31,12 @@ from headwater.runtime.spec import (
     TaskSpec,
     Transition,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any, BinaryIO, Protocol
+else:  # interfaces only: at run time a plain base, and typing is never imported
+    Protocol = object
 
 
 class RunEvents(Protocol):

@@ -4,15 +4,39 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
-from typing import Any
 
 from headwater.core.ids import AttemptPath
 from headwater.record import Record
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
 _INLINE_LIMIT = 64 * 1024
 NO_RETRY_EXIT_CODE = 202  # Metaflow's convention: a task exiting with it is not retried
+
+
+class SpillDir:
+    """A private temporary directory for specs too big to pass inline, made on first use
+    (most runs never need one, and tempfile costs milliseconds to import)."""
+
+    def __init__(self) -> None:
+        self._path: str | None = None
+
+    def path(self) -> str:
+        if self._path is None:
+            import tempfile
+
+            self._path = tempfile.mkdtemp(prefix="headwater-specs-")
+        return self._path
+
+    def remove(self) -> None:
+        if self._path is not None:
+            import shutil
+
+            shutil.rmtree(self._path, ignore_errors=True)
+            self._path = None
 
 
 class TaskSpec(Record):
@@ -51,16 +75,18 @@ class TaskSpec(Record):
         # _asdict() is shallow: no deep copy of the (JSON-safe) fields.
         return json.dumps(self._asdict(), separators=(",", ":"))
 
-    def encode(self, spill_dir: str) -> bytes:
+    def encode(self, spill: SpillDir) -> bytes:
         """The spec as bytes small enough for a socket message or an argv entry.
 
         A spec that is too big (a join over thousands of inputs) is written to a file in
-        ``spill_dir`` and encoded as ``@<path>``.
+        ``spill`` and encoded as ``@<path>``.
         """
         text = self.to_json().encode()
         if len(text) <= _INLINE_LIMIT:
             return text
-        fd, path = tempfile.mkstemp(prefix="spec-", suffix=".json", dir=spill_dir)
+        import tempfile
+
+        fd, path = tempfile.mkstemp(prefix="spec-", suffix=".json", dir=spill.path())
         with os.fdopen(fd, "wb") as fh:
             fh.write(text)
         return b"@" + path.encode()

@@ -9,13 +9,13 @@ import sys
 from collections.abc import Callable
 
 from headwater.runtime.lifeline import die_with_parent
-from headwater.runtime.spec import TaskSpec
+from headwater.runtime.spec import SpillDir, TaskSpec
 
 
 class SubprocessExecutor:
     """Runs the same task code as the fork executor, in a new interpreter per attempt."""
 
-    def __init__(self, script: str, spill_dir: str, python: str | None = None) -> None:
+    def __init__(self, script: str, spill_dir: SpillDir, python: str | None = None) -> None:
         self.script = os.path.abspath(script)
         self.spill_dir = spill_dir
         self.python = python or sys.executable

@@ -8,13 +8,9 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
-import shutil
 import sys
-import tempfile
 import time
-import traceback
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
 
 from headwater import config
 from headwater.core.caught import CaughtException
@@ -28,6 +24,10 @@ from headwater.datastore.records import TaskIndex
 from headwater.exceptions import DoNotRetry, HeadwaterException
 from headwater.runtime.binding import Inputs, InputTask, StepBinding
 from headwater.runtime.spec import NO_RETRY_EXIT_CODE, TaskResult, TaskSpec, Transition
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 
 def _client_object(root: str) -> Any:
@@ -63,14 +63,42 @@ def _graph_dict(graph: FlowGraph) -> Any:
     return _GRAPH_DICTS[key]
 
 
+_TMP_ROOT: list[str] = []  # tempfile.gettempdir(), found once
+
+
+def _tmp_root() -> str:
+    if not _TMP_ROOT:
+        import tempfile  # here: ~2 ms of imports that a forked task usually inherits warm
+
+        _TMP_ROOT.append(tempfile.gettempdir())
+    return _TMP_ROOT[0]
+
+
 def warm_up(graph: FlowGraph) -> None:
-    """Do once, before forking tasks, the work every task would otherwise repeat."""
+    """Do once, before forking tasks, the work every task would otherwise repeat and that
+    the first task cannot go without."""
+    _graph_dict(graph)
+    _tmp_root()
+
+
+def _round_trip(value: Any) -> None:
     from headwater.serde.blob import deserialize, serialize
 
-    for value in (1, b"x" * 4096, list(range(1000))):
-        deserialize(b"".join(bytes(c) for c in serialize(value).chunks))
-    tempfile.gettempdir()
-    _graph_dict(graph)
+    deserialize(b"".join(bytes(c) for c in serialize(value).chunks))
+
+
+def _import_rarely_needed() -> None:
+    import shutil  # noqa: F401 - removes current.tempdir when a step made one
+    import traceback  # noqa: F401 - formats a failing step's exception
+
+
+# Work many tasks would otherwise repeat, in pieces of a few milliseconds that the zygote
+# does one at a time until its first launch arrives (see zygote._zygote_main).
+MORE_WARM_UP: tuple[Callable[[], Any], ...] = (
+    lambda: _round_trip(1),
+    _import_rarely_needed,
+    lambda: _round_trip(list(range(1000))),  # compresses: imports zstandard
+)
 
 
 def execute(spec: TaskSpec, flow_cls: type, graph: FlowGraph) -> tuple[Transition, str | None]:
@@ -107,7 +135,7 @@ def execute(spec: TaskSpec, flow_cls: type, graph: FlowGraph) -> tuple[Transitio
     binding.flow = obj
 
     tempdir = os.path.join(
-        tempfile.gettempdir(),
+        _tmp_root(),
         f"headwater-{flow}-{spec.run_id}-{spec.step}-{spec.task_id}-{spec.attempt}-{os.getpid()}",
     )
     set_state(
@@ -146,6 +174,8 @@ def execute(spec: TaskSpec, flow_cls: type, graph: FlowGraph) -> tuple[Transitio
             except BaseException as ex:  # noqa: BLE001 - @catch decides
                 if isinstance(ex, KeyboardInterrupt) or not (spec.catch_var and spec.last_attempt):
                     raise
+                import traceback
+
                 tb = traceback.format_exc()
                 caught = _headline(ex)
                 if spec.print_exception:
@@ -160,7 +190,10 @@ def execute(spec: TaskSpec, flow_cls: type, graph: FlowGraph) -> tuple[Transitio
         finally:
             _finish_hooks(spec, obj, not failed, ds)
             set_state(None)
-            shutil.rmtree(tempdir, ignore_errors=True)
+            if os.path.isdir(tempdir):  # current.tempdir was used
+                import shutil
+
+                shutil.rmtree(tempdir, ignore_errors=True)
     assert transition is not None
     return transition, caught
 
@@ -258,6 +291,8 @@ def run_attempt(spec: TaskSpec, flow_cls: type, graph: FlowGraph, result_fd: int
     except BaseException as ex:  # noqa: BLE001 - the task reports every failure
         if isinstance(ex, SystemExit) and ex.code in (0, None):
             ex = RuntimeError(f"step '{spec.step}' called sys.exit({ex.code!r}) before finishing")
+        import traceback
+
         tb = traceback.format_exc()
         headline = _headline(ex)
         if isinstance(ex, HeadwaterException) and not isinstance(ex, DoNotRetry):

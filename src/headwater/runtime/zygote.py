@@ -12,17 +12,21 @@ When the runtime goes away (the socket closes) the zygote kills what it started 
 
 from __future__ import annotations
 
+import _socket  # the C socket module: `socket` adds ~2 ms of enum set-up to every run
+import array
 import contextlib
 import gc
 import os
 import selectors
 import signal
-import socket
 import sys
-from typing import Any
 
 from headwater.runtime.lifeline import die_with_parent
-from headwater.runtime.spec import TaskSpec
+from headwater.runtime.spec import SpillDir, TaskSpec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 _MAX_MSG = 1 << 17
 
@@ -30,18 +34,18 @@ _MAX_MSG = 1 << 17
 class ForkExecutor:
     """Runs each task attempt as a fork of a zygote holding the imported flow module."""
 
-    def __init__(self, flow_cls: type, graph: Any, spill_dir: str) -> None:
+    def __init__(self, flow_cls: type, graph: Any, spill_dir: SpillDir) -> None:
         self.flow_cls = flow_cls
         self.graph = graph
         self.spill_dir = spill_dir
-        self.sock: socket.socket | None = None
+        self.sock: Any = None  # an AF_UNIX SOCK_SEQPACKET _socket.socket
         self.zygote_pid: int | None = None
         self._next_handle = 1
         self.pids: dict[int, int] = {}  # handle -> pid, once forked
         self._pending_kills: dict[int, int] = {}  # handle -> signal asked before the fork
 
     def start(self) -> None:
-        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        parent, child = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
@@ -68,7 +72,7 @@ class ForkExecutor:
         handle = self._next_handle
         self._next_handle += 1
         payload = b"%d " % handle + spec.encode(self.spill_dir)
-        socket.send_fds(self.sock, [payload], [stdout_fd, stderr_fd, result_fd])
+        _send_fds(self.sock, payload, [stdout_fd, stderr_fd, result_fd])
         return handle
 
     def event_fds(self) -> list[int]:
@@ -79,7 +83,7 @@ class ForkExecutor:
         out: list[tuple[int, int]] = []
         while True:
             try:
-                msg = self.sock.recv(_MAX_MSG, socket.MSG_DONTWAIT)
+                msg = self.sock.recv(_MAX_MSG, _socket.MSG_DONTWAIT)
             except BlockingIOError:
                 break
             if not msg:
@@ -117,7 +121,7 @@ class ForkExecutor:
             self.zygote_pid = None
 
 
-def _zygote_main(sock: socket.socket, flow_cls: type, graph: Any) -> int:
+def _zygote_main(sock: Any, flow_cls: type, graph: Any) -> int:
     # Import everything a task needs once, so each fork starts warm.
     from headwater.runtime import task as task_module
 
@@ -126,6 +130,10 @@ def _zygote_main(sock: socket.socket, flow_cls: type, graph: Any) -> int:
     # never walks (and so never copies) the zygote's pages.
     gc.collect()
     gc.freeze()
+    # One piece at a time while the zygote waits for its first launch (which waits for at
+    # most the piece under way); once tasks run, a busy zygote would delay reaping them, so
+    # whatever is left is left to the tasks that need it.
+    more_warm_up = list(task_module.MORE_WARM_UP)
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runtime's to handle
     wake_r, wake_w = os.pipe()
@@ -139,7 +147,16 @@ def _zygote_main(sock: socket.socket, flow_cls: type, graph: Any) -> int:
     sel.register(wake_r, selectors.EVENT_READ, "wake")
     running = True
     while running:
-        for key, _ in sel.select():
+        events = sel.select(timeout=0 if more_warm_up else None)
+        if not events and more_warm_up:
+            more_warm_up.pop(0)()
+            if not more_warm_up:
+                gc.freeze()  # what the pieces made is shared by later forks too
+            continue
+        if more_warm_up:
+            more_warm_up.clear()
+            gc.freeze()
+        for key, _ in events:
             if key.data == "wake":
                 with contextlib.suppress(BlockingIOError):
                     while os.read(wake_r, 4096):
@@ -147,7 +164,7 @@ def _zygote_main(sock: socket.socket, flow_cls: type, graph: Any) -> int:
                 _reap(sock, children)
                 continue
             try:
-                msg, fds, _flags, _addr = socket.recv_fds(sock, _MAX_MSG, 3)
+                msg, fds = _recv_fds(sock, _MAX_MSG, 3)
             except ConnectionResetError:
                 msg, fds = b"", []
             if not msg:
@@ -188,7 +205,23 @@ def _zygote_main(sock: socket.socket, flow_cls: type, graph: Any) -> int:
     return 0
 
 
-def _reap(sock: socket.socket, children: dict[int, bytes]) -> None:
+def _send_fds(sock: Any, payload: bytes, fds: list[int]) -> None:
+    """One message with ``fds`` attached (what socket.send_fds does)."""
+    rights = array.array("i", fds)
+    sock.sendmsg([payload], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, rights)])
+
+
+def _recv_fds(sock: Any, bufsize: int, maxfds: int) -> tuple[bytes, list[int]]:
+    """One message and the fds attached to it (what socket.recv_fds does)."""
+    fds = array.array("i")
+    msg, ancdata, _flags, _addr = sock.recvmsg(bufsize, _socket.CMSG_LEN(maxfds * fds.itemsize))
+    for level, kind, data in ancdata:
+        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
+            fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
+    return msg, list(fds)
+
+
+def _reap(sock: Any, children: dict[int, bytes]) -> None:
     while children:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)

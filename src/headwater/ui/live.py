@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Any
 
 from headwater.core.ids import AttemptPath
 from headwater.metadata_store.records import RunRecord, RunStatus, TaskRecord, TaskStatus
 from headwater.ui.queries import Stores
 from headwater.ui.task_queries import get_task, log_sizes, shown_attempt
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 # While a run or task is going, the fingerprint also changes every few seconds, so the bars
 # of running tasks and their durations advance even when nothing else changed.

@@ -4,9 +4,12 @@ arrays. Recognised by type name, so pandas and numpy are never imported here."""
 from __future__ import annotations
 
 import reprlib
-from typing import Any
 
 from headwater.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 MAX_REPR = 400
 TABLE_ROWS = 5

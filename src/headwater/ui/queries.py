@@ -10,7 +10,6 @@ import enum
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from headwater.core.ids import params_path
 from headwater.exceptions import HeadwaterException, IndexNotFound, ObjectNotFound
@@ -23,6 +22,10 @@ from headwater.metadata_store.records import (
 )
 from headwater.record import Record
 from headwater.ui.previews import short_repr
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 METADATA_FILE = "metadata.db"
 RUNS_PER_PAGE = 50

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
 from urllib.parse import unquote
 
 from headwater.exceptions import ObjectNotFound
@@ -27,6 +26,10 @@ from headwater.ui.pages.runs import runs_page
 from headwater.ui.pages.task import task_page
 from headwater.ui.queries import Stores
 from headwater.ui.task_queries import attempt_path, card_file, log_file
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 Query = Mapping[str, list[str]]
 

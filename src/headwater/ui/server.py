@@ -17,7 +17,6 @@ import traceback
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from headwater.exceptions import HeadwaterException, InvalidPathspec, ObjectNotFound
@@ -25,6 +24,10 @@ from headwater.ui.layout import Page, render_page
 from headwater.ui.pages.errors import error_page, not_found_page
 from headwater.ui.queries import Stores
 from headwater.ui.routes import Reply, dispatch
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 ALLOWED_METHODS = "GET, HEAD"
 
