@@ -43,3 +43,23 @@ def run_flow(hw_root):
         )
 
     return run
+
+
+@pytest.fixture
+def client_state(monkeypatch):
+    """The in-process client from a clean state: no provider chosen, no cached stores, no
+    namespace chosen (so the default applies); cached stores are closed afterwards."""
+    from headwater.client import namespaces, provider
+
+    monkeypatch.setattr(provider, "_explicit_root", None)
+    monkeypatch.setattr(provider, "_connections", {})
+    monkeypatch.setattr(namespaces, "_current", namespaces.UNSET)
+    yield
+    for conn in provider._connections.values():
+        conn.metadata.close()
+
+
+@pytest.fixture
+def client(hw_root, client_state):
+    """The in-process client, clean, reading the test's root (which it returns)."""
+    return hw_root

@@ -1,5 +1,11 @@
 """numpy_artifact: start creates a float64 array of `megabytes` MB and keeps it as an
-artifact; end loads it back and sums it. `megabytes` 0 means a one-element array."""
+artifact; end loads it back and sums it. `megabytes` 0 means a one-element array.
+
+The step code times its own computation (creating the array, summing it) into the small
+artifacts `create_s` and `sum_s`, so the harness can tell it apart from saving and loading.
+"""
+
+import time
 
 import numpy as np
 
@@ -21,12 +27,18 @@ class NumpyArtifactFlow(FlowSpec):
 
     @step
     def start(self):
-        self.arr = make_array(self.megabytes, self.fill)
+        t = time.perf_counter()
+        arr = make_array(self.megabytes, self.fill)
+        self.create_s = time.perf_counter() - t
+        self.arr = arr
         self.next(self.end)
 
     @step
     def end(self):
-        self.total = float(self.arr.sum())
+        arr = self.arr  # loads the artifact
+        t = time.perf_counter()
+        self.total = float(arr.sum())
+        self.sum_s = time.perf_counter() - t
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from headwater.client import namespaces, provider
+from headwater.client import namespaces
 
 
 @pytest.fixture
@@ -19,17 +19,12 @@ def run_as(run_flow):
 
 
 @pytest.fixture
-def client_as(hw_root, monkeypatch):
+def client_as(client, monkeypatch):
     """``client_as(user)``: the in-process client, reading the test's root, as that user, with
     no namespace chosen yet (so the default, ``user:<user>``, applies)."""
-    monkeypatch.setattr(provider, "_explicit_root", None)
-    monkeypatch.setattr(provider, "_connections", {})
-    monkeypatch.setattr(namespaces, "_current", namespaces.UNSET)
 
     def use(user: str) -> None:
         monkeypatch.setenv("HEADWATER_USER", user)
         monkeypatch.setattr(namespaces, "_current", namespaces.UNSET)
 
-    yield use
-    for conn in provider._connections.values():
-        conn.metadata.close()
+    return use

@@ -8,17 +8,7 @@ import re
 
 import pytest
 
-from headwater.client import Run, namespace, namespaces, provider
-
-
-@pytest.fixture
-def client(hw_root, monkeypatch):
-    monkeypatch.setattr(provider, "_explicit_root", None)
-    monkeypatch.setattr(provider, "_connections", {})
-    monkeypatch.setattr(namespaces, "_current", namespaces.UNSET)
-    yield
-    for conn in provider._connections.values():
-        conn.metadata.close()
+from headwater.client import Run, namespace
 
 
 def _run_id(proc) -> str:

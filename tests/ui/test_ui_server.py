@@ -57,6 +57,7 @@ def test_task_page_shows_artifacts_logs_and_attempts(ui):
     assert 'id="artifact-x"' in body and 'id="artifact-y"' in body
     assert re.search(r'id="artifact-y">.*?<pre class="value">4</pre>', body)
     assert "attempt 0</strong> (shown)" in body
+    assert "loading artifacts " in body and "saving artifacts " in body  # task metadata
     _, _, failed = ui.get("/task/FailingFlow/1/boom/2")
     assert "ValueError: bad value 42" in failed
     assert 'id="exception"' in failed and "<summary>traceback</summary>" in failed

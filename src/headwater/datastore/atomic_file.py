@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 Chunk = bytes | bytearray | memoryview
 
@@ -101,3 +101,45 @@ def write_atomic(target: str, chunks: Sequence[Chunk], durable: bool = False) ->
         raise
     if durable:
         _fsync_dir(os.path.dirname(target) or ".")
+
+
+def write_then_name(
+    tmp_dir: str,
+    chunks: Sequence[Chunk],
+    name: Callable[[int], str | None],
+    durable: bool = False,
+) -> str | None:
+    """Write ``chunks`` to a temp file in ``tmp_dir``, then let ``name(fd)`` say where the file
+    goes: ``name`` may patch it (``os.pwrite``) before it is renamed to the returned path (on
+    the same file system; the path's directory is created if missing). When ``name`` returns
+    None the file is dropped. Returns the path, or None.
+
+    For content whose name is known only once written (a hash computed meanwhile). Raises
+    FileNotFoundError when ``tmp_dir`` does not exist, like :func:`write_atomic`.
+    """
+    tmp = os.path.join(tmp_dir, f".unnamed.{os.getpid()}.{next(_counter)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    target = None
+    try:
+        try:
+            write_chunks(fd, chunks)
+            target = name(fd)
+            if target is not None and durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        if target is None:
+            os.unlink(tmp)
+            return None
+        try:
+            os.replace(tmp, target)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if durable:
+        _fsync_dir(os.path.dirname(target) or ".")
+    return target

@@ -19,10 +19,11 @@ from __future__ import annotations
 import json
 import mmap
 import os
+import time
 from collections.abc import Mapping
 
 from headwater.core.ids import AttemptPath
-from headwater.datastore.atomic_file import Chunk, write_atomic
+from headwater.datastore.atomic_file import Chunk, write_atomic, write_then_name
 from headwater.datastore.records import INDEX_VERSION, ArtifactRef, TaskIndex
 from headwater.exceptions import (
     CorruptBlob,
@@ -30,7 +31,7 @@ from headwater.exceptions import (
     IndexNotFound,
     UnsupportedFormat,
 )
-from headwater.serde.blob import deserialize, serialize
+from headwater.serde.blob import DIGEST_OFFSET, Unkeyed, deserialize, serialize_unkeyed
 
 INDEX_FILE = "index.json"
 _INDEX_READ = 64 << 10  # first read of an index file
@@ -74,6 +75,10 @@ class LocalDatastore:
         self._flows: dict[str, str] = {}  # flow name -> its directory, name checked
         self._known: set[str] = set()  # blob paths known to exist
         self._run_dirs: dict[tuple[str, str], str] = {}  # (flow, run) -> its directory
+        self._mapped: Any = None  # MappedBlobs of values loaded with track=True
+        # Seconds this object spent in load_value and save_values (a task reports them).
+        self.load_s = 0.0
+        self.save_s = 0.0
 
     def __repr__(self) -> str:
         return f"LocalDatastore({self._root!r})"
@@ -144,17 +149,67 @@ class LocalDatastore:
         Returns one ref per name. Raises :class:`UnpicklableArtifact` naming the artifact when a
         value cannot be pickled.
         """
+        t0 = time.perf_counter()
+        try:
+            return self._save_values(flow, values)
+        finally:
+            self.save_s += time.perf_counter() - t0
+
+    def _save_values(self, flow: str, values: Mapping[str, Any]) -> dict[str, ArtifactRef]:
         refs: dict[str, ArtifactRef] = {}
         known = self._known
         for name, value in values.items():
-            s = serialize(value, name=name)
-            target = self._blob(flow, s.key)
-            if target not in known:
-                if not os.path.exists(target):
-                    self._write(target, s.chunks, f"artifact {name!r}")
-                known.add(target)
-            refs[name] = ArtifactRef(key=s.key, size=s.size, type=s.type)
+            s = serialize_unkeyed(value, name=name)
+            if isinstance(s, Unkeyed):
+                key = self._save_unkeyed(flow, name, s)
+            else:
+                key = s.key
+                target = self._blob(flow, key)
+                if target not in known:
+                    if not os.path.exists(target):
+                        self._write(target, s.chunks, f"artifact {name!r}")
+                    known.add(target)
+            refs[name] = ArtifactRef(key=key, size=s.size, type=s.type)
         return refs
+
+    def _save_unkeyed(self, flow: str, name: str, blob: Unkeyed) -> str:
+        """Write a large blob while another thread hashes it (the two take about as long, and
+        both run outside the GIL); name it by the hash once both are done, or drop the copy
+        when that blob is stored already. Returns the key."""
+        import threading
+
+        digest: list[bytes] = []
+        hasher = threading.Thread(target=lambda: digest.append(blob.digest()), daemon=True)
+        hasher.start()
+
+        def name_it(fd: int) -> str | None:
+            hasher.join()
+            if not digest:
+                raise DatastoreError(f"could not hash artifact {name!r}")
+            target = self._blob(flow, digest[0].hex())
+            if target in self._known or os.path.exists(target):
+                self._known.add(target)
+                return None
+            os.pwrite(fd, digest[0], DIGEST_OFFSET)
+            return target
+
+        blobs_dir = os.path.join(self._flow_dir(flow), "blobs")
+        try:
+            try:
+                target = write_then_name(blobs_dir, blob.chunks, name_it, self.durable)
+            except FileNotFoundError:
+                os.makedirs(blobs_dir, exist_ok=True)
+                target = write_then_name(blobs_dir, blob.chunks, name_it, self.durable)
+        except OSError as e:
+            raise DatastoreError(
+                f"could not write artifact {name!r} to {blobs_dir} ({e.strerror or e}): check "
+                f"that the datastore root {self._root} is writable and has free space"
+            ) from e
+        finally:
+            hasher.join()
+        if target is not None:
+            self._known.add(target)
+        return digest[0].hex()
 
     def write_index(self, path: AttemptPath, index: TaskIndex) -> None:
         """Write an attempt's artifact index atomically, creating its directory if needed."""
@@ -179,8 +234,20 @@ class LocalDatastore:
             return True
         return False
 
-    def load_value(self, flow: str, key: str) -> Any:
-        """Read and rebuild the value stored under ``key``."""
+    def load_value(self, flow: str, key: str, track: bool = False) -> Any:
+        """Read and rebuild the value stored under ``key``.
+
+        With ``track``, a blob large enough to be memory-mapped is remembered so that
+        :meth:`unchanged_since_load` can later tell, without hashing it, that the value is
+        still exactly that blob (the runtime tracks what a step loads; readers need not).
+        """
+        t0 = time.perf_counter()
+        try:
+            return self._load_value(flow, key, track)
+        finally:
+            self.load_s += time.perf_counter() - t0
+
+    def _load_value(self, flow: str, key: str, track: bool) -> Any:
         target = self._blob(flow, key)
         try:
             fd = os.open(target, os.O_RDONLY | _O_BINARY)
@@ -208,9 +275,21 @@ class LocalDatastore:
         finally:
             os.close(fd)
         try:
-            return deserialize(buf, key=key)
+            value = deserialize(buf, key=key)
         except (CorruptBlob, UnsupportedFormat) as e:
             raise type(e)(f"artifact blob {target}: {e}") from None
+        if track and isinstance(buf, mmap.mmap):
+            if self._mapped is None:
+                from headwater.datastore.mapped import MappedBlobs
+
+                self._mapped = MappedBlobs()
+            self._mapped.add(key, buf)
+        return value
+
+    def unchanged_since_load(self, key: str, value: Any) -> bool:
+        """Whether ``value``, loaded with ``track`` from the blob ``key``, would serialize to
+        that same blob (see :mod:`headwater.datastore.mapped`); False when unsure."""
+        return self._mapped is not None and self._mapped.unchanged(key, value)
 
     def has_index(self, path: AttemptPath) -> bool:
         return os.path.exists(os.path.join(self._attempt(path), INDEX_FILE))

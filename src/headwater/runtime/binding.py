@@ -129,7 +129,7 @@ class StepBinding:
                 "step or in one before it"
                 + (" (in a join, use inputs or merge_artifacts)" if self.node.is_join else "")
             )
-        value = self.ds.load_value(self.path.flow, ref.key)
+        value = self.ds.load_value(self.path.flow, ref.key, track=True)
         self.loaded[name] = (ref.key, value)
         object.__setattr__(self.flow, name, value)
         return value
@@ -358,8 +358,11 @@ class StepBinding:
             if name.startswith("_hw_") or name in self.parameter_attrs:
                 continue
             loaded = self.loaded.get(name)
-            if loaded is not None and loaded[1] is value and isinstance(value, _IMMUTABLE):
-                continue  # untouched immutable value: keep its key
+            if loaded is not None and loaded[1] is value:
+                if isinstance(value, _IMMUTABLE):
+                    continue  # untouched immutable value: keep its key
+                if self.ds.unchanged_since_load(loaded[0], value):
+                    continue  # a mapped array left as it was: keep its key, skip the hash
             out[name] = value
         return out
 

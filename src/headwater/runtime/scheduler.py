@@ -464,6 +464,8 @@ class Scheduler:
                 "wall_s": f"{result.wall_s:.6f}",
                 "cpu_s": f"{result.cpu_s:.6f}",
                 "max_rss_kb": str(result.max_rss_kb),
+                "artifacts_save_s": f"{result.save_s:.6f}",
+                "artifacts_load_s": f"{result.load_s:.6f}",
                 "exit_code": str(task.exit_code),
                 **({"caught": result.caught} if result.caught else {}),
             },

@@ -154,6 +154,8 @@ class TaskResult(Record):
     wall_s: float = 0.0
     cpu_s: float = 0.0
     max_rss_kb: int = 0
+    save_s: float = 0.0  # time spent saving artifacts (serializing, hashing, writing)
+    load_s: float = 0.0  # time spent loading artifacts (reading, checking, unpickling)
     retryable: bool = True  # False: the step asked not to be retried
     caught: str | None = None  # @catch kept this failure and the task counts as successful
 

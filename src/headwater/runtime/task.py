@@ -101,13 +101,15 @@ MORE_WARM_UP: tuple[Callable[[], Any], ...] = (
 )
 
 
-def execute(spec: TaskSpec, flow_cls: type, graph: FlowGraph) -> tuple[Transition, str | None]:
+def execute(
+    spec: TaskSpec, flow_cls: type, graph: FlowGraph, ds: LocalDatastore | None = None
+) -> tuple[Transition, str | None]:
     """Run the step of ``spec``; returns its transition and the failure @catch kept, if any.
 
     Raises whatever the step raises; persists artifacts either way (a failed attempt keeps
     what it had, in its own index, for debugging).
     """
-    ds = LocalDatastore(spec.root)
+    ds = ds or LocalDatastore(spec.root)
     node = graph[spec.step]
     flow = spec.flow
     params_index = ds.read_index(AttemptPath.from_token(flow, spec.params))
@@ -261,7 +263,9 @@ def _persist(
     transition: Transition | None,
     failed: bool,
 ) -> None:
-    values = binding.changed_values()
+    t0 = time.perf_counter()
+    values = binding.changed_values()  # ds.save_s covers save_values; add what is around it
+    ds.save_s += time.perf_counter() - t0
     if failed:
         # Keep what can be kept; an unpicklable value must not hide the original error.
         refs = {}
@@ -277,16 +281,19 @@ def _persist(
     attrs: dict[str, Any] = {"failed": failed}
     if transition is not None:
         attrs["transition"] = transition.to_json()
+    t0 = time.perf_counter()
     ds.write_index(spec.path, TaskIndex(artifacts=artifacts, stack=tuple(spec.stack), attrs=attrs))
+    ds.save_s += time.perf_counter() - t0
 
 
 def run_attempt(spec: TaskSpec, flow_cls: type, graph: FlowGraph, result_fd: int) -> int:
     """Execute an attempt and write its TaskResult to ``result_fd``; returns the exit code."""
     t0 = time.perf_counter()
     c0 = time.process_time()
+    ds = LocalDatastore(spec.root)
     result: TaskResult
     try:
-        transition, caught = execute(spec, flow_cls, graph)
+        transition, caught = execute(spec, flow_cls, graph, ds)
         result = TaskResult(ok=True, transition=transition, caught=caught)
     except BaseException as ex:  # noqa: BLE001 - the task reports every failure
         if isinstance(ex, SystemExit) and ex.code in (0, None):
@@ -312,6 +319,8 @@ def run_attempt(spec: TaskSpec, flow_cls: type, graph: FlowGraph, result_fd: int
         wall_s=time.perf_counter() - t0,
         cpu_s=time.process_time() - c0,
         max_rss_kb=int(usage.ru_maxrss),
+        save_s=ds.save_s,
+        load_s=ds.load_s,
         retryable=result.retryable,
         caught=result.caught,
     )

@@ -148,11 +148,42 @@ def serialize(value: Any, name: str | None = None) -> Serialized:
     (:class:`UnpicklableArtifact`). Out-of-band buffers are referenced, not copied: the value
     must not change until the chunks are written.
     """
+    blob = serialize_unkeyed(value, name, stream_min=None)
+    assert isinstance(blob, Serialized)
+    return blob
+
+
+class Unkeyed(Record):
+    """A large uncompressed blob whose digest (hence key) is still to be computed, so that
+    hashing can run while the chunks are written. The header's digest field is zero; put
+    ``digest()`` at ``DIGEST_OFFSET`` before the blob is used."""
+
+    size: int
+    type: str
+    chunks: tuple[Chunk, ...]  # as Serialized.chunks, with a zero digest
+    hashed: tuple[Chunk, ...]  # what the digest covers, in order
+
+    def digest(self) -> bytes:
+        return _digest(self.hashed[0], self.hashed[1:])  # type: ignore[arg-type]
+
+
+DIGEST_OFFSET = _HEAD.size - 16
+STREAM_MIN = 32 << 20  # out-of-band data from which serialize_unkeyed leaves the hash to later
+
+
+def serialize_unkeyed(
+    value: Any, name: str | None = None, stream_min: int | None = STREAM_MIN
+) -> Serialized | Unkeyed:
+    """As :func:`serialize`, except that a value with at least ``stream_min`` bytes of
+    out-of-band data (never compressed) comes back :class:`Unkeyed`: hashing it is left to the
+    caller, who can do it while writing."""
     data, buffers = _dumps(value, name)
     pickle_len = len(data)
     buf_lens = [b.nbytes for b in buffers]
     table = _table(pickle_len, buf_lens)
-    digest = _digest(table, [data, *buffers])
+    oob = sum(buf_lens)
+    unkeyed = stream_min is not None and oob >= stream_min
+    digest = bytes(16) if unkeyed else _digest(table, [data, *buffers])
 
     if buffers:
         offsets, body_len = _layout(pickle_len, buf_lens)
@@ -169,7 +200,6 @@ def serialize(value: Any, name: str | None = None) -> Serialized:
 
     # Large out-of-band buffers (array data) are written as they are: compressing them would
     # cost far more time than the disk it saves, and loading could no longer map them.
-    oob = sum(buf_lens)
     frame = None if oob >= RAW_OOB_MIN else compress_if_pays(body, body_len)
     if frame is None:
         flags, stored, stored_len = 0, body, body_len
@@ -181,9 +211,16 @@ def serialize(value: Any, name: str | None = None) -> Serialized:
     if nbuf:
         header += table[_CONTENT_HEAD.size :]
         header += _PAD[: _body_start(nbuf) - len(header)]
+    if unkeyed:
+        return Unkeyed(
+            size=pickle_len + oob,
+            type=type_name(value),
+            chunks=(header, *stored),
+            hashed=(table, data, *buffers),
+        )
     return Serialized(
         key=digest.hex(),
-        size=pickle_len + sum(buf_lens),
+        size=pickle_len + oob,
         type=type_name(value),
         chunks=(header, *stored),
     )
@@ -223,6 +260,33 @@ def _parse_header(mv: memoryview) -> tuple[int, int, int, int, int, bytes, list[
         state = "truncated" if size < start + stored_len else "longer than its header says"
         raise _corrupt(f"blob is {state} ({size} bytes, expected {start + stored_len})")
     return version, flags, nbuf, pickle_len, stored_len, digest, buf_lens, start
+
+
+class RawLayout(Record):
+    """Where an uncompressed blob keeps its pickle stream and buffers (offsets in the blob)."""
+
+    pickle: tuple[int, int]  # (offset, length)
+    buffers: tuple[tuple[int, int], ...]  # (offset, length) of each out-of-band buffer
+
+
+def raw_layout(data: bytes | bytearray | memoryview) -> RawLayout | None:
+    """The layout of a blob stored uncompressed, None when its body is compressed (checks the
+    header, not the content)."""
+    mv = memoryview(data).cast("B")
+    _, flags, _, pickle_len, _, _, buf_lens, start = _parse_header(mv)
+    if flags & FLAG_COMPRESSED:
+        return None
+    offsets, _ = _layout(pickle_len, buf_lens)
+    return RawLayout(
+        pickle=(start, pickle_len),
+        buffers=tuple((start + off, n) for off, n in zip(offsets, buf_lens, strict=True)),
+    )
+
+
+def pickle_out_of_band(value: Any) -> tuple[bytes, list[memoryview]]:
+    """The pickle stream and out-of-band buffers ``serialize`` would store for ``value``,
+    without hashing or copying anything."""
+    return _dumps(value, None)
 
 
 def deserialize(

@@ -105,7 +105,8 @@ def _cards(d: TaskDetail) -> Markup:
 
 
 def _figures(meta: Mapping[str, str]) -> list[str]:
-    """Exit code, CPU time and peak memory of an attempt, from its task metadata."""
+    """Exit code, CPU time, peak memory and artifact I/O time of an attempt, from its task
+    metadata."""
     out = []
     try:
         if "exit_code" in meta:
@@ -114,6 +115,10 @@ def _figures(meta: Mapping[str, str]) -> list[str]:
             out.append(f"cpu {display.duration(float(meta['cpu_s']))}")
         if "max_rss_kb" in meta:
             out.append(f"max rss {display.size(int(meta['max_rss_kb']) * 1024)}")
+        if "artifacts_load_s" in meta:
+            out.append(f"loading artifacts {display.duration(float(meta['artifacts_load_s']))}")
+        if "artifacts_save_s" in meta:
+            out.append(f"saving artifacts {display.duration(float(meta['artifacts_save_s']))}")
     except ValueError:  # written by something else: show what there is
         pass
     return out
