@@ -18,6 +18,9 @@ _EXPORTS: dict[str, str] = {
     "Parameter": "headwater.core.parameters",
     "JSONType": "headwater.core.parameters",
     "IncludeFile": "headwater.core.parameters",
+    "Config": "headwater.core.configs",
+    "ConfigValue": "headwater.core.config_value",
+    "config_expr": "headwater.core.deferred",
     "current": "headwater.core.current",
     # step decorators
     "retry": "headwater.plugins.retry",
@@ -86,7 +89,10 @@ if TYPE_CHECKING:  # pragma: no cover
         metadata,
         namespace,
     )
+    from headwater.core.config_value import ConfigValue
+    from headwater.core.configs import Config
     from headwater.core.current import current
+    from headwater.core.deferred import config_expr
     from headwater.core.flowspec import FlowSpec
     from headwater.core.parameters import IncludeFile, JSONType, Parameter
     from headwater.core.step import step

@@ -44,6 +44,13 @@ class ParameterError(HeadwaterException):
     headline = "bad parameter"
 
 
+class ConfigError(ParameterError):
+    """A Config has no usable value: a missing file, bad JSON, a failing parser, an unknown
+    name on the command line, or a deferred expression that does not evaluate."""
+
+    headline = "bad config"
+
+
 class CommandLineError(HeadwaterException):
     headline = "bad command line"
 

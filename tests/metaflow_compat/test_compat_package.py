@@ -19,7 +19,7 @@ REQUIRED = [
     "FlowSpec", "step", "Parameter", "JSONType", "IncludeFile", "current", "retry", "catch",
     "timeout", "environment", "resources", "card", "project", "Flow", "Run", "Step", "Task",
     "Metaflow", "namespace", "get_namespace", "default_namespace", "metadata", "get_metadata",
-    "Runner", "NBRunner", "DataArtifact",
+    "Runner", "NBRunner", "DataArtifact", "Config", "config_expr",
 ]  # fmt: skip
 
 

@@ -146,6 +146,21 @@ def test_top_level_options_and_cwd(runner_flow, tmp_path, client):
     assert running.run.data is not None
 
 
+def test_config_options_become_top_level_words():
+    from headwater.runner.command import top_level_args
+
+    words = top_level_args(
+        {"config": [("cfg", "cfg.json")], "config_value": {"extra": {"a": 1}, "raw": "{}"}}
+    )
+    assert words == [
+        "--config", "cfg", "cfg.json",
+        "--config-value", "extra", '{"a": 1}',
+        "--config-value", "raw", "{}",
+    ]  # fmt: skip
+    with pytest.raises(RunnerError, match=r"config= takes \(name, value\) pairs"):
+        top_level_args({"config": ["cfg.json"]})
+
+
 def test_async_run_streams_logs_and_waits(runner_flow):
     async def main():
         async with Runner(runner_flow) as runner:

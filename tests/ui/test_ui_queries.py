@@ -156,3 +156,19 @@ def test_a_running_task_page_is_live_and_a_finished_one_is_not(tmp_path):
     assert task_page(stores, "F", "1", "start", "1", {}).poll is None
     md.close()
     stores.close()
+
+
+def test_run_page_lists_configs_with_the_parameters(tmp_path):
+    from ui_helpers import run_flow_file
+
+    root = tmp_path / ".headwater"
+    settings = {"alpha": 0.5, "retries": 0, "project": "uiproj", "resources": {"cpu": 1}}
+    (tmp_path / "settings.json").write_text(str(settings).replace("'", '"'))
+    proc = run_flow_file(root, "config_flow.py")
+    assert proc.returncode == 0, proc.stderr
+    stores = Stores(root)
+    rows = {(p.name, p.kind): p.value for p in run_detail(stores, "ConfigFlow", "1").parameters}
+    stores.close()
+    assert rows[("alpha", "parameter")] == "0.5"
+    assert "'project': 'uiproj'" in rows[("cfg", "config")]
+    assert ("extra", "config") in rows and ("LIMIT", "constant") in rows

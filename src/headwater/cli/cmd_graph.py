@@ -18,11 +18,13 @@ def register(sub: argparse._SubParsersAction, flow_cls: type) -> None:
 def handle_show(args: argparse.Namespace, ctx: CliContext) -> int:
     from headwater.core.graph_show import format_show
 
+    ctx.resolve_configs()
     ctx.out.echo(format_show(ctx.graph))
     return 0
 
 
 def handle_check(args: argparse.Namespace, ctx: CliContext) -> int:
+    ctx.resolve_configs()
     problems = check_flow(ctx)
     if problems:
         for p in problems:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from headwater import config
 from headwater.cli.cmd_run import ResumeFrom, _validate, add_run_options, launch_run
@@ -35,7 +36,6 @@ def register(sub: argparse._SubParsersAction, flow_cls: type) -> None:
 def handle_resume(args: argparse.Namespace, ctx: CliContext) -> int:
     from headwater.core.tags import check_user_tag_count, validate_user_tags
 
-    _validate(ctx)
     step = args.step_to_rerun
     if step is not None and step not in ctx.graph.nodes:
         steps = ", ".join(ctx.graph.nodes)
@@ -68,5 +68,16 @@ def handle_resume(args: argparse.Namespace, ctx: CliContext) -> int:
             f"run {origin.run_id} of {ctx.flow_name} stopped before its first task started, so "
             "there is nothing to resume: start a new run with `run`"
         )
+    if ctx.config_files or ctx.config_texts:
+        raise CommandLineError(
+            f"resume keeps the configs of the origin run {origin.run_id}: leave out --config "
+            "and --config-value, or start a new run with `run` to use other configs"
+        )
+    if "headwater.core.configs" in sys.modules:  # else the flow has no Config
+        from headwater.runtime.launch import load_run_configs
+
+        # Decorators and parameter defaults see the origin's configs, as its tasks did.
+        ctx.resolve_configs(load_run_configs(ctx.datastore(root), ctx.flow_name, origin.run_id))
+    _validate(ctx)
     rerun = frozenset({step}) if step else frozenset()
     return launch_run(ctx, args, None, tags, user, ResumeFrom(origin.run_id, rerun))

@@ -152,6 +152,7 @@ def handle_run(args: argparse.Namespace, ctx: CliContext) -> int:
         raise CommandLineError("--max-workers must be at least 1")
     if args.max_num_splits < 1:
         raise CommandLineError("--max-num-splits must be at least 1")
+    ctx.resolve_configs()  # before decorators and parameter defaults are used
     _validate(ctx)
     tags = validate_user_tags(args.tag)
     check_user_tag_count(tags)
@@ -230,7 +231,9 @@ def launch_run(
                 f"(user {user}, up to {args.max_workers} tasks at once) in {root}"
             )
         else:
-            save_run_inputs(ds, ctx.flow_cls, run.run_id, values or {}, graph=ctx.graph)
+            save_run_inputs(
+                ds, ctx.flow_cls, run.run_id, values or {}, graph=ctx.graph, configs=ctx.configs
+            )
             ctx.out.info(
                 f"Running {ctx.flow_name} as run {run.run_id} (user {user}, "
                 f"up to {args.max_workers} tasks at once) in {root}"
@@ -336,6 +339,14 @@ def handle_step(args: argparse.Namespace, ctx: CliContext) -> int:
     spec = TaskSpec.decode(args.spec.encode())
     if spec.step != args.step_name:
         raise CommandLineError(f"step {args.step_name!r} does not match the spec's {spec.step!r}")
+    if "headwater.core.configs" in sys.modules:  # the flow may have configs: use the run's
+        from headwater.core.ids import AttemptPath
+        from headwater.datastore.local import LocalDatastore
+        from headwater.runtime.launch import saved_configs
+
+        ds = LocalDatastore(spec.root)
+        index = ds.read_index(AttemptPath.from_token(spec.flow, spec.params))
+        ctx.resolve_configs(saved_configs(ds, spec.flow, index))
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.reconfigure(line_buffering=True)

@@ -20,6 +20,9 @@ class CliContext:
         "debug",
         "decospecs",
         "options",
+        "config_files",
+        "config_texts",
+        "configs",
         "_graph",
         "_with_decorators",
     )
@@ -32,6 +35,8 @@ class CliContext:
         debug: bool = False,
         decospecs: list[str] | None = None,  # --with
         options: dict[str, Any] | None = None,  # other top-level options
+        config_files: dict[str, str] | None = None,  # --config NAME PATH
+        config_texts: dict[str, str] | None = None,  # --config-value NAME JSON
     ) -> None:
         self.flow_cls = flow_cls
         self.out = out
@@ -39,6 +44,9 @@ class CliContext:
         self.debug = debug
         self.decospecs: list[str] = [] if decospecs is None else decospecs
         self.options: dict[str, Any] = {} if options is None else options
+        self.config_files: dict[str, str] = dict(config_files or {})
+        self.config_texts: dict[str, str] = dict(config_texts or {})
+        self.configs: dict[str, Any] = {}  # resolved config values, by attribute name
         self._graph: Any = None
         self._with_decorators: list[Any] | None = None
 
@@ -54,6 +62,14 @@ class CliContext:
 
             self._graph = FlowGraph.from_class(self.flow_cls)
         return self._graph
+
+    def resolve_configs(self, saved: dict[str, Any] | None = None) -> None:
+        """Read the flow's configs and evaluate what depends on them (decorator arguments,
+        Parameter defaults): from ``--config``/``--config-value`` and the defaults, or from
+        ``saved`` (the values of an earlier run). Call once, before decorators are used."""
+        from headwater.cli.config_options import resolve
+
+        self.configs = resolve(self, saved)
 
     @property
     def with_decorators(self) -> list[Any]:

@@ -65,17 +65,37 @@ def check_before_command(
     without that decorator (argparse would otherwise take its value for the command)."""
     from headwater.exceptions import CommandLineError
 
-    valued = {s for a in parser._actions for s in a.option_strings if a.nargs != 0}
-    top: list[str] = []
-    for word in argv:
-        if word in commands and not (top and top[-1] in valued):
-            break
-        top.append(word)
+    positions = command_positions(parser, argv, commands)
+    top = list(argv[: positions[0]] if positions else argv)
     own = {opt.name for deco in flow_decorators(flow_cls) for opt in deco.options}
     words = [w for w in top if w.startswith("--") and w[2:].split("=", 1)[0] not in own]
     problem = misplaced_option(flow_cls, words)
     if problem:
         raise CommandLineError(problem)
+
+
+def command_positions(
+    parser: argparse.ArgumentParser, argv: Sequence[str], commands: Collection[str]
+) -> list[int]:
+    """Indexes in ``argv`` of words naming a command that are not the value of an option before
+    them (``--with card run`` runs ``run``; ``--config check check.json`` names no command)."""
+    arity: dict[str, int] = {}
+    for action in parser._actions:
+        n = action.nargs
+        count = 0 if n == 0 else n if isinstance(n, int) else 1
+        for opt in action.option_strings:
+            arity[opt] = count
+    out: list[int] = []
+    skip = 0
+    for i, word in enumerate(argv):
+        if skip:
+            skip -= 1
+            continue
+        if word in commands:
+            out.append(i)
+        elif "=" not in word:
+            skip = arity.get(word, 0)
+    return out
 
 
 def _script(flow_cls: type) -> str:

@@ -79,23 +79,47 @@ def build_parser(flow_cls: type, argv: Sequence[str] | None = None) -> ArgumentP
         action="store_true",
         help="accepted for Metaflow compatibility; headwater runs its own checks",
     )
+    parser.add_argument(
+        "--config",
+        dest="config_files",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "PATH"),
+        help="read the flow's config NAME from the file PATH (repeatable)" + _config_list(flow_cls),
+    )
+    parser.add_argument(
+        "--config-value",
+        dest="config_texts",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "JSON"),
+        help="give the flow's config NAME as text, JSON unless its parser says otherwise "
+        "(repeatable)",
+    )
     from headwater.cli.flow_options import add_options
 
     add_options(parser, flow_cls)  # --branch/--production of @project, and the like
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     # The command is the first command name that is not the value of an option before it
     # (``--with card run`` runs ``run``).
-    valued = {s for a in parser._actions for s in a.option_strings if a.nargs != 0}
+    from headwater.cli.flow_options import command_positions
+
     args = list(argv or ())
-    named = [
-        COMMANDS[a]
-        for i, a in enumerate(args)
-        if a in COMMANDS and (i == 0 or args[i - 1] not in valued)
-    ]
+    named = [COMMANDS[args[i]] for i in command_positions(parser, args, COMMANDS)]
     modules = [named[0]] if named else list(dict.fromkeys(COMMANDS.values()))
     for name in modules:
         importlib.import_module(name).register(sub, flow_cls)
     return parser
+
+
+def _config_list(flow_cls: type) -> str:
+    """`` (Flow's configs: cfg - its help; ...)`` for the help of --config, or nothing."""
+    module = sys.modules.get("headwater.core.configs")  # not loaded: the flow has no Config
+    configs = module.flow_configs(flow_cls).values() if module is not None else ()
+    parts = [c._hw_name + (f" - {c._hw_help}" if c._hw_help else "") for c in configs]
+    return f" ({flow_cls.__name__}'s configs: {'; '.join(parts)})" if parts else ""
 
 
 def _script_name(flow_cls: type) -> str:
@@ -109,6 +133,12 @@ def _unknown_options(flow_cls: type, command: str | None, extra: list[str]) -> s
     from headwater.core.parameters import flow_parameters
 
     what = " ".join(extra)
+    for option in ("--config", "--config-value"):
+        if option in extra:
+            return (
+                f"{option} is a top-level option: put it before the command, as in "
+                f"python {_script_name(flow_cls)} {option} NAME VALUE {command or 'run'}"
+            )
     misplaced = misplaced_option(flow_cls, extra)
     if misplaced:
         return misplaced
@@ -122,6 +152,16 @@ def _unknown_options(flow_cls: type, command: str | None, extra: list[str]) -> s
     elif command == "resume":
         hint = f"resume takes parameters from the origin run; {hint}"
     return f"unknown option {what!r} for '{command}': {hint}"
+
+
+def _pairs(given: list[list[str]], option: str) -> dict[str, str]:
+    """``--config NAME VALUE`` pairs by name; a name given twice is an error."""
+    out: dict[str, str] = {}
+    for name, value in given:
+        if name in out:
+            raise CommandLineError(f"{option} {name} is given twice: pass each config once")
+        out[name] = value
+    return out
 
 
 def run_flow_cli(flow_cls: type, argv: Sequence[str], out: Output | None = None) -> int:
@@ -152,6 +192,8 @@ def run_flow_cli(flow_cls: type, argv: Sequence[str], out: Output | None = None)
             debug=debug or args.debug,
             decospecs=list(args.decospecs),
             options=collect_flow_options(args),
+            config_files=_pairs(args.config_files, "--config"),
+            config_texts=_pairs(args.config_texts, "--config-value"),
         )
         return int(args.handler(args, ctx) or 0)
     except HeadwaterException as ex:

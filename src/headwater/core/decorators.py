@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 
+from headwater.core.deferred import contains_deferred
 from headwater.exceptions import InvalidFlow
 
 TYPE_CHECKING = False
@@ -37,6 +38,18 @@ class StepDecorator:
             attrs[key] = value
         self.attributes = attrs
         self.statically_defined = statically_defined
+        # Arguments read from configs (@retry(times=cfg.retries)) are evaluated when the
+        # configs are read; init() validates them then.
+        self._deferred_attributes = attrs if contains_deferred(attrs) else None
+        if self._deferred_attributes is None:
+            self.init()
+
+    def _resolve_configs(self, resolve: Callable[[Any], Any]) -> None:
+        """Evaluate the arguments that depend on configs, then validate them with init()."""
+        written = getattr(self, "_deferred_attributes", None)  # a subclass may skip __init__
+        if written is None:
+            return
+        self.attributes = {k: resolve(v) for k, v in written.items()}
         self.init()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

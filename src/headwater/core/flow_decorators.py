@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from headwater.core.deferred import contains_deferred
 from headwater.exceptions import InvalidFlow
 from headwater.record import Record
 
@@ -52,6 +53,15 @@ class FlowDecorator:
         self.attributes = attrs
         # The arguments written in the decorator (as opposed to defaults).
         self.user_attributes = frozenset(attributes or ())
+        # Arguments read from configs (@project(name=config_expr("cfg.project"))), evaluated
+        # when the configs are read.
+        self._deferred_attributes = attrs if contains_deferred(attrs) else None
+
+    def _resolve_configs(self, resolve: Callable[[Any], Any]) -> None:
+        """Evaluate the arguments that depend on configs."""
+        written = getattr(self, "_deferred_attributes", None)  # a subclass may skip __init__
+        if written is not None:
+            self.attributes = {k: resolve(v) for k, v in written.items()}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -165,6 +165,8 @@ def class_constants(flow_cls: type) -> dict[str, Any]:
                 continue
             if isinstance(value, (Parameter, property, staticmethod, classmethod)):
                 continue
+            if getattr(type(value), "_hw_is_config", False):
+                continue  # a Config: saved with the parameters, by headwater.runtime.launch
             if callable(value) or isinstance(value, type):
                 continue
             out[attr] = value

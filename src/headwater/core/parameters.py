@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from headwater.exceptions import ParameterError, ReadOnlyArtifact
 from headwater.record import Record
@@ -92,13 +92,12 @@ class Parameter:
         self.is_flag = is_flag
         self.show_default = show_default
         self.attr_name: str | None = None  # set by __set_name__
+        # A default read from a config (default=cfg.alpha) is evaluated when the configs are
+        # read; the type is inferred from it then, unless given.
+        self._deferred_default = default if _is_deferred(default) else None
+        self._given_type = type
         if type is None:
-            if isinstance(default, bool) or is_flag:
-                type = bool
-            elif isinstance(default, (int, float, str)):
-                type = _type_of(default)
-            else:
-                type = str
+            type = _infer_type(None if self._deferred_default is not None else default, is_flag)
         if type not in (str, int, float, bool) and type is not JSONType:
             raise ParameterError(
                 f"parameter '{name}' has type {type!r}: use str, int, float, bool or JSONType"
@@ -124,8 +123,19 @@ class Parameter:
         )
 
     # --- resolution at launch ---------------------------------------------------------------
+    def _resolve_configs(self, resolve: Callable[[Any], Any]) -> None:
+        """Evaluate a default that depends on configs (see headwater.core.configs)."""
+        written = getattr(self, "_deferred_default", None)  # a subclass may skip __init__
+        if written is None:
+            return
+        self.default = resolve(written)
+        if getattr(self, "_given_type", None) is None:
+            self.type = _infer_type(self.default, self.is_flag)
+
     @property
     def type_name(self) -> str:
+        if getattr(self, "_given_type", None) is None and _is_deferred(self.default):
+            return "value"  # typed from the config's value once the configs are read
         return getattr(self.type, "__name__", None) or getattr(self.type, "name", "str")
 
     def convert(self, raw: str) -> Any:
@@ -193,6 +203,18 @@ class Parameter:
 
 def _type_of(value: Any) -> type:
     return type(value)
+
+
+def _infer_type(default: Any, is_flag: bool) -> Any:
+    if isinstance(default, bool) or is_flag:
+        return bool
+    if isinstance(default, (int, float, str)):
+        return _type_of(default)
+    return str
+
+
+def _is_deferred(value: Any) -> bool:
+    return getattr(type(value), "_hw_deferred", False) is True
 
 
 class IncludeFile(Parameter):

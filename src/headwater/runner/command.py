@@ -133,9 +133,29 @@ def top_level_args(options: Mapping[str, Any]) -> list[str]:
             if not value:
                 args.append("--no-pylint")
             continue
+        if key in ("config", "config_value"):
+            args += _config_words(option(key), value)
+            continue
         flag = TOP_LEVEL_ALIASES.get(key, option(key))
         args += _option_words(flag, value)
     return args
+
+
+def _config_words(flag: str, value: Any) -> list[str]:
+    """``config=[("cfg", "cfg.json")]`` or ``config_value={"cfg": {"a": 1}}`` as
+    ``--config NAME VALUE`` words (a value that is not a string is given as JSON)."""
+    pairs = value.items() if isinstance(value, Mapping) else value
+    words: list[str] = []
+    try:
+        for name, item in pairs:
+            text = item if isinstance(item, str) else json.dumps(item)
+            words += [flag, str(name), text]
+    except (TypeError, ValueError):
+        raise RunnerError(
+            f"{flag[2:].replace('-', '_')}= takes (name, value) pairs or a dict of them, "
+            f"not {value!r}"
+        ) from None
+    return words
 
 
 def _option_words(flag: str, value: Any) -> list[str]:

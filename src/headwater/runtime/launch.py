@@ -17,7 +17,7 @@ from headwater.core.parameters import (
 )
 from headwater.datastore.local import LocalDatastore
 from headwater.datastore.records import TaskIndex
-from headwater.exceptions import ParameterError
+from headwater.exceptions import ConfigError, ParameterError, UnpicklableArtifact
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,6 +40,23 @@ def check_parameter_names(flow_cls: type) -> None:
                 f"name '{param.name}': give each a distinct name"
             )
         seen[param.name] = attr
+    configs = _configs(flow_cls)
+    for attr, config in configs.items():
+        name = config._hw_name
+        if name in seen:
+            kind = "config" if seen[name] in configs else "parameter"
+            raise ParameterError(
+                f"config '{attr}' and {kind} '{seen[name]}' of {flow_cls.__name__} share the "
+                f"name '{name}': give each a distinct name"
+            )
+        seen[name] = attr
+
+
+def _configs(flow_cls: type) -> dict[str, Any]:
+    """The flow's configs by attribute name (none without importing: a flow that has one
+    imported headwater.core.configs to make it)."""
+    module = sys.modules.get("headwater.core.configs")
+    return {} if module is None else module.flow_configs(flow_cls)
 
 
 def resolve_parameters(
@@ -62,26 +79,61 @@ def save_run_inputs(
     run_id: str,
     parameters: Mapping[str, Any],
     graph: FlowGraph | None = None,
+    configs: Mapping[str, Any] | None = None,
 ) -> TaskIndex:
-    """Save parameters and class constants as the run's ``_parameters`` pseudo-task.
+    """Save parameters, configs and class constants as the run's ``_parameters`` pseudo-task.
 
     With ``graph``, its ``to_dict()`` is kept in the index attrs as ``graph`` (readers with no
-    flow class, such as the UI, draw the run from it).
+    flow class, such as the UI, draw the run from it). ``configs`` are the resolved config
+    values by attribute name; the attrs map their attribute names to config names
+    (``configs``), which tasks treat as read-only like parameters.
     """
     constants = class_constants(flow_cls)
+    configs = dict(configs or {})
     values: dict[str, Any] = dict(constants)
+    values.update(configs)
     values.update(parameters)
-    refs = ds.save_values(flow_cls.__name__, values)
+    try:
+        refs = ds.save_values(flow_cls.__name__, values)
+    except UnpicklableArtifact as ex:
+        if ex.name not in configs:
+            raise
+        cause = ex.__cause__
+        reason = f" ({type(cause).__name__}: {cause})" if cause is not None else ""
+        raise ConfigError(
+            f"config '{_configs(flow_cls)[ex.name]._hw_name}' cannot be saved with the run: "
+            f"its value does not pickle{reason}; give it plain data (dicts, lists, numbers, "
+            "strings)"
+        ) from None
     attrs: dict[str, Any] = {
         "parameters": sorted(parameters),
         "constants": sorted(constants),
         "parameter_names": {attr: p.name for attr, p in flow_parameters(flow_cls).items()},
     }
+    if configs:
+        flow_configs = _configs(flow_cls)
+        attrs["configs"] = {attr: flow_configs[attr]._hw_name for attr in sorted(configs)}
     if graph is not None:
         attrs["graph"] = json.loads(json.dumps(graph.to_dict(), default=str))
     index = TaskIndex(artifacts=refs, attrs=attrs)
     ds.write_index(params_path(flow_cls.__name__, run_id), index)
     return index
+
+
+def load_run_configs(ds: LocalDatastore, flow: str, run_id: str) -> dict[str, Any]:
+    """The config values a run was started with, by attribute name."""
+    index = ds.read_index(params_path(flow, run_id))
+    return saved_configs(ds, flow, index)
+
+
+def saved_configs(ds: LocalDatastore, flow: str, index: TaskIndex) -> dict[str, Any]:
+    """The config values kept in a ``_parameters`` index, by attribute name."""
+    out: dict[str, Any] = {}
+    for attr in (index.attrs or {}).get("configs") or {}:
+        ref = index.artifacts.get(attr)
+        if ref is not None:
+            out[attr] = ds.load_value(flow, ref.key)
+    return out
 
 
 def system_tags(user: str) -> list[str]:

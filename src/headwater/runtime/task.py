@@ -120,6 +120,7 @@ def execute(
     else:
         inherited = parent_indexes[0].artifacts
     param_attrs = frozenset(params_index.attrs.get("parameters", ()))
+    config_attrs = frozenset(params_index.attrs.get("configs") or ())  # read-only like params
     constants = frozenset(params_index.attrs.get("constants", ()))
     binding = StepBinding(
         datastore=ds,
@@ -127,7 +128,7 @@ def execute(
         node=node,
         inherited=inherited,
         params=params_index.artifacts,
-        parameter_attrs=param_attrs,
+        parameter_attrs=param_attrs | config_attrs,
         constant_names=constants,
         stack=tuple(spec.stack),
         max_num_splits=spec.max_num_splits,

@@ -130,7 +130,7 @@ class StepSummary(Record):
 
 class ParamValue(Record):
     name: str
-    kind: str  # "parameter" or "constant"
+    kind: str  # "parameter", "config" or "constant"
     type: str
     value: str  # a short repr
 
@@ -230,10 +230,12 @@ def _run_inputs(stores: Stores, run: RunRecord) -> tuple[dict[str, Any], list[Pa
         return {}, []
     attrs = index.attrs or {}
     graph = attrs.get("graph") if isinstance(attrs.get("graph"), dict) else {}
-    names = attrs.get("parameter_names") or {}
+    configs = attrs.get("configs") or {}
+    names = {**configs, **(attrs.get("parameter_names") or {})}
     rows: list[ParamValue] = []
     for kind, attr_names in (
         ("parameter", attrs.get("parameters") or []),
+        ("config", list(configs)),
         ("constant", attrs.get("constants") or []),
     ):
         for attr in attr_names:

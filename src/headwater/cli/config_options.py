@@ -1,0 +1,45 @@
+"""``--config NAME PATH`` and ``--config-value NAME JSON``: reading a flow's configs for a
+command, and evaluating the decorator arguments and Parameter defaults that use them."""
+
+from __future__ import annotations
+
+import sys
+
+from headwater import config
+from headwater.exceptions import ConfigError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
+    from headwater.cli.context import CliContext
+
+
+def resolve(ctx: CliContext, saved: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The flow's config values by attribute name, applied to the flow class.
+
+    Without ``saved`` they come from the command line and the configs' defaults; with it, from
+    an earlier run (``resume``, and tasks started by the subprocess executor).
+    """
+    module = sys.modules.get("headwater.core.configs")
+    if module is None or not module.flow_configs(ctx.flow_cls):
+        if ctx.config_files or ctx.config_texts:
+            from headwater.core.configs import read_config_values
+
+            read_config_values(ctx.flow_cls, ctx.config_files, ctx.config_texts, "")  # raises
+        return {}
+    configs = module.flow_configs(ctx.flow_cls)
+    if saved is None:
+        values = module.read_config_values(
+            ctx.flow_cls, ctx.config_files, ctx.config_texts, config.username()
+        )
+    else:
+        missing = [c._hw_name for attr, c in configs.items() if attr not in saved]
+        if missing:
+            raise ConfigError(
+                f"the run has no value for config '{missing[0]}' (the config was added to "
+                f"{ctx.flow_cls.__name__} after the run started): start a new run with `run`"
+            )
+        values = {attr: saved[attr] for attr in configs}
+    module.apply_configs(ctx.flow_cls, values)
+    return values
