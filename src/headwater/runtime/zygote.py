@@ -131,8 +131,8 @@ def _zygote_main(sock: Any, flow_cls: type, graph: Any) -> int:
     gc.collect()
     gc.freeze()
     # One piece at a time while the zygote waits for its first launch (which waits for at
-    # most the piece under way); once tasks run, a busy zygote would delay reaping them, so
-    # whatever is left is left to the tasks that need it.
+    # most the piece under way); what is left then is done right after that first fork, once,
+    # so later tasks (a foreach's thousand) all start warm.
     more_warm_up = list(task_module.MORE_WARM_UP)
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runtime's to handle
@@ -153,9 +153,6 @@ def _zygote_main(sock: Any, flow_cls: type, graph: Any) -> int:
             if not more_warm_up:
                 gc.freeze()  # what the pieces made is shared by later forks too
             continue
-        if more_warm_up:
-            more_warm_up.clear()
-            gc.freeze()
         for key, _ in events:
             if key.data == "wake":
                 with contextlib.suppress(BlockingIOError):
@@ -197,6 +194,11 @@ def _zygote_main(sock: Any, flow_cls: type, graph: Any) -> int:
             for fd in fds:
                 os.close(fd)
             sock.send(b"S" + handle + b" %d" % pid)
+            if more_warm_up:
+                for piece in more_warm_up:
+                    piece()
+                more_warm_up.clear()
+                gc.freeze()
         _reap(sock, children)
     # The runtime is gone: stop what is still running rather than leave orphans.
     for pid in children:
