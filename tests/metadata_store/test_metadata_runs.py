@@ -92,6 +92,20 @@ def test_list_runs_newest_first_with_limit(store):
     assert store.list_runs("Nope") == []
 
 
+def test_list_runs_by_status_with_tags_and_limit(store):
+    for n in range(1, 11):  # 1..10: even ones completed, every third tagged "x"
+        run = store.create_run("F", "alice", tags=["x"] if n % 3 == 0 else [])
+        if n % 2 == 0:
+            store.set_run_status("F", run.run_id, RunStatus.COMPLETED)
+    done = store.list_runs("F", status=RunStatus.COMPLETED)
+    assert [r.run_id for r in done] == ["10", "8", "6", "4", "2"]
+    assert [r.run_id for r in store.list_runs("F", status="completed", limit=2)] == ["10", "8"]
+    assert [r.run_id for r in store.list_runs("F", tags=["x"], status="running")] == ["9", "3"]
+    assert store.list_runs("F", status=RunStatus.FAILED) == []
+    with pytest.raises(MetadataError, match="not a RunStatus"):
+        store.list_runs("F", status="finished")
+
+
 def test_latest_run_and_latest_successful_run(store):
     assert store.latest_run("F") is None
     a = store.create_run("F", "alice")

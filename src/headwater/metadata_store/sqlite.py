@@ -438,10 +438,15 @@ class SqliteMetadata:
         return runs_from_rows(self._db.read(*runs_query(flow, wanted, status, limit)))
 
     def list_runs(
-        self, flow: str, tags: Iterable[str] = (), limit: int | None = None
+        self,
+        flow: str,
+        tags: Iterable[str] = (),
+        limit: int | None = None,
+        status: RunStatus | None = None,
     ) -> list[RunRecord]:
-        """Runs carrying every tag in ``tags`` (user or system), newest first."""
-        return self._select_runs(flow, tags, None, limit)
+        """Runs carrying every tag in ``tags`` (user or system), newest first; with
+        ``status``, only runs in that status."""
+        return self._select_runs(flow, tags, coerce(RunStatus, status) if status else None, limit)
 
     def latest_run(self, flow: str, tags: Iterable[str] = ()) -> RunRecord | None:
         runs = self._select_runs(flow, tags, None, 1)

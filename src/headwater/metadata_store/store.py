@@ -118,9 +118,14 @@ class MetadataStore(Protocol):
     def get_run(self, flow: str, run_id: str) -> RunRecord | None: ...
 
     def list_runs(
-        self, flow: str, tags: Iterable[str] = (), limit: int | None = None
+        self,
+        flow: str,
+        tags: Iterable[str] = (),
+        limit: int | None = None,
+        status: RunStatus | None = None,
     ) -> list[RunRecord]:
-        """Runs carrying every tag in ``tags`` (user or system), newest first."""
+        """Runs carrying every tag in ``tags`` (user or system), newest first; with
+        ``status``, only runs in that status."""
         ...
 
     def latest_run(self, flow: str, tags: Iterable[str] = ()) -> RunRecord | None: ...

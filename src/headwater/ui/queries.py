@@ -90,19 +90,15 @@ def list_runs(
 ) -> RunsPage:
     """One page of a flow's runs, newest first, carrying every tag (and the status, if given).
 
-    The store walks its newest-first index and stops after the page (plus one row to know
-    whether there is a next page); a status filter reads the tag-filtered runs and keeps those
-    with that status.
+    The store walks its newest-first index, status included, and stops after the page (plus
+    one row to know whether there is a next page).
     """
     md = stores.metadata
     if md.get_flow(flow) is None:
         raise ObjectNotFound(f"no flow {flow!r} in this datastore")
     page = max(page, 1)
     start = (page - 1) * per_page
-    if status is None:
-        runs = md.list_runs(flow, tags=tuple(tags), limit=start + per_page + 1)
-    else:
-        runs = [r for r in md.list_runs(flow, tags=tuple(tags)) if r.status is status]
+    runs = md.list_runs(flow, tags=tuple(tags), limit=start + per_page + 1, status=status)
     chosen = runs[start : start + per_page]
     return RunsPage(flow, chosen, page, len(runs) > start + per_page, tuple(tags), status)
 
