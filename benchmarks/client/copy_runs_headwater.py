@@ -11,7 +11,6 @@ task's metadata; the ``_parameters`` index is copied too; last ``set_run_status`
 headwater's client checks the result like the Metaflow side does. Prints one JSON line.
 """
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -68,34 +67,11 @@ def main() -> None:
     md.close()
     newest = ids[-1] if ids else template.run_id
 
+    from check_copies import check_copies
+
     from headwater import Flow, namespace
 
-    namespace(None)
-    runs = list(Flow(flow).runs())
-    latest = Flow(flow).latest_successful_run
-    samples = [ids[0], ids[len(ids) // 2], newest] if ids else [template.run_id]
-    checked = {i: Flow(flow)[i]["end"].task.data.x for i in samples}
-    ok = (
-        len(runs) == total
-        and runs[0].id == newest
-        and latest is not None
-        and latest.id == newest
-        and all(Flow(flow)[i].successful for i in samples)
-        and all(v == 2 for v in checked.values())
-    )
-    print(
-        json.dumps(
-            {
-                "runs": len(runs),
-                "real": len(real),
-                "latest_successful": latest.id,
-                "newest": newest,
-                "ok": ok,
-            }
-        )
-    )
-    if not ok:
-        raise SystemExit("the copied runs do not read back as real runs through headwater's client")
+    check_copies(Flow, namespace, flow, total, real, ids, newest, "headwater")
 
 
 main()

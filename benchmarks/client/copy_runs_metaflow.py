@@ -12,7 +12,6 @@ Then Metaflow's own client checks the result: N runs, the newest one is the late
 run, and copies' artifacts load. Prints one JSON line.
 """
 
-import json
 import os
 import re
 import sys
@@ -47,34 +46,10 @@ def main() -> None:
     with open(os.path.join(flow_dir, "latest_run"), "w") as f:
         f.write(newest)
 
+    from check_copies import check_copies
     from metaflow import Flow, namespace
 
-    namespace(None)
-    runs = list(Flow(flow).runs())
-    latest = Flow(flow).latest_successful_run
-    samples = [ids[0], ids[len(ids) // 2], newest] if ids else [template]
-    checked = {i: Flow(flow)[i]["end"].task.data.x for i in samples}
-    ok = (
-        len(runs) == total
-        and runs[0].id == newest
-        and latest is not None
-        and latest.id == newest
-        and all(Flow(flow)[i].successful for i in samples)
-        and all(v == 2 for v in checked.values())
-    )
-    print(
-        json.dumps(
-            {
-                "runs": len(runs),
-                "real": len(real),
-                "latest_successful": latest.id,
-                "newest": newest,
-                "ok": ok,
-            }
-        )
-    )
-    if not ok:
-        raise SystemExit("the copied runs do not read back as real runs through Metaflow's client")
+    check_copies(Flow, namespace, flow, total, real, ids, newest, "Metaflow")
 
 
 main()

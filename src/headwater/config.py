@@ -70,17 +70,6 @@ def reading_root(explicit: str | os.PathLike[str] | None = None) -> str:
     return found
 
 
-# Path-returning forms for the runtime and the CLI (pathlib is imported only when they run).
-
-
-def find_root(start: str | os.PathLike[str] | None = None) -> Path | None:
-    """:func:`locate_root` as a Path."""
-    from pathlib import Path
-
-    found = locate_root(start)
-    return None if found is None else Path(found)
-
-
 def run_root(explicit: str | os.PathLike[str] | None = None) -> str:
     """The root a new run writes to; created if missing (``./.headwater`` by default)."""
     if explicit:
@@ -91,8 +80,9 @@ def run_root(explicit: str | os.PathLike[str] | None = None) -> str:
     return root
 
 
-def root_for_reading(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """:func:`reading_root` as a Path."""
+def find_root(start: str | os.PathLike[str] | None = None) -> Path | None:
+    """:func:`locate_root` as a Path (pathlib is imported only when this runs)."""
     from pathlib import Path
 
-    return Path(reading_root(explicit))
+    found = locate_root(start)
+    return None if found is None else Path(found)

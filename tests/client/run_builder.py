@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,15 +195,15 @@ class StubContext:
     root: Path
     opened: list[SqliteMetadata] = field(default_factory=list)
 
-    def root_for_reading(self) -> Path:
-        return config.root_for_reading(self.root)
+    def root_for_reading(self) -> str:
+        return config.reading_root(self.root)
 
-    def metadata(self, root: Path) -> SqliteMetadata:
-        store = SqliteMetadata(root / "metadata.db")
+    def metadata(self, root: str) -> SqliteMetadata:
+        store = SqliteMetadata(os.path.join(root, "metadata.db"))
         self.opened.append(store)
         return store
 
-    def datastore(self, root: Path) -> LocalDatastore:
+    def datastore(self, root: str) -> LocalDatastore:
         return LocalDatastore(root)
 
 

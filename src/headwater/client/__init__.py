@@ -6,7 +6,7 @@ namespace. ``metadata()`` picks the datastore root, ``namespace()`` which runs a
 
 from __future__ import annotations
 
-import importlib
+from headwater import _lazy_exports
 
 # Each name loads its own module on first use: `Flow(...).latest_run` never imports the
 # artifact-reading half of the client.
@@ -44,8 +44,6 @@ __all__ = [
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Any
-
     from headwater.client.artifacts import DataArtifact
     from headwater.client.flow import Flow, Metaflow
     from headwater.client.namespaces import default_namespace, get_namespace, namespace
@@ -55,14 +53,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from headwater.client.task import Metadata, Task
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'headwater.client' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = _lazy_exports(__name__, globals(), _EXPORTS)

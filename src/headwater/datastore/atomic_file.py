@@ -85,22 +85,7 @@ def write_atomic(target: str, chunks: Sequence[Chunk], durable: bool = False) ->
     it and retries, which keeps the common case to open, write, close, rename). With
     ``durable``, the data and the directory entry are fsynced before returning.
     """
-    tmp = temp_name(target)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        try:
-            write_chunks(fd, chunks)
-            if durable:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    if durable:
-        _fsync_dir(os.path.dirname(target) or ".")
+    _write_and_rename(temp_name(target), chunks, lambda fd: target, durable)
 
 
 def write_then_name(
@@ -118,6 +103,17 @@ def write_then_name(
     FileNotFoundError when ``tmp_dir`` does not exist, like :func:`write_atomic`.
     """
     tmp = os.path.join(tmp_dir, f".unnamed.{os.getpid()}.{next(_counter)}.tmp")
+    return _write_and_rename(tmp, chunks, name, durable)
+
+
+def _write_and_rename(
+    tmp: str,
+    chunks: Sequence[Chunk],
+    name: Callable[[int], str | None],
+    durable: bool,
+) -> str | None:
+    """Write ``chunks`` to the new file ``tmp`` and rename it to ``name(fd)``'s answer (drop it
+    on None); on any error the temp file is removed."""
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     target = None
     try:
