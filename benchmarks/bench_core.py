@@ -221,10 +221,12 @@ def switch_import(source: str, module: str) -> str:
 
 
 def alternate(
-    arms: dict[str, Callable[[], float]], reps: dict[str, int], label: str
+    arms: dict[str, Callable[[], float]], reps: dict[str, int], label: str, settle_s: float = 0
 ) -> dict[str, list[float]]:
     """Run every arm its number of times, interleaved: round i runs each arm that still has
-    repetitions left once, in the given order on even rounds and reversed on odd ones."""
+    repetitions left once, in the given order on even rounds and reversed on odd ones.
+    With ``settle_s``, the machine idles that long before each arm, so no arm runs while the
+    kernel is still handling what the one before it freed or wrote."""
     samples: dict[str, list[float]] = {name: [] for name in arms}
     names = list(arms)
     rnd = 0
@@ -232,6 +234,7 @@ def alternate(
         order = names if rnd % 2 == 0 else names[::-1]
         for name in order:
             if len(samples[name]) < reps[name]:
+                time.sleep(settle_s)
                 seconds = arms[name]()
                 samples[name].append(seconds)
                 progress(f"  {label:<13} {name:<18} #{len(samples[name])}  {fmt_s(seconds)}")

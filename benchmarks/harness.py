@@ -98,6 +98,13 @@ def scenario_foreach1000(b: Bench, s: Settings) -> Outcome:
     return out
 
 
+# Idle time before each numpy256 arm. Each arm frees hundreds of MB when it ends; for about
+# two seconds after that this VM hands the freed memory back to its host, and page-cache
+# writes made meanwhile run 4-6x slower (as they do during disk writeback). Without the pause
+# an arm's speed depended on which arm ran just before it (benchmarks/README.md).
+NUMPY_SETTLE_S = 3.0
+
+
 def scenario_numpy256(b: Bench, s: Settings) -> Outcome:
     """256 MB array artifact; also headwater's save+load time against ``cp``."""
     big = ["--megabytes", "256", "--fill", s.numpy_fill]
@@ -124,6 +131,7 @@ def scenario_numpy256(b: Bench, s: Settings) -> Outcome:
             },
             {b.hw.name: s.repeat, "cp": s.repeat, b.mf.name: s.repeat, "headwater-tiny": s.repeat},
             "numpy256",
+            settle_s=NUMPY_SETTLE_S,
         )
     finally:
         copy.close()

@@ -16,9 +16,12 @@ Chunk = bytes | bytearray | memoryview
 
 _counter = itertools.count()
 _IOV_MAX = 1024  # IOV_MAX on Linux and macOS; one writev takes at most this many buffers
-# Buffers are written in pieces of at most this size: one huge write() of hundreds of MB is
-# erratic on Linux page-cache writeback (0.07-0.4 s for 256 MB here), pieces are steady.
-_PIECE = 8 << 20
+# Buffers are written in pieces of at most 1 MB. A write() of 2 MB or more lets Linux (ext4
+# with large folios, 6.16+) fill the page cache with 2 MB folios, which need whole free 2 MB
+# blocks; on a VM whose balloon reports free memory to the host (Firecracker here) exactly
+# those blocks were handed back, and touching them again costs 4-6x: 256 MB took 320-560 ms
+# written in 2 MB pieces and 55-120 ms in 1 MB pieces (benchmarks/README.md).
+_PIECE = 1 << 20
 _PREALLOCATE_MIN = 64 << 20  # files this big get their blocks reserved up front
 _HAS_WRITEV = hasattr(os, "writev")
 
