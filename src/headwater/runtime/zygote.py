@@ -12,13 +12,13 @@ When the runtime goes away (the socket closes) the zygote kills what it started 
 
 from __future__ import annotations
 
-import _socket  # the C socket module: `socket` adds ~2 ms of enum set-up to every run
+import _signal  # the C modules: `socket` adds ~2 ms of enum set-up to every run, and each
+import _socket  # `signal.signal` call converts handlers to enums (~0.15 ms in a fresh fork)
 import array
 import contextlib
 import gc
 import os
-import selectors
-import signal
+import select
 import sys
 
 from headwater.runtime.lifeline import die_with_parent
@@ -135,26 +135,32 @@ def _zygote_main(sock: Any, flow_cls: type, graph: Any) -> int:
     # so later tasks (a foreach's thousand) all start warm.
     more_warm_up = list(task_module.MORE_WARM_UP)
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runtime's to handle
+    # Set once here rather than in every task: tasks write to pipes, line by line.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.reconfigure(line_buffering=True)
+    devnull = os.open(os.devnull, os.O_RDONLY)  # each task's stdin
+    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)  # Ctrl-C is the runtime's to handle
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
-    signal.set_wakeup_fd(wake_w)
-    signal.signal(signal.SIGCHLD, lambda *_: None)
+    _signal.set_wakeup_fd(wake_w)
+    _signal.signal(_signal.SIGCHLD, lambda *_: None)
     children: dict[int, bytes] = {}  # pid -> the runtime's handle
-    sel = selectors.DefaultSelector()
-    sel.register(sock, selectors.EVENT_READ, "sock")
-    sel.register(wake_r, selectors.EVENT_READ, "wake")
+    sock_fd = sock.fileno()
+    poller = select.poll()  # no fd of its own, so a forked task has nothing to close
+    poller.register(sock_fd, select.POLLIN)
+    poller.register(wake_r, select.POLLIN)
     running = True
     while running:
-        events = sel.select(timeout=0 if more_warm_up else None)
+        events = poller.poll(0 if more_warm_up else None)
         if not events and more_warm_up:
             more_warm_up.pop(0)()
             if not more_warm_up:
                 gc.freeze()  # what the pieces made is shared by later forks too
             continue
-        for key, _ in events:
-            if key.data == "wake":
+        for ready, _ in events:
+            if ready == wake_r:
                 with contextlib.suppress(BlockingIOError):
                     while os.read(wake_r, 4096):
                         pass
@@ -179,15 +185,14 @@ def _zygote_main(sock: Any, flow_cls: type, graph: Any) -> int:
             if pid == 0:
                 code = 1
                 try:
-                    sel.close()
                     sock.close()
-                    signal.set_wakeup_fd(-1)
+                    _signal.set_wakeup_fd(-1)
                     os.close(wake_r)
                     os.close(wake_w)
-                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                    signal.signal(signal.SIGINT, signal.SIG_DFL)
+                    _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
+                    _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
                     die_with_parent(zygote_pid)
-                    code = _task_child(msg, fds, flow_cls, graph, task_module)
+                    code = _task_child(msg, fds, devnull, flow_cls, graph, task_module)
                 finally:
                     os._exit(code)
             children[pid] = handle
@@ -203,7 +208,7 @@ def _zygote_main(sock: Any, flow_cls: type, graph: Any) -> int:
     # The runtime is gone: stop what is still running rather than leave orphans.
     for pid in children:
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)
+            os.killpg(pid, _signal.SIGKILL)
     return 0
 
 
@@ -239,18 +244,16 @@ def _reap(sock: Any, children: dict[int, bytes]) -> None:
             sock.send(b"X" + handle + b" %d" % code)
 
 
-def _task_child(msg: bytes, fds: list[int], flow_cls: type, graph: Any, task_module: Any) -> int:
+def _task_child(
+    msg: bytes, fds: list[int], devnull: int, flow_cls: type, graph: Any, task_module: Any
+) -> int:
     os.setsid()
     out_fd, err_fd, result_fd = fds
     os.dup2(out_fd, 1)
     os.dup2(err_fd, 2)
+    os.dup2(devnull, 0)
     os.close(out_fd)
     os.close(err_fd)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
     os.close(devnull)
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.reconfigure(line_buffering=True)
     spec = TaskSpec.decode(msg)
     return task_module.run_attempt(spec, flow_cls, graph, result_fd)
