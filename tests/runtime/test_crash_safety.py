@@ -55,6 +55,13 @@ def _check_store(root: Path) -> None:
     namespace(None)
     if "ResumableFlow" not in {f.id for f in Metaflow().flows}:
         return  # killed before the first run was registered
+    from headwater.metadata_store.sqlite import SqliteMetadata
+
+    # No runtime is alive here, so no run may claim to be running still.
+    md = SqliteMetadata(root / "metadata.db")
+    assert md.list_runs("ResumableFlow", status="running") == []
+    assert not [r for r in md.list_runs("ResumableFlow") if r.status.value == "running"]
+    md.close()
     for run in Flow("ResumableFlow"):
         for step in run:
             for task in step:

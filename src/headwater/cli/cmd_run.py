@@ -211,7 +211,7 @@ def launch_run(
         origin = resume.origin_run_id if resume else None
         sys_tags = system_tags(user) + flow_run_tags(ctx.flow_cls, ctx.options, user)
         run = md.create_run(
-            ctx.flow_name, user, tags=tags, system_tags=sys_tags, origin_run_id=origin
+            ctx.flow_name, user, tags=tags, system_tags=sys_tags, origin_run_id=origin, held=True
         )
         if args.run_id_file:
             _write_run_id(args.run_id_file, run.run_id)

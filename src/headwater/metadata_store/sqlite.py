@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from headwater.core.tags import check_user_tag_count, is_system_tag, validate_user_tags
 from headwater.exceptions import MetadataError, TagError
+from headwater.metadata_store.abandoned_runs import settle_abandoned
 from headwater.metadata_store.records import (
     AttemptRecord,
     FlowRecord,
@@ -37,6 +38,7 @@ from headwater.metadata_store.records import (
     TaskRecord,
     TaskStatus,
 )
+from headwater.metadata_store.run_leases import RunLeases
 from headwater.metadata_store.sqlite_connection import SqliteConnection
 from headwater.metadata_store.sqlite_queries import (
     TASK_COLUMNS,
@@ -64,6 +66,7 @@ class SqliteMetadata:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
         self._db = SqliteConnection(self.path)
+        self._leases = RunLeases(self.path)
 
     def __repr__(self) -> str:
         return f"SqliteMetadata({str(self.path)!r})"
@@ -104,8 +107,12 @@ class SqliteMetadata:
         tags: Sequence[str] = (),
         system_tags: Sequence[str] = (),
         origin_run_id: str | None = None,
+        held: bool = False,
     ) -> RunRecord:
-        """Register the flow if new and allocate the next run id; status RUNNING."""
+        """Register the flow if new and allocate the next run id; status RUNNING.
+
+        ``held``: this process runs the run. It holds the run's lease (see run_leases) until
+        it sets a final status; if it dies first, readers find the run INTERRUPTED."""
         check_name("flow name", flow)
         user_tags = validate_user_tags(tags)
         check_user_tag_count(user_tags)
@@ -133,6 +140,15 @@ class SqliteMetadata:
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     [(flow, run_id, number, t, s, i) for i, (t, s) in enumerate(rows)],
                 )
+            if held:  # inside the transaction: no moment when the run exists unleased
+                try:
+                    self._leases.hold(flow, run_id)
+                except OSError as e:
+                    raise MetadataError(
+                        f"could not create the lease of run {flow}/{run_id} in "
+                        f"{self._leases.dir} ({e.strerror or e}): check that the directory "
+                        "is writable"
+                    ) from e
         return RunRecord(
             flow=flow,
             run_id=run_id,
@@ -156,6 +172,23 @@ class SqliteMetadata:
             )
             if cur.rowcount == 0:
                 raise self._no_run(flow, run_id)
+        if status is not RunStatus.RUNNING:
+            self._leases.release(flow, run_id)
+
+    def _settled(self, runs: list[RunRecord]) -> list[RunRecord]:
+        """``runs`` with those whose runtime is gone reported INTERRUPTED (see run_leases)."""
+        running = [r.run_id for r in runs if r.status is RunStatus.RUNNING]
+        dead = settle_abandoned(self._db, self._leases, runs[0].flow, running) if running else ()
+        if not dead:
+            return runs
+        out = []
+        for r in runs:
+            if r.run_id in dead:
+                r = runs_from_rows(self._db.read(*run_query(r.flow, r.run_id)))[0]
+                if r.status is RunStatus.RUNNING:  # a read-only file: report it anyway
+                    r = r._replace(status=RunStatus.INTERRUPTED)
+            out.append(r)
+        return out
 
     # --- tasks and attempts -------------------------------------------------------------------
 
@@ -424,7 +457,7 @@ class SqliteMetadata:
         return FlowRecord(flow=rows[0][0], created_at=rows[0][1]) if rows else None
 
     def get_run(self, flow: str, run_id: str) -> RunRecord | None:
-        runs = runs_from_rows(self._db.read(*run_query(flow, run_id)))
+        runs = self._settled(runs_from_rows(self._db.read(*run_query(flow, run_id))))
         return runs[0] if runs else None
 
     def _select_runs(
@@ -435,7 +468,15 @@ class SqliteMetadata:
         wanted = list(dict.fromkeys(tags))
         if limit is not None and limit <= 0:
             return []
-        return runs_from_rows(self._db.read(*runs_query(flow, wanted, status, limit)))
+        if status in (RunStatus.RUNNING, RunStatus.INTERRUPTED):  # settle before filtering
+            running = self._db.read(
+                "SELECT run_id FROM runs WHERE flow = ? AND status = ?",
+                (flow, RunStatus.RUNNING.value),
+            )
+            settle_abandoned(self._db, self._leases, flow, [r for (r,) in running])
+        return self._settled(
+            runs_from_rows(self._db.read(*runs_query(flow, wanted, status, limit)))
+        )
 
     def list_runs(
         self,

@@ -37,8 +37,13 @@ class MetadataStore(Protocol):
         tags: Sequence[str] = (),
         system_tags: Sequence[str] = (),
         origin_run_id: str | None = None,
+        held: bool = False,
     ) -> RunRecord:
-        """Register the flow if new and allocate the next run id; status RUNNING."""
+        """Register the flow if new and allocate the next run id; status RUNNING.
+
+        ``held``: the calling process runs the run. Should it die before setting a final
+        status, readers get the run as INTERRUPTED (and its unfinished tasks FAILED) rather
+        than RUNNING forever."""
         ...
 
     def set_run_status(self, flow: str, run_id: str, status: RunStatus) -> None:
