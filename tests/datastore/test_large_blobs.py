@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 
 import numpy as np
@@ -66,6 +67,24 @@ def test_streamed_save_failure_leaves_no_file_and_a_clear_error(tmp_path, big, m
         ds.save_values(FLOW, {"a": big})
     assert "\n" not in str(e.value)
     assert [f for f in files(tmp_path) if not f.endswith("/")] == []
+
+
+def test_big_file_written_with_its_page_cache_prefilled_holds_exactly_its_bytes(tmp_path):
+    # Above the preallocation size, a second thread fills the page cache with zeroed pages
+    # ahead of the writes: every byte must still be the written one, and the thread be gone.
+    import threading
+
+    rng = np.random.default_rng(7)
+    size = atomic_file._PREALLOCATE_MIN + 3 * atomic_file._PREFILL_STEP // 2 + 12345
+    data = rng.integers(1, 256, size, dtype=np.uint8)  # no zero byte anywhere
+    cuts = [0, 5, 1 << 20, 40 << 20, size - 7, size]
+    chunks = [memoryview(data[a:b]) for a, b in itertools.pairwise(cuts)]
+    target = tmp_path / "big.bin"
+    atomic_file.write_atomic(str(target), chunks)
+    assert target.stat().st_size == size
+    with open(target, "rb") as f:
+        assert np.array_equal(np.frombuffer(f.read(), dtype=np.uint8), data)
+    assert not [t for t in threading.enumerate() if t.name == "headwater-prefill"]
 
 
 def test_write_then_name_drops_the_file_when_told(tmp_path):
