@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 
-from headwater.core.deferred import contains_deferred
+from headwater.core.decorator_base import Decorator
 from headwater.exceptions import InvalidFlow
 
 TYPE_CHECKING = False
@@ -20,36 +20,21 @@ if TYPE_CHECKING:  # pragma: no cover
 _REGISTRY: dict[str, type[StepDecorator]] = {}
 
 
-class StepDecorator:
+class StepDecorator(Decorator):
     """Base class: subclass, set ``name`` and ``defaults``, override what applies."""
 
     name = "step_decorator"
-    defaults: Mapping[str, Any] = {}
     allow_multiple = False
 
     def __init__(
         self, attributes: Mapping[str, Any] | None = None, statically_defined: bool = True
     ):
-        attrs = dict(self.defaults)
-        for key, value in (attributes or {}).items():
-            if key not in self.defaults:
-                known = ", ".join(self.defaults) or "none"
-                raise InvalidFlow(f"@{self.name} has no argument '{key}' (its arguments: {known})")
-            attrs[key] = value
-        self.attributes = attrs
+        super().__init__(attributes)
         self.statically_defined = statically_defined
-        # Arguments read from configs (@retry(times=cfg.retries)) are evaluated when the
-        # configs are read; init() validates them then.
-        self._deferred_attributes = attrs if contains_deferred(attrs) else None
-        if self._deferred_attributes is None:
+        if self._deferred_attributes is None:  # else init() runs once configs are read
             self.init()
 
-    def _resolve_configs(self, resolve: Callable[[Any], Any]) -> None:
-        """Evaluate the arguments that depend on configs, then validate them with init()."""
-        written = getattr(self, "_deferred_attributes", None)  # a subclass may skip __init__
-        if written is None:
-            return
-        self.attributes = {k: resolve(v) for k, v in written.items()}
+    def _configs_resolved(self) -> None:
         self.init()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -59,10 +44,6 @@ class StepDecorator:
 
     def init(self) -> None:
         """Validate and normalise ``self.attributes``; raise InvalidFlow on bad values."""
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.attributes.items())
-        return f"@{self.name}({args})"
 
     # --- checks before a run -------------------------------------------------------------------
     def step_init(self, graph: Any, step_name: str) -> None:

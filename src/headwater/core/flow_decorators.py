@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from headwater.core.deferred import contains_deferred
+from headwater.core.decorator_base import Decorator
 from headwater.exceptions import InvalidFlow
 from headwater.record import Record
 
@@ -36,41 +36,16 @@ class FlowOption(Record):
         return self.name.replace("-", "_")
 
 
-class FlowDecorator:
+class FlowDecorator(Decorator):
     """Base class: subclass, set ``name``, ``defaults`` and ``options``, override what applies."""
 
     name = "flow_decorator"
-    defaults: Mapping[str, Any] = {}
     options: tuple[FlowOption, ...] = ()
-
-    def __init__(self, attributes: Mapping[str, Any] | None = None) -> None:
-        attrs = dict(self.defaults)
-        for key, value in (attributes or {}).items():
-            if key not in self.defaults:
-                known = ", ".join(self.defaults) or "none"
-                raise InvalidFlow(f"@{self.name} has no argument '{key}' (its arguments: {known})")
-            attrs[key] = value
-        self.attributes = attrs
-        # The arguments written in the decorator (as opposed to defaults).
-        self.user_attributes = frozenset(attributes or ())
-        # Arguments read from configs (@project(name=config_expr("cfg.project"))), evaluated
-        # when the configs are read.
-        self._deferred_attributes = attrs if contains_deferred(attrs) else None
-
-    def _resolve_configs(self, resolve: Callable[[Any], Any]) -> None:
-        """Evaluate the arguments that depend on configs."""
-        written = getattr(self, "_deferred_attributes", None)  # a subclass may skip __init__
-        if written is not None:
-            self.attributes = {k: resolve(v) for k, v in written.items()}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.name != FlowDecorator.name and not cls.name.startswith("_"):
             _REGISTRY[cls.name] = cls
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.attributes.items())
-        return f"@{self.name}({args})"
 
     # --- at launch ------------------------------------------------------------------------------
     def run_tags(self, flow_name: str, options: Mapping[str, Any], user: str) -> list[str]:
