@@ -184,7 +184,8 @@ class SqliteMetadata:
         out = []
         for r in runs:
             if r.run_id in dead:
-                r = runs_from_rows(self._db.read(*run_query(r.flow, r.run_id)))[0]
+                again = runs_from_rows(self._db.read(*run_query(r.flow, r.run_id)))
+                r = again[0] if again else r
                 if r.status is RunStatus.RUNNING:  # a read-only file: report it anyway
                     r = r._replace(status=RunStatus.INTERRUPTED)
             out.append(r)
@@ -474,9 +475,10 @@ class SqliteMetadata:
                 (flow, RunStatus.RUNNING.value),
             )
             settle_abandoned(self._db, self._leases, flow, [r for (r,) in running])
-        return self._settled(
+        runs = self._settled(
             runs_from_rows(self._db.read(*runs_query(flow, wanted, status, limit)))
         )
+        return runs if status is None else [r for r in runs if r.status is status]
 
     def list_runs(
         self,
