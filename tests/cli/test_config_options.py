@@ -162,6 +162,37 @@ def test_parsers_and_required(run_flow, client):
     }
 
 
+@pytest.mark.parametrize("executor", ["fork", "subprocess"])
+def test_plain_configs_reach_steps_as_they_are(run_flow, client, executor):
+    proc = run_flow("config_plain_flow.py", "run", "--executor", executor)
+    assert proc.returncode == 0, proc.stderr
+    assert _seen(proc) == {
+        "hosts": ["a", "b"],
+        "hosts_type": "list",
+        "limits_type": "dict",
+        "motto": "HELLO",
+        "first": "a",  # a Parameter default read from a plain list config
+    }
+    namespace(None)
+    run = Flow("ConfigPlainFlow")[_run_id(proc)]
+    assert run.data.limits_in_end == {"retries": 1}  # start's change to it was not saved
+    assert run["start"].task.data.hosts == ["a", "b"]
+    assert run["start"].task.data.deco_args["retry"]["times"] == 1
+
+
+def test_help_lists_configs_with_their_default_files(run_flow):
+    proc = run_flow("config_flow.py", "--help")
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.split())
+    assert "ConfigFlow's configs: cfg - the flow's settings (default: settings.json); extra" in text
+
+
+def test_plain_config_on_the_command_line(run_flow, client):
+    proc = run_flow("config_plain_flow.py", "--config-value", "hosts", '["x"]', "run")
+    assert proc.returncode == 0, proc.stderr
+    assert _seen(proc)["hosts"] == ["x"] and _seen(proc)["first"] == "x"
+
+
 def test_parser_reads_files_and_values(run_flow, hw_root, client):
     (hw_root.parent / "pairs.txt").write_text("c = 3\n")
     proc = run_flow(

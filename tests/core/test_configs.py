@@ -193,6 +193,20 @@ def test_bad_config_arguments():
         Config("")
     with pytest.raises(ConfigError, match="parser must be a function"):
         Config("cfg", parser=3)
+    with pytest.raises(ConfigError, match="Config 'cfg' has no argument 'plian' .*plain"):
+        Config("cfg", plian=True)
+
+
+def test_plain_configs_keep_any_value_as_it_is():
+    plain = Config("cfg", plain=True)
+    assert load_config(plain, None, "[1, 2]", CTX) == [1, 2]
+    assert type(load_config(plain, None, '{"a": [1]}', CTX)) is dict
+    assert load_config(Config("cfg", default_value=(1, 2), plain=True), None, None, CTX) == (1, 2)
+    listed = Config("cfg", default_value="a,b", parser=lambda t: t.split(","), plain=True)
+    assert load_config(listed, None, None, CTX) == ["a", "b"]
+    # Not plain: the same values are refused with a hint.
+    with pytest.raises(ConfigError, match=r"must be a dict .*plain=True"):
+        load_config(Config("cfg"), None, "[1, 2]", CTX)
 
 
 def test_a_config_and_a_parameter_cannot_share_a_name():

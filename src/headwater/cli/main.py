@@ -119,6 +119,9 @@ def _config_list(flow_cls: type) -> str:
     module = sys.modules.get("headwater.core.configs")  # not loaded: the flow has no Config
     configs = module.flow_configs(flow_cls).values() if module is not None else ()
     parts = [c._hw_name + (f" - {c._hw_help}" if c._hw_help else "") for c in configs]
+    for i, c in enumerate(configs):
+        if c._hw_show_default and isinstance(c._hw_default, str):
+            parts[i] += f" (default: {c._hw_default})"
     return f" ({flow_cls.__name__}'s configs: {'; '.join(parts)})" if parts else ""
 
 

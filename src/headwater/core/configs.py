@@ -15,8 +15,11 @@ used, so decorator arguments and Parameter defaults can depend on it::
 
 Where a value comes from, first that applies: ``--config-value NAME JSON``; ``--config NAME
 PATH``; the ``default`` file when it exists; ``default_value``. Text is parsed as JSON unless
-``parser`` (a callable, or a ``"module.function"`` string) is given; the result must be a dict.
-The value is saved with the run like a parameter; ``resume`` keeps the origin run's.
+``parser`` (a callable, or a ``"module.function"`` string) is given; the result must be a dict,
+which steps read as a read-only :class:`ConfigValue`. With ``plain=True`` (as in Metaflow) the
+value may be anything picklable and steps get it as it is: a list, a str, a plain dict (changes
+a step makes to it are not saved). The value is saved with the run like a parameter; ``resume``
+keeps the origin run's.
 """
 
 from __future__ import annotations
@@ -51,11 +54,18 @@ class Config:
         default_value: str | Mapping[str, Any] | Callable[[Any], Any] | None = None,
         help: str | None = None,  # noqa: A002 - Metaflow's keyword
         required: bool | None = None,
-        parser: str | Callable[[str], Mapping[str, Any]] | None = None,
-        **kwargs: Any,
+        parser: str | Callable[[str], Any] | None = None,
+        show_default: bool = True,
+        plain: bool = False,
+        **unknown: Any,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ConfigError("a Config needs a name: Config('cfg', default='cfg.json')")
+        if unknown:
+            raise ConfigError(
+                f"Config '{name}' has no argument '{next(iter(unknown))}' (its arguments: "
+                "default, default_value, help, required, parser, show_default, plain)"
+            )
         if parser is not None and not (isinstance(parser, str) or callable(parser)):
             raise ConfigError(
                 f"Config '{name}': parser must be a function or a 'module.function' string, "
@@ -67,6 +77,8 @@ class Config:
         self._hw_help = help
         self._hw_required = bool(required)
         self._hw_parser = parser
+        self._hw_show_default = bool(show_default)
+        self._hw_plain = bool(plain)
         self._hw_attr: str | None = None  # set by __set_name__
 
     @property
@@ -123,7 +135,7 @@ def read_config_values(
     files: Mapping[str, str],
     texts: Mapping[str, str],
     user: str,
-) -> dict[str, ConfigValue | None]:
+) -> dict[str, Any]:
     """The value of every config of ``flow_cls`` by attribute name.
 
     ``files`` (``--config NAME PATH``) and ``texts`` (``--config-value NAME JSON``) are keyed by
@@ -146,7 +158,7 @@ def read_config_values(
             )
     from headwater.core.parameters import ParameterContext
 
-    values: dict[str, ConfigValue | None] = {}
+    values: dict[str, Any] = {}
     for attr, config in configs.items():
         name = config._hw_name
         context = ParameterContext(flow_cls.__name__, user, name)
@@ -154,9 +166,7 @@ def read_config_values(
     return values
 
 
-def load_config(
-    config: Config, path: str | None, text: str | None, context: Any
-) -> ConfigValue | None:
+def load_config(config: Config, path: str | None, text: str | None, context: Any) -> Any:
     """One config's value (see the module docstring for the order of sources)."""
     name = config._hw_name
     if text is not None:
@@ -182,13 +192,15 @@ def load_config(
                 f"--config-value {name} JSON"
             )
         return None
-    if isinstance(fallback, Mapping):
-        return ConfigValue(fallback)
     if isinstance(fallback, str):
         return _parse(config, fallback, "its default_value")
+    if config._hw_plain:
+        return fallback
+    if isinstance(fallback, Mapping):
+        return ConfigValue(fallback)
     raise ConfigError(
         f"config '{name}': default_value is a {type(fallback).__name__}; give a dict or a "
-        "string to parse"
+        "string to parse, or say Config(..., plain=True)"
     )
 
 
@@ -210,7 +222,7 @@ def _read(config: Config, path: str, how_to_fix: str) -> str:
         ) from None
 
 
-def _parse(config: Config, text: str, source: str) -> ConfigValue:
+def _parse(config: Config, text: str, source: str) -> Any:
     name = config._hw_name
     parser = config._hw_parser
     if parser is None:
@@ -235,10 +247,12 @@ def _parse(config: Config, text: str, source: str) -> ConfigValue:
             raise ConfigError(
                 f"config '{name}': {how} failed on {source} ({msg}): fix the text or the parser"
             ) from None
+    if config._hw_plain:
+        return value
     if not isinstance(value, Mapping):
         raise ConfigError(
             f"config '{name}': {how} made a {type(value).__name__} of {source}; a config "
-            "must be a dict (a JSON object)"
+            "must be a dict (a JSON object), or say Config(..., plain=True)"
         )
     return ConfigValue(value)
 

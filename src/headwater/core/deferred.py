@@ -121,7 +121,11 @@ class ConfigPath(DeferredValue):
 def _has_key(value: Any, key: Any) -> bool:
     if isinstance(value, Mapping):
         return key in value
-    return isinstance(value, tuple) and isinstance(key, int) and -len(value) <= key < len(value)
+    return (
+        isinstance(value, (tuple, list))  # lists: in plain configs
+        and isinstance(key, int)
+        and -len(value) <= key < len(value)
+    )
 
 
 class ConfigExpr(DeferredValue):
