@@ -98,6 +98,11 @@ class SqliteMetadata:
         """Close this process's connection; the object stays usable and reopens on demand."""
         self._db.close()
 
+    def batch(self) -> Any:
+        """``with store.batch():`` the writes made inside are committed together when the block
+        ends (one transaction; each write still whole or undone). Hold it briefly."""
+        return self._db.batch()
+
     # --- runs -------------------------------------------------------------------------------
 
     def create_run(

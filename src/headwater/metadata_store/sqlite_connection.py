@@ -6,8 +6,10 @@ unused, so closing it cannot disturb the parent's locks or shared WAL index). A 
 object safe to share between threads of one process; it is replaced after a fork, since the
 inherited one may be held by a thread that no longer exists.
 
-Every write is one ``BEGIN IMMEDIATE`` transaction; every read is one statement, its own
-consistent snapshot. SQLite errors become :class:`MetadataError` with the file's path.
+Every write is one ``BEGIN IMMEDIATE`` transaction, unless it is made inside ``batch()``: then
+it is a savepoint of the batch's one transaction (undone alone when it fails), and all of the
+batch's writes are committed together when the block ends. Every read is one statement, its
+own consistent snapshot. SQLite errors become :class:`MetadataError` with the file's path.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class SqliteConnection:
         self._conn_pid: int | None = None
         self._lock = _thread.RLock()
         self._lock_pid = os.getpid()
+        self._batch_depth = 0  # open batch() blocks of the process _batch_pid
+        self._batch_pid: int | None = None
 
     def lock(self) -> Any:
         """This process's lock (an RLock: hold it around several calls to make them atomic
@@ -90,8 +94,17 @@ class SqliteConnection:
 
     def write(self) -> _Transaction:
         """``with db.write() as conn:`` one ``BEGIN IMMEDIATE`` transaction, committed on
-        exit, rolled back on error."""
+        exit, rolled back on error (inside a batch: a savepoint, released or rolled back)."""
         return _Transaction(self)
+
+    def batch(self) -> _Batch:
+        """``with db.batch():`` the writes inside share one transaction, committed when the
+        block ends, also when it ends with an exception (each write is whole or undone). Holds
+        the database's write lock for the block: keep it short."""
+        return _Batch(self)
+
+    def in_batch(self) -> bool:
+        return self._batch_depth > 0 and self._batch_pid == os.getpid()
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """One statement; nothing when the file does not exist."""
@@ -118,7 +131,7 @@ class SqliteConnection:
 class _Transaction:
     """The context manager :meth:`SqliteConnection.write` returns."""
 
-    __slots__ = ("_db", "_lock", "_conn")
+    __slots__ = ("_db", "_lock", "_conn", "_savepoint")
 
     def __init__(self, db: SqliteConnection) -> None:
         self._db = db
@@ -129,7 +142,8 @@ class _Transaction:
         try:
             conn = self._db.connection()
             assert conn is not None
-            conn.execute("BEGIN IMMEDIATE")
+            self._savepoint = self._db.in_batch()
+            conn.execute("SAVEPOINT hw_write" if self._savepoint else "BEGIN IMMEDIATE")
         except BaseException as exc:
             self._lock.release()
             if isinstance(exc, sqlite3.Error):
@@ -139,6 +153,9 @@ class _Transaction:
         return conn
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if self._savepoint:
+            self._end_savepoint(exc)
+            return
         conn = self._conn
         try:
             if exc is None:
@@ -154,5 +171,70 @@ class _Transaction:
                     pass
             if isinstance(exc, sqlite3.Error):
                 raise self._db.error(exc) from exc
+        finally:
+            self._lock.release()
+
+    def _end_savepoint(self, exc: Any) -> None:
+        conn = self._conn
+        try:
+            if exc is None:
+                try:
+                    conn.execute("RELEASE hw_write")
+                    return
+                except sqlite3.Error as release_exc:
+                    exc = release_exc
+            try:  # noqa: SIM105 - contextlib is not imported on this path
+                conn.execute("ROLLBACK TO hw_write")
+                conn.execute("RELEASE hw_write")
+            except sqlite3.Error:
+                pass
+            if isinstance(exc, sqlite3.Error):
+                raise self._db.error(exc) from exc
+        finally:
+            self._lock.release()
+
+
+class _Batch:
+    """The context manager :meth:`SqliteConnection.batch` returns."""
+
+    __slots__ = ("_db", "_lock")
+
+    def __init__(self, db: SqliteConnection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        db = self._db
+        self._lock = db.lock()
+        self._lock.acquire()
+        try:
+            if not db.in_batch():
+                conn = db.connection()
+                assert conn is not None
+                conn.execute("BEGIN IMMEDIATE")
+                db._batch_depth, db._batch_pid = 0, os.getpid()
+            db._batch_depth += 1
+        except BaseException as exc:
+            self._lock.release()
+            if isinstance(exc, sqlite3.Error):
+                raise db.error(exc) from exc
+            raise
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        db = self._db
+        try:
+            db._batch_depth -= 1
+            if db._batch_depth:
+                return
+            conn = db.connection()
+            assert conn is not None
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as commit_exc:
+                if conn.in_transaction:
+                    try:  # noqa: SIM105 - contextlib is not imported on this path
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                raise db.error(commit_exc) from commit_exc
         finally:
             self._lock.release()

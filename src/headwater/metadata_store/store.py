@@ -23,7 +23,7 @@ from headwater.metadata_store.records import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Protocol
+    from typing import Any, Protocol
 else:  # interfaces only: at run time a plain base, and typing is never imported
     Protocol = object
 
@@ -44,6 +44,12 @@ class MetadataStore(Protocol):
         ``held``: the calling process runs the run. Should it die before setting a final
         status, readers get the run as INTERRUPTED (and its unfinished tasks FAILED) rather
         than RUNNING forever."""
+        ...
+
+    def batch(self) -> Any:
+        """A context manager: the writes made inside it become visible (and durable)
+        together when it ends, each whole or undone. The runtime wraps each turn of its loop
+        in one, so a thousand short tasks cost a thousand commits, not three thousand."""
         ...
 
     def set_run_status(self, flow: str, run_id: str, status: RunStatus) -> None:

@@ -175,12 +175,7 @@ class Scheduler:
         try:
             while self.queue or self.running or self.timers:
                 self._release_timers()
-                while (
-                    self.queue and len(self.running) < self.opts.max_workers and not self.stopping
-                ):
-                    p = self.queue.popleft()
-                    if not self._clone(p):
-                        self._launch(p)
+                self._launch_ready()
                 if not self.running and (self.stopping or not self.timers):
                     break
                 self._wait()
@@ -227,16 +222,18 @@ class Scheduler:
         wakeup = self._next_wakeup()
         if timeout is not None:
             wakeup = timeout if wakeup is None else min(wakeup, timeout)
-        for key, _ in self.sel.select(wakeup):
-            fd = key.fd
-            if key.data == "exec":
-                for handle, code in self.executor.reap(fd):
-                    self._exited(handle, code)
-                self._sync_exec_fds()
-            else:
-                task = self.by_fd.get(fd)
-                if task is not None:
-                    self._read(task, fd)
+        events = self.sel.select(wakeup)
+        with self.md.batch():  # what finished in this turn is recorded in one transaction
+            for key, _ in events:
+                fd = key.fd
+                if key.data == "exec":
+                    for handle, code in self.executor.reap(fd):
+                        self._exited(handle, code)
+                    self._sync_exec_fds()
+                else:
+                    task = self.by_fd.get(fd)
+                    if task is not None:
+                        self._read(task, fd)
 
     def _sync_exec_fds(self) -> None:
         current = set(self.executor.event_fds())
@@ -264,7 +261,25 @@ class Scheduler:
         self._schedule_successors(me, p.stack, cloned.transition)
         return True
 
-    def _launch(self, p: Pending) -> None:
+    def _launch_ready(self) -> None:
+        """Start what the queue holds, up to --max-workers: first record every new task and
+        attempt in one transaction, committed before any of them starts (a task may read its
+        own records), then hand them to the executor."""
+        ready: list[tuple[Pending, TaskSpec]] = []
+        with self.md.batch():
+            while (
+                self.queue
+                and len(self.running) + len(ready) < self.opts.max_workers
+                and not self.stopping
+            ):
+                p = self.queue.popleft()
+                if not self._clone(p):
+                    ready.append((p, self._register(p)))
+        for p, spec in ready:
+            self._launch(p, spec)
+
+    def _register(self, p: Pending) -> TaskSpec:
+        """Record the task (when new) and the attempt ``p`` is about to start; its spec."""
         if p.task_id is None:
             frames = [f for f in p.stack if f.get("kind") == "foreach"]
             p.task_id = self.md.create_task(
@@ -299,6 +314,10 @@ class Scheduler:
             fallback_traceback=p.fallback[1] if p.fallback else None,
         )
         self.md.start_attempt(self.flow, self.run_id, p.step, p.task_id, attempt)
+        return spec
+
+    def _launch(self, p: Pending, spec: TaskSpec) -> None:
+        policy = self.opts.policies.get(p.step, _NO_POLICY)
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         res_r, res_w = os.pipe()
