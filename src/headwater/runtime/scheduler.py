@@ -128,6 +128,7 @@ class RunOptions(Record):
 
 
 _NO_POLICY = StepPolicy()
+_BATCH_MAX = 256  # tasks recorded (or cloned) per metadata transaction when launching
 _INTERRUPTED = "Interrupted: the run was stopped (Ctrl-C)"
 
 
@@ -265,18 +266,26 @@ class Scheduler:
         """Start what the queue holds, up to --max-workers: first record every new task and
         attempt in one transaction, committed before any of them starts (a task may read its
         own records), then hand them to the executor."""
-        ready: list[tuple[Pending, TaskSpec]] = []
-        with self.md.batch():
-            while (
-                self.queue
-                and len(self.running) + len(ready) < self.opts.max_workers
-                and not self.stopping
-            ):
-                p = self.queue.popleft()
-                if not self._clone(p):
-                    ready.append((p, self._register(p)))
-        for p, spec in ready:
-            self._launch(p, spec)
+        while self._can_launch(0):
+            ready: list[tuple[Pending, TaskSpec]] = []
+            with self.md.batch():
+                # A resume may clone thousands of tasks here: commit every few hundred, so
+                # that other writers never wait long for the database.
+                for _ in range(_BATCH_MAX):
+                    if not self._can_launch(len(ready)):
+                        break
+                    p = self.queue.popleft()
+                    if not self._clone(p):
+                        ready.append((p, self._register(p)))
+            for p, spec in ready:
+                self._launch(p, spec)
+
+    def _can_launch(self, registered: int) -> bool:
+        return (
+            bool(self.queue)
+            and len(self.running) + registered < self.opts.max_workers
+            and not self.stopping
+        )
 
     def _register(self, p: Pending) -> TaskSpec:
         """Record the task (when new) and the attempt ``p`` is about to start; its spec."""
