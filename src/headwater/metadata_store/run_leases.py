@@ -17,7 +17,6 @@ no ``fcntl`` (Windows) runs are never leased and nothing changes.
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 try:
@@ -52,8 +51,7 @@ class RunLeases:
             os.replace(tmp, target)
         except BaseException:
             os.close(fd)
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+            _unlink(tmp)
             raise
         self._held[(flow, run_id)] = fd
 
@@ -62,8 +60,7 @@ class RunLeases:
         fd = self._held.pop((flow, run_id), None)
         if fd is None:
             return
-        with contextlib.suppress(OSError):
-            os.unlink(self._path(flow, run_id))
+        _unlink(self._path(flow, run_id))
         os.close(fd)
 
     def abandoned(self, flow: str, run_id: str) -> bool:
@@ -84,5 +81,11 @@ class RunLeases:
 
     def forget(self, flow: str, run_id: str) -> None:
         """Remove the lease file of an abandoned run once its records say how it ended."""
-        with contextlib.suppress(OSError):
-            os.unlink(self._path(flow, run_id))
+        _unlink(self._path(flow, run_id))
+
+
+def _unlink(path: str) -> None:
+    try:  # noqa: SIM105 - contextlib is not imported on the client's path
+        os.unlink(path)
+    except OSError:
+        pass

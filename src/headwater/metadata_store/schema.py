@@ -7,7 +7,7 @@ a newer headwater (a higher version) is refused with :class:`UnsupportedFormat`.
 
 from __future__ import annotations
 
-import sqlite3
+import _sqlite3 as sqlite3  # see sqlite_connection
 
 from headwater.exceptions import MetadataError, UnsupportedFormat
 

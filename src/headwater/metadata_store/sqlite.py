@@ -20,14 +20,13 @@ Choices beyond the interface:
 
 from __future__ import annotations
 
+import _sqlite3 as sqlite3  # see sqlite_connection
 import os
-import sqlite3
 import time
 from collections.abc import Iterable, Mapping, Sequence
 
 from headwater.core.tags import check_user_tag_count, is_system_tag, validate_user_tags
 from headwater.exceptions import MetadataError, TagError
-from headwater.metadata_store.abandoned_runs import settle_abandoned
 from headwater.metadata_store.records import (
     AttemptRecord,
     FlowRecord,
@@ -38,7 +37,6 @@ from headwater.metadata_store.records import (
     TaskRecord,
     TaskStatus,
 )
-from headwater.metadata_store.run_leases import RunLeases
 from headwater.metadata_store.sqlite_connection import SqliteConnection
 from headwater.metadata_store.sqlite_queries import (
     TASK_COLUMNS,
@@ -66,7 +64,7 @@ class SqliteMetadata:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
         self._db = SqliteConnection(self.path)
-        self._leases = RunLeases(self.path)
+        self._lease_book: Any = None  # RunLeases, made on first use (see _leases)
 
     def __repr__(self) -> str:
         return f"SqliteMetadata({str(self.path)!r})"
@@ -180,10 +178,26 @@ class SqliteMetadata:
         if status is not RunStatus.RUNNING:
             self._leases.release(flow, run_id)
 
+    @property
+    def _leases(self) -> Any:
+        if self._lease_book is None:
+            from headwater.metadata_store.run_leases import RunLeases
+
+            self._lease_book = RunLeases(self.path)
+        return self._lease_book
+
+    def _settle_abandoned(self, flow: str, run_ids: Sequence[str]) -> set[str]:
+        """See abandoned_runs; loaded only when there are RUNNING runs to look at."""
+        if not run_ids:
+            return set()
+        from headwater.metadata_store.abandoned_runs import settle_abandoned
+
+        return settle_abandoned(self._db, self._leases, flow, run_ids)
+
     def _settled(self, runs: list[RunRecord]) -> list[RunRecord]:
         """``runs`` with those whose runtime is gone reported INTERRUPTED (see run_leases)."""
         running = [r.run_id for r in runs if r.status is RunStatus.RUNNING]
-        dead = settle_abandoned(self._db, self._leases, runs[0].flow, running) if running else ()
+        dead = self._settle_abandoned(runs[0].flow, running) if running else set()
         if not dead:
             return runs
         out = []
@@ -479,7 +493,7 @@ class SqliteMetadata:
                 "SELECT run_id FROM runs WHERE flow = ? AND status = ?",
                 (flow, RunStatus.RUNNING.value),
             )
-            settle_abandoned(self._db, self._leases, flow, [r for (r,) in running])
+            self._settle_abandoned(flow, [r for (r,) in running])
         runs = self._settled(
             runs_from_rows(self._db.read(*runs_query(flow, wanted, status, limit)))
         )

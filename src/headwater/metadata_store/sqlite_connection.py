@@ -14,9 +14,9 @@ own consistent snapshot. SQLite errors become :class:`MetadataError` with the fi
 
 from __future__ import annotations
 
+import _sqlite3 as sqlite3  # the C module: the sqlite3 package imports datetime (~3.5 ms)
 import _thread
 import os
-import sqlite3
 
 from headwater.exceptions import MetadataError
 from headwater.metadata_store.schema import ensure_schema
