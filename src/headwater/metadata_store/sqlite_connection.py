@@ -154,40 +154,27 @@ class _Transaction:
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if self._savepoint:
-            self._end_savepoint(exc)
-            return
+            self._finish(exc, "RELEASE hw_write", ("ROLLBACK TO hw_write", "RELEASE hw_write"))
+        else:
+            self._finish(exc, "COMMIT", ("ROLLBACK",))
+
+    def _finish(self, exc: Any, done: str, undo: tuple[str, ...]) -> None:
+        """Run ``done``; when the block failed (or ``done`` did), ``undo`` instead, and raise
+        a SQLite error as MetadataError. Releases the lock either way."""
         conn = self._conn
         try:
             if exc is None:
                 try:
-                    conn.execute("COMMIT")
+                    conn.execute(done)
                     return
-                except sqlite3.Error as commit_exc:
-                    exc = commit_exc
+                except sqlite3.Error as done_exc:
+                    exc = done_exc
             if conn.in_transaction:
-                try:  # noqa: SIM105 - contextlib is not imported on this path
-                    conn.execute("ROLLBACK")
+                try:
+                    for sql in undo:
+                        conn.execute(sql)
                 except sqlite3.Error:
                     pass
-            if isinstance(exc, sqlite3.Error):
-                raise self._db.error(exc) from exc
-        finally:
-            self._lock.release()
-
-    def _end_savepoint(self, exc: Any) -> None:
-        conn = self._conn
-        try:
-            if exc is None:
-                try:
-                    conn.execute("RELEASE hw_write")
-                    return
-                except sqlite3.Error as release_exc:
-                    exc = release_exc
-            try:  # noqa: SIM105 - contextlib is not imported on this path
-                conn.execute("ROLLBACK TO hw_write")
-                conn.execute("RELEASE hw_write")
-            except sqlite3.Error:
-                pass
             if isinstance(exc, sqlite3.Error):
                 raise self._db.error(exc) from exc
         finally:
