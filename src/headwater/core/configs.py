@@ -29,14 +29,15 @@ from collections.abc import Callable, Mapping
 
 from headwater.core.config_value import ConfigValue
 from headwater.core.deferred import ConfigPath, contains_deferred, resolve_value
-from headwater.exceptions import ConfigError, InvalidFlow, ReadOnlyArtifact
+from headwater.core.parameters import RunValue
+from headwater.exceptions import ConfigError, InvalidFlow
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
 
-class Config:
+class Config(RunValue):
     """A flow's configuration: ``Config("cfg", default="cfg.json")`` as a class attribute.
 
     Attribute and item access on the class-level object (``cfg.a``, ``cfg["a"]``) give deferred
@@ -46,6 +47,7 @@ class Config:
     """
 
     _hw_is_config = True  # how modules that do not import this one recognise a Config
+    _hw_kind = "config"
 
     def __init__(
         self,
@@ -86,23 +88,9 @@ class Config:
         """How the config is written in the flow's code (its attribute name)."""
         return self._hw_attr or self._hw_name
 
-    # --- descriptor: inside a task, the run's value; never assignable ------------------------
+    # --- descriptor: inside a task, the run's value (see RunValue) ----------------------------
     def __set_name__(self, owner: type, attr: str) -> None:
         self._hw_attr = attr
-
-    def __get__(self, instance: Any, owner: type | None = None) -> Any:
-        if instance is None:
-            return self
-        getter = getattr(instance, "_hw_parameter_value", None)
-        if getter is None:
-            return self
-        return getter(self._hw_label)
-
-    def __set__(self, instance: Any, value: Any) -> None:
-        raise ReadOnlyArtifact(
-            f"cannot assign self.{self._hw_label}: it is a config and read-only inside steps; "
-            "store the new value under another name"
-        )
 
     # --- deferred access on the class-level object -------------------------------------------
     def __getattr__(self, name: str) -> ConfigPath:

@@ -65,8 +65,33 @@ def env_var_names(name: str) -> tuple[str, str]:
     return f"HEADWATER_RUN_{key}", f"METAFLOW_RUN_{key}"
 
 
-class Parameter:
+class RunValue:
+    """Base of the flow class attributes whose value inside a task is the run's (Parameter,
+    Config): reading one in a step gives that value, assigning it is refused. Subclasses give
+    ``_hw_kind`` and ``_hw_label`` (how the attribute is written in the flow's code)."""
+
+    _hw_kind = "value"
+    _hw_label: str
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        getter = getattr(instance, "_hw_parameter_value", None)
+        if getter is None:
+            return self
+        return getter(self._hw_label)
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        raise ReadOnlyArtifact(
+            f"cannot assign self.{self._hw_label}: it is a {self._hw_kind} and read-only "
+            "inside steps; store the new value under another name"
+        )
+
+
+class Parameter(RunValue):
     """A run parameter, given as ``--<name> value`` on ``run``."""
+
+    _hw_kind = "parameter"
 
     IS_INCLUDE_FILE = False
 
@@ -104,23 +129,13 @@ class Parameter:
             )
         self.type = type
 
-    # --- descriptor: inside a task, reads the run's value; never assignable -------------------
+    # --- descriptor: inside a task, reads the run's value (see RunValue) ---------------------
     def __set_name__(self, owner: type, attr: str) -> None:
         self.attr_name = attr
 
-    def __get__(self, instance: Any, owner: type | None = None) -> Any:
-        if instance is None:
-            return self
-        getter = getattr(instance, "_hw_parameter_value", None)
-        if getter is None:
-            return self
-        return getter(self.attr_name or self.name)
-
-    def __set__(self, instance: Any, value: Any) -> None:
-        raise ReadOnlyArtifact(
-            f"cannot assign self.{self.attr_name or self.name}: it is a parameter and read-only "
-            "inside steps; store the new value under another name"
-        )
+    @property
+    def _hw_label(self) -> str:
+        return self.attr_name or self.name
 
     # --- resolution at launch ---------------------------------------------------------------
     def _resolve_configs(self, resolve: Callable[[Any], Any]) -> None:
