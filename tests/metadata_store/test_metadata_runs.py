@@ -244,3 +244,26 @@ def test_database_uses_wal_and_records_its_version(store, db_path):
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     conn.close()
+
+
+def test_create_run_with_an_explicit_id_is_idempotent(store):
+    # A scheduler names its runs; every task of the run may register it.
+    first = store.create_run("F", "alice", tags=["t"], run_id="argo-7f3a")
+    again = store.create_run("F", "alice", tags=["other"], run_id="argo-7f3a")
+    assert first.run_id == again.run_id == "argo-7f3a"
+    assert again.tags == ("t",)
+    assert [r.run_id for r in store.list_runs("F")] == ["argo-7f3a"]
+    # Allocated ids go on after it, newest first.
+    assert store.create_run("F", "alice").run_id == "2"
+    assert [r.run_id for r in store.list_runs("F")] == ["2", "argo-7f3a"]
+
+
+@pytest.mark.parametrize("bad", ["", ".", "..", "a/b", "a\\b", "a\0b"])
+def test_names_that_would_escape_a_datastore_path_are_refused(store, bad):
+    with pytest.raises(MetadataError, match="is not valid"):
+        store.create_run("F", "alice", run_id=bad)
+    run = store.create_run("F", "alice")
+    with pytest.raises(MetadataError, match="is not valid"):
+        store.create_task("F", run.run_id, "start", task_id=bad)
+    with pytest.raises(MetadataError, match="is not valid"):
+        store.create_task("F", run.run_id, bad)

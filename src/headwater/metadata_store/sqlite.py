@@ -111,8 +111,10 @@ class SqliteMetadata:
         system_tags: Sequence[str] = (),
         origin_run_id: str | None = None,
         held: bool = False,
+        run_id: str | None = None,
     ) -> RunRecord:
-        """Register the flow if new and allocate the next run id; status RUNNING.
+        """Register the flow if new and allocate the next run id (or use ``run_id``; an
+        existing run of that id is returned unchanged); status RUNNING.
 
         ``held``: this process runs the run. It holds the run's lease (see run_leases) until
         it sets a final status; if it dies first, readers find the run INTERRUPTED."""
@@ -121,16 +123,23 @@ class SqliteMetadata:
         check_user_tag_count(user_tags)
         sys_tags = check_system_tags(system_tags)
         user_tags = [t for t in user_tags if t not in sys_tags]
+        if run_id is not None:
+            run_id = check_name("run id", str(run_id))
         now = time.time()
         with self._db.write() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO flows (flow, created_at) VALUES (?, ?)", (flow, now)
             )
+            if run_id is not None:
+                existing = runs_from_rows(conn.execute(*run_query(flow, run_id)))
+                if existing:
+                    return existing[0]
             (last,) = conn.execute(
                 "SELECT MAX(run_number) FROM runs WHERE flow = ?", (flow,)
             ).fetchone()
             number = (last or 0) + 1
-            run_id = str(number)
+            if run_id is None:
+                run_id = str(number)
             conn.execute(
                 "INSERT INTO runs (flow, run_id, run_number, user, status, created_at,"
                 " finished_at, origin_run_id) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",

@@ -39,8 +39,19 @@ def coerce(kind: type[E], value: Any) -> E:
 
 
 def check_name(what: str, value: Any) -> str:
-    if not isinstance(value, str) or not value or "/" in value:
-        raise MetadataError(f"{what} {value!r} is not valid: use a non-empty name without '/'")
+    """A flow, run, step or task name: non-empty, not '.' or '..', no '/', '\\' or NUL (it
+    becomes part of datastore keys and pathspecs)."""
+    if (
+        not isinstance(value, str)
+        or value in ("", ".", "..")
+        or "/" in value
+        or "\\" in value
+        or "\0" in value
+    ):
+        raise MetadataError(
+            f"{what} {value!r} is not valid: use a non-empty name without '/', '\\' or NUL, "
+            "other than '.' and '..'"
+        )
     return value
 
 

@@ -38,8 +38,13 @@ class MetadataStore(Protocol):
         system_tags: Sequence[str] = (),
         origin_run_id: str | None = None,
         held: bool = False,
+        run_id: str | None = None,
     ) -> RunRecord:
         """Register the flow if new and allocate the next run id; status RUNNING.
+
+        ``run_id``: use this id instead of allocating one (a production scheduler names its
+        runs); creating a run that exists already returns it unchanged (idempotent), so every
+        task of a scheduled run may call this safely.
 
         ``held``: the calling process runs the run. Should it die before setting a final
         status, readers get the run as INTERRUPTED (and its unfinished tasks FAILED) rather
