@@ -12,6 +12,24 @@ import pytest
 FLOWS = Path(__file__).resolve().parent / "flows"
 
 
+SETTINGS_VARIABLES = (
+    "HEADWATER_DEFAULT_DATASTORE",
+    "HEADWATER_DATASTORE_ROOT",
+    "HEADWATER_DEFAULT_METADATA",
+    "HEADWATER_SERVICE_URL",
+    "HEADWATER_SERVICE_TOKEN",
+    "HEADWATER_S3_ENDPOINT_URL",
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_user_settings(tmp_path_factory, monkeypatch):
+    """Tests never read the developer's settings file or store settings from their shell."""
+    monkeypatch.setenv("HEADWATER_CONFIG", str(tmp_path_factory.getbasetemp() / "no-config.json"))
+    for var in SETTINGS_VARIABLES:
+        monkeypatch.delenv(var, raising=False)
+
+
 @pytest.fixture
 def hw_root(tmp_path, monkeypatch):
     """A datastore root for this test; HEADWATER_ROOT points at it, USER is fixed."""
@@ -51,7 +69,7 @@ def client_state(monkeypatch):
     namespace chosen (so the default applies); cached stores are closed afterwards."""
     from headwater.client import namespaces, provider
 
-    monkeypatch.setattr(provider, "_explicit_root", None)
+    monkeypatch.setattr(provider, "_explicit", None)
     monkeypatch.setattr(provider, "_connections", {})
     monkeypatch.setattr(namespaces, "_current", namespaces.UNSET)
     yield

@@ -68,7 +68,14 @@ def test_client_lookup_loads_only_what_it_needs(client, run_flow):
         "assert Flow('LinearFlow').latest_successful_run.id == '1'\n"
     )
     loaded = modules_after(code, cwd=client.parent)
-    lean = {*HEAVY, "json", "pickle", "headwater.datastore.local", "contextlib"}
+    lean = {
+        *HEAVY,
+        "json",
+        "pickle",
+        "headwater.datastore.content_store",
+        "headwater.datastore.local_storage",
+        "contextlib",
+    }
     # The sqlite3 package imports datetime (~3.5 ms); the store uses the C module _sqlite3.
     assert sorted(loaded & {*lean, "sqlite3", "datetime"}) == []
     assert "_sqlite3" in loaded

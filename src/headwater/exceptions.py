@@ -106,6 +106,37 @@ class MetadataError(HeadwaterException):
     headline = "metadata error"
 
 
+class ServiceError(MetadataError):
+    """The metadata service could not be reached, or refused a request."""
+
+    headline = "metadata service error"
+
+
+class PluginError(HeadwaterException):
+    """A plugin (backend, executor, decorator, card type, command) named in settings or on the
+    command line cannot be found or loaded."""
+
+    headline = "plugin not found"
+
+
+class MissingExtra(PluginError):
+    """An optional part of headwater needs a package that is not installed."""
+
+    def __init__(self, feature: str, package: str, extra: str) -> None:
+        super().__init__(
+            f"{feature} needs the Python package {package!r}, which is not installed: "
+            f"pip install 'headwater[{extra}]'"
+        )
+        self.package = package
+        self.extra = extra
+
+
+class SettingsError(HeadwaterException):
+    """Settings (options, environment, the settings file) do not make a usable setup."""
+
+    headline = "bad settings"
+
+
 class TagError(HeadwaterException):
     headline = "bad tag"
 

@@ -13,6 +13,8 @@ from headwater.cards.store import (
     read_card,
     write_card,
 )
+from headwater.core.ids import AttemptPath
+from headwater.stores import open_datastore
 
 
 @pytest.mark.parametrize(
@@ -41,20 +43,23 @@ def test_bad_type_or_id_cannot_make_a_path(card_type, card_id):
 
 
 def test_write_list_and_read(tmp_path):
-    attempt = tmp_path / "Flow" / "1" / "start" / "1" / "0"
-    assert list_card_files(attempt) == []  # no directory yet: no cards
-    second = write_card(attempt, 1, "blank", "b", "<p>two</p>")
-    first = write_card(attempt, 0, "default", None, "<p>one</p>")
-    (attempt / "cards" / "notes.txt").write_text("not a card")
-    cards = list_card_files(attempt)
-    assert [(c.index, c.type, c.id, c.path) for c in cards] == [
-        (0, "default", None, first),
-        (1, "blank", "b", second),
+    ds = open_datastore("local", str(tmp_path))
+    attempt = AttemptPath("Flow", "1", "start", "1", 0)
+    assert list_card_files(ds, attempt) == []  # nothing stored yet: no cards
+    second = write_card(ds, attempt, 1, "blank", "b", "<p>two</p>")
+    first = write_card(ds, attempt, 0, "default", None, "<p>one</p>")
+    ds.write_card(attempt, "notes.txt", "not a card")
+    cards = list_card_files(ds, attempt)
+    assert cards == [first, second]
+    assert [(c.index, c.type, c.id, c.name) for c in cards] == [
+        (0, "default", None, "0-default.html"),
+        (1, "blank", "b", "1-blank-b.html"),
     ]
-    assert read_card(first) == "<p>one</p>"
-    write_card(attempt, 0, "default", None, "<p>again</p>")  # replaced whole
-    assert read_card(first) == "<p>again</p>"
-    assert sorted(os.listdir(attempt / "cards")) == [
+    assert first.path == str(tmp_path / "Flow/1/start/1/0/cards/0-default.html")
+    assert read_card(ds, attempt, first) == "<p>one</p>"
+    write_card(ds, attempt, 0, "default", None, "<p>again</p>")  # replaced whole
+    assert read_card(ds, attempt, first) == "<p>again</p>"
+    assert sorted(os.listdir(tmp_path / "Flow/1/start/1/0/cards")) == [
         "0-default.html",
         "1-blank-b.html",
         "notes.txt",

@@ -1,6 +1,6 @@
 """Writes runs into a datastore root the way the runtime does, without running any flow.
 
-Records go through SqliteMetadata, artifacts and indexes through LocalDatastore, logs to the
+Records go through SqliteMetadata, artifacts and indexes through the local datastore, logs to the
 attempt's log files. Used by the client tests and by the dump/logs/tag command tests, which
 also use the stand-in CLI context and command runner at the end of this module.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +17,12 @@ from typing import Any
 from headwater import config
 from headwater.cli.output import Output
 from headwater.core.ids import AttemptPath, params_path
-from headwater.datastore.local import LocalDatastore
 from headwater.datastore.records import TaskIndex
 from headwater.exceptions import CommandLineError
 from headwater.metadata_store.records import RunRecord, RunStatus, TaskRecord, TaskStatus
 from headwater.metadata_store.sqlite import SqliteMetadata
+from headwater.settings import Settings
+from headwater.stores import Stores, open_datastore, open_stores
 
 
 class RunBuilder:
@@ -30,7 +30,7 @@ class RunBuilder:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.meta = SqliteMetadata(self.root / "metadata.db")
-        self.ds = LocalDatastore(self.root)
+        self.ds = open_datastore("local", str(self.root))
 
     def close(self) -> None:
         self.meta.close()
@@ -149,9 +149,9 @@ class RunBuilder:
         if not isinstance(data, (bytes, bytearray)):
             data = data[attempt] if attempt < len(data) else b""
         if data:
-            target = self.ds.log_path(path, stream)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            sink = self.ds.open_log(path, stream)
+            sink.write(bytes(data))
+            sink.close()
 
     # --- whole runs ---------------------------------------------------------------------------
 
@@ -195,16 +195,12 @@ class StubContext:
     root: Path
     opened: list[SqliteMetadata] = field(default_factory=list)
 
-    def root_for_reading(self) -> str:
-        return config.reading_root(self.root)
-
-    def metadata(self, root: str) -> SqliteMetadata:
-        store = SqliteMetadata(os.path.join(root, "metadata.db"))
-        self.opened.append(store)
-        return store
-
-    def datastore(self, root: str) -> LocalDatastore:
-        return LocalDatastore(root)
+    def stores(self, for_run: bool = False) -> Stores:
+        root = config.reading_root(self.root)
+        settings = Settings(datastore="local", datastore_root=root, metadata="local")
+        stores = open_stores(settings, local_root=root)
+        self.opened.append(stores.metadata)
+        return stores
 
 
 class CommandRunner:

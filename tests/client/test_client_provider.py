@@ -88,8 +88,12 @@ def test_metadata_selects_a_root(builder, root, tmp_path, monkeypatch):
     assert metadata(str(tmp_path)) == f"local@{root.resolve()}"
     with pytest.raises(DatastoreNotFound):
         metadata(f"local@{tmp_path / 'nowhere'}")
-    with pytest.raises(MetadataError, match="not supported"):
-        metadata("service@http://localhost:8080")
+    # a metadata service is selected by its URL (reading it is tested with the service)
+    assert metadata("service@http://localhost:8080") == "service@http://localhost:8080"
+    assert metadata("https://hw.example:8325") == "service@https://hw.example:8325"
+    with pytest.raises(MetadataError, match="must start with http"):
+        metadata("service@localhost:8080")
+    assert metadata(f"local@{root}") == f"local@{root.resolve()}"
     with pytest.raises(MetadataError, match="unknown metadata provider"):
         metadata("s3@bucket")
     monkeypatch.setattr(config, "find_root", lambda start=None: None)
@@ -180,11 +184,16 @@ def test_listing_runs_is_one_metadata_query(builder, monkeypatch):
             calls.append(name)
             return getattr(real, name)
 
-    monkeypatch.setattr(
-        flow, "_conn_obj", provider_mod.Connection(flow._conn.root, Spy(), flow._conn.datastore)
-    )
+    monkeypatch.setattr(flow, "_conn_obj", _spying(flow._conn, Spy()))
     runs = list(flow.runs())
     assert len(runs) == 30
     assert [r.successful for r in runs] == [True] * 30
     assert {len(r.tags) for r in runs} == {3}
     assert calls == ["list_runs"]
+
+
+def _spying(conn, spy):
+    """The same stores as ``conn``, with ``spy`` in front of its metadata."""
+    return provider_mod.Connection(
+        conn.provider, conn.settings, conn.local_root, spy, conn.datastore
+    )

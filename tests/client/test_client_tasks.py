@@ -279,9 +279,14 @@ def test_step_lists_tasks_with_one_query(builder, monkeypatch):
             calls.append(name)
             return getattr(real, name)
 
-    monkeypatch.setattr(
-        step, "_conn_obj", provider_mod.Connection(conn.root, Spy(), conn.datastore)
-    )
+    monkeypatch.setattr(step, "_conn_obj", _spying(conn, Spy()))
     values = sorted(t.data.out for t in step)
     assert values == list(range(20))
     assert calls == ["list_tasks"]
+
+
+def _spying(conn, spy):
+    """The same stores as ``conn``, with ``spy`` in front of its metadata."""
+    return provider_mod.Connection(
+        conn.provider, conn.settings, conn.local_root, spy, conn.datastore
+    )

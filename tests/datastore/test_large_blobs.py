@@ -8,9 +8,9 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
+from datastore_backends import blob_file, local_store
 
 from headwater.datastore import atomic_file
-from headwater.datastore.local import LocalDatastore
 from headwater.exceptions import CorruptBlob, DatastoreError
 from headwater.serde.blob import STREAM_MIN, Serialized, Unkeyed, serialize, serialize_unkeyed
 
@@ -36,23 +36,23 @@ def test_only_large_out_of_band_values_are_left_unkeyed(big):
 
 
 def test_streamed_blob_has_the_key_and_bytes_of_a_hashed_one(tmp_path, big):
-    ds = LocalDatastore(tmp_path)
+    ds = local_store(tmp_path)
     ref = ds.save_values(FLOW, {"a": big})["a"]
     expected = serialize(big)
     assert ref.key == expected.key
     assert ref.size == expected.size
-    with open(ds.blob_path(FLOW, ref.key), "rb") as f:
+    with open(blob_file(ds, FLOW, ref.key), "rb") as f:
         assert f.read() == b"".join(bytes(c) for c in expected.chunks)
-    np.testing.assert_array_equal(LocalDatastore(tmp_path).load_value(FLOW, ref.key), big)
+    np.testing.assert_array_equal(local_store(tmp_path).load_value(FLOW, ref.key), big)
     assert not [f for f in files(tmp_path) if f.endswith(".tmp")]
 
 
 def test_streamed_save_of_stored_content_keeps_one_blob(tmp_path, big):
-    ds = LocalDatastore(tmp_path)
+    ds = local_store(tmp_path)
     first = ds.save_values(FLOW, {"a": big})["a"]
     before = files(tmp_path)
     # A new object (new datastore: nothing cached) with the same content.
-    second = LocalDatastore(tmp_path).save_values(FLOW, {"b": big.copy()})["b"]
+    second = local_store(tmp_path).save_values(FLOW, {"b": big.copy()})["b"]
     assert second.key == first.key
     assert files(tmp_path) == before
 
@@ -62,8 +62,8 @@ def test_streamed_save_failure_leaves_no_file_and_a_clear_error(tmp_path, big, m
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(atomic_file, "write_chunks", fail)
-    ds = LocalDatastore(tmp_path)
-    with pytest.raises(DatastoreError, match="could not write artifact 'a'.*free space") as e:
+    ds = local_store(tmp_path)
+    with pytest.raises(DatastoreError, match="could not store artifact 'a'.*free space") as e:
         ds.save_values(FLOW, {"a": big})
     assert "\n" not in str(e.value)
     assert [f for f in files(tmp_path) if not f.endswith("/")] == []
@@ -102,14 +102,14 @@ def test_write_then_name_drops_the_file_when_told(tmp_path):
 
 
 def test_damaged_streamed_blob_is_still_caught_on_load(tmp_path, big):
-    ds = LocalDatastore(tmp_path)
+    ds = local_store(tmp_path)
     key = ds.save_values(FLOW, {"a": big})["a"].key
-    path = ds.blob_path(FLOW, key)
+    path = blob_file(ds, FLOW, key)
     with open(path, "r+b") as f:
         f.seek(os.path.getsize(path) - 8)
         f.write(b"\xff" * 8)
     with pytest.raises(CorruptBlob, match="does not match its checksum"):
-        LocalDatastore(tmp_path).load_value(FLOW, key)
+        local_store(tmp_path).load_value(FLOW, key)
 
 
 # --- unchanged since load ------------------------------------------------------------------
@@ -117,13 +117,13 @@ def test_damaged_streamed_blob_is_still_caught_on_load(tmp_path, big):
 
 @pytest.fixture
 def stored(tmp_path, big):
-    ds = LocalDatastore(tmp_path)
+    ds = local_store(tmp_path)
     return tmp_path, ds.save_values(FLOW, {"a": big})["a"].key
 
 
 def test_loaded_array_left_alone_is_unchanged(stored):
     root, key = stored
-    ds = LocalDatastore(root)
+    ds = local_store(root)
     value = ds.load_value(FLOW, key, track=True)
     assert ds.unchanged_since_load(key, value)
     assert value.sum() > 0  # reading every page changes nothing
@@ -140,7 +140,7 @@ def test_loaded_array_left_alone_is_unchanged(stored):
 )
 def test_loaded_array_changed_in_place_is_changed(stored, change):
     root, key = stored
-    ds = LocalDatastore(root)
+    ds = local_store(root)
     value = ds.load_value(FLOW, key, track=True)
     change(value)
     assert not ds.unchanged_since_load(key, value)
@@ -148,7 +148,7 @@ def test_loaded_array_changed_in_place_is_changed(stored, change):
 
 def test_only_tracked_loads_of_that_blob_count(stored):
     root, key = stored
-    ds = LocalDatastore(root)
+    ds = local_store(root)
     untracked = ds.load_value(FLOW, key)
     assert not ds.unchanged_since_load(key, untracked)
     tracked = ds.load_value(FLOW, key, track=True)
@@ -161,8 +161,8 @@ def test_only_tracked_loads_of_that_blob_count(stored):
 def test_loaded_dataframe_unchanged_until_written(tmp_path):
     n = 1 << 20
     df = pd.DataFrame({"x": np.arange(n, dtype=np.float64), "y": np.ones(n)})
-    key = LocalDatastore(tmp_path).save_values(FLOW, {"df": df})["df"].key
-    ds = LocalDatastore(tmp_path)
+    key = local_store(tmp_path).save_values(FLOW, {"df": df})["df"].key
+    ds = local_store(tmp_path)
     value = ds.load_value(FLOW, key, track=True)
     assert ds.unchanged_since_load(key, value)
     value.loc[3, "y"] = 7.0

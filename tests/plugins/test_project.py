@@ -13,7 +13,7 @@ from headwater.exceptions import NamespaceMismatch
 @pytest.fixture
 def client(hw_root, monkeypatch):
     """The in-process client reading the test's root, with no namespace chosen yet."""
-    monkeypatch.setattr(provider, "_explicit_root", None)
+    monkeypatch.setattr(provider, "_explicit", None)
     monkeypatch.setattr(provider, "_connections", {})
     monkeypatch.setattr(namespaces, "_current", namespaces.UNSET)
     yield

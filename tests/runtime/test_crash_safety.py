@@ -203,7 +203,7 @@ def test_a_full_disk_fails_the_task_clearly_and_keeps_earlier_runs(tmp_path, mon
         full = run("--size-mb", "5")
         assert full.returncode == 1
         assert "No space left on device" in full.stderr
-        assert "could not write artifact 'blob'" in full.stderr
+        assert "could not store artifact 'blob'" in full.stderr
         assert "Traceback" not in full.stderr.split("error:")[-1]
         metadata(f"local@{root}")
         namespace(None)

@@ -9,8 +9,8 @@ import threading
 import pytest
 
 from headwater.core.ids import AttemptPath
-from headwater.datastore.local import LocalDatastore
 from headwater.metadata_store.sqlite import SqliteMetadata
+from headwater.stores import open_datastore
 
 
 def _run_id(proc) -> str:
@@ -26,7 +26,7 @@ def _seen(proc) -> dict:
 
 def _end_values(root, flow: str, run_id: str) -> dict:
     md = SqliteMetadata(root / "metadata.db")
-    ds = LocalDatastore(root)
+    ds = open_datastore("local", str(root))
     (task,) = md.list_tasks(flow, run_id, "end")
     index = ds.read_index(AttemptPath(flow, run_id, "end", task.task_id, task.successful_attempt))
     return {name: ds.load_value(flow, ref.key) for name, ref in index.artifacts.items()}
@@ -166,7 +166,7 @@ def test_every_output_line_streams_with_prefix_and_is_saved(run_flow, hw_root, e
     for line in ("python stderr line", "raw fd2 line"):
         assert re.search(rf"^\[{run_id}/start/1\] {line}$", proc.stderr, re.M), line
     assert f"[{run_id}/end/2] no newline at end" in proc.stdout
-    ds = LocalDatastore(hw_root)
+    ds = open_datastore("local", str(hw_root))
     start = AttemptPath("OutputFlow", run_id, "start", "1", 0)
     assert ds.read_log(start, "stdout").decode().splitlines() == [
         "python stdout line",
@@ -202,7 +202,7 @@ def test_failed_task_fails_the_run_with_a_summary(run_flow, hw_root, how, headli
     (attempt,) = md.list_attempts("FailingFlow", run_id, "boom", "2")
     assert headline in attempt.exception
     # The earlier step's result is intact and readable.
-    ds = LocalDatastore(hw_root)
+    ds = open_datastore("local", str(hw_root))
     index = ds.read_index(AttemptPath("FailingFlow", run_id, "start", "1", 0))
     assert ds.load_value("FailingFlow", index.artifacts["before"].key) == "kept"
 
@@ -291,7 +291,7 @@ def test_same_value_is_stored_once_across_runs(run_flow, hw_root):
     blobs = list((hw_root / "LinearFlow" / "blobs").rglob("*"))
     files = [b for b in blobs if b.is_file()]
     md = SqliteMetadata(hw_root / "metadata.db")
-    ds = LocalDatastore(hw_root)
+    ds = open_datastore("local", str(hw_root))
     keys = set()
     for run in md.list_runs("LinearFlow"):
         for task in md.list_tasks("LinearFlow", run.run_id):

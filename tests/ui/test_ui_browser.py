@@ -12,8 +12,8 @@ import pytest
 from ui_helpers import PAYLOAD, XSS_TAG, screenshot, start_flow_file, start_server, stop_server
 
 from headwater.core.ids import AttemptPath
-from headwater.datastore.local import LocalDatastore
 from headwater.metadata_store.sqlite import SqliteMetadata
+from headwater.stores import open_datastore
 
 CARD = """<!doctype html><html><body><h1>Report card</h1><p id="s">static</p>
 <script>document.getElementById('s').textContent = 'card script ran'; alert('card');</script>
@@ -27,10 +27,8 @@ def expect(locator):
 
 
 def test_click_from_flows_to_run_to_task_and_its_card(ui, store_root, page):
-    ds = LocalDatastore(store_root)
-    cards = ds.attempt_dir(AttemptPath("LinearFlow", "1", "end", "3", 0)) / "cards"
-    cards.mkdir(parents=True, exist_ok=True)
-    (cards / "default.html").write_text(CARD)
+    ds = open_datastore("local", str(store_root))
+    ds.write_card(AttemptPath("LinearFlow", "1", "end", "3", 0), "default.html", CARD)
 
     page.goto(ui.url)
     expect(page.locator("h1")).to_have_text("Flows")
@@ -136,10 +134,10 @@ def _no_injected_elements(page) -> None:
 
 
 def test_html_and_script_in_user_content_show_as_text(ui, page, store_root):
-    ds = LocalDatastore(store_root)
-    cards = ds.attempt_dir(AttemptPath("UiXssFlow", "1", "start", "1", 0)) / "cards"
-    cards.mkdir(parents=True, exist_ok=True)
-    (cards / "evil.html").write_text(CARD)  # a card's own alert() is blocked by the sandbox
+    ds = open_datastore("local", str(store_root))
+    ds.write_card(
+        AttemptPath("UiXssFlow", "1", "start", "1", 0), "evil.html", CARD
+    )  # a card's own alert() is blocked by the sandbox
 
     page.goto(ui.url + "flow/UiXssFlow")
     expect(page.get_by_text(XSS_TAG, exact=True).first).to_be_visible()

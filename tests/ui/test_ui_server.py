@@ -10,7 +10,7 @@ import pytest
 from ui_helpers import PAYLOAD, XSS_TAG, start_server, stop_server
 
 from headwater.core.ids import AttemptPath
-from headwater.datastore.local import LocalDatastore
+from headwater.stores import open_datastore
 
 
 def test_flows_page_lists_each_flow_with_its_latest_run(ui):
@@ -176,13 +176,12 @@ def test_user_content_is_escaped_everywhere(ui):
 
 
 def test_cards_are_embedded_sandboxed_and_served_alone(ui, store_root):
-    ds = LocalDatastore(store_root)
-    cards = ds.attempt_dir(AttemptPath("LinearFlow", "1", "end", "3", 0)) / "cards"
-    cards.mkdir(parents=True)
-    (cards / "default.html").write_text("<html><body><h1>Report</h1></body></html>")
-    (cards / "notes.txt").write_text("not a card")
-    (cards / "10-blank-late.html").write_text("<p>tenth</p>")
-    (cards / "2-blank.html").write_text("<p>second</p>")
+    ds = open_datastore("local", str(store_root))
+    end = AttemptPath("LinearFlow", "1", "end", "3", 0)
+    ds.write_card(end, "default.html", "<html><body><h1>Report</h1></body></html>")
+    ds.write_card(end, "notes.txt", "not a card")
+    ds.write_card(end, "10-blank-late.html", "<p>tenth</p>")
+    ds.write_card(end, "2-blank.html", "<p>second</p>")
     _, _, body = ui.get("/task/LinearFlow/1/end/3")
     src = "/card/LinearFlow/1/end/3/0/default.html"
     assert f'<iframe class="card" src="{src}"' in body and 'sandbox="allow-scripts"' in body
@@ -196,9 +195,9 @@ def test_cards_are_embedded_sandboxed_and_served_alone(ui, store_root):
 
 
 def test_a_damaged_artifact_index_is_shown_not_raised(ui, store_root):
-    ds = LocalDatastore(store_root)
-    index = ds.attempt_dir(AttemptPath("ForeachFlow", "1", "square", "3", 0)) / "index.json"
-    index.write_text("{not json")
+    ds = open_datastore("local", str(store_root))
+    square = AttemptPath("ForeachFlow", "1", "square", "3", 0)
+    ds.storage.put(f"{ds.attempt_key(square)}/index.json", [b"{not json"])
     status, _, body = ui.get("/task/ForeachFlow/1/square/3")
     assert status == 200 and "is damaged" in body
 

@@ -17,7 +17,7 @@ from html import escape
 from pathlib import Path
 from typing import Any, overload
 
-from headwater.cards.store import CardFile, list_card_files, read_card, task_attempt_dir
+from headwater.cards.store import CardFile, list_card_files, read_card, task_stores
 from headwater.exceptions import ClientError
 
 MAX_RESUME_HOPS = 20
@@ -27,8 +27,12 @@ NOTEBOOK_HEIGHT = 640  # pixels of the frame a card gets in a notebook
 class Card:
     """One card of one task attempt: ``.type``, ``.id``, ``.path``, ``.html``."""
 
-    def __init__(self, file: CardFile, pathspec: str, attempt: int) -> None:
+    def __init__(
+        self, file: CardFile, pathspec: str, attempt: int, datastore: Any, path: Any
+    ) -> None:
         self._file = file
+        self._ds = datastore
+        self._attempt_path = path
         self._html: str | None = None
         self.pathspec = pathspec  # the task's
         self.attempt = attempt
@@ -49,14 +53,14 @@ class Card:
 
     @property
     def path(self) -> str:
-        """Where the card's HTML file is."""
-        return str(self._file.path)
+        """Where the card's HTML is: the datastore's root and the card's key."""
+        return self._file.path
 
     @property
     def html(self) -> str:
         """The card's HTML (read once, then kept)."""
         if self._html is None:
-            self._html = read_card(self._file.path)
+            self._html = read_card(self._ds, self._attempt_path, self._file)
         return self._html
 
     def get(self) -> str:
@@ -155,9 +159,10 @@ def get_cards(
             task = Task(origin, _namespace_check=False)
             hops += 1
     cards = []
-    for f in list_card_files(task_attempt_dir(task)):
+    datastore, path = task_stores(task)
+    for f in list_card_files(datastore, path):
         if (id is None or f.id == id) and (type is None or f.type == type):
-            cards.append(Card(f, task.pathspec, task.current_attempt))
+            cards.append(Card(f, task.pathspec, task.current_attempt, datastore, path))
     return CardContainer(cards, origin)
 
 

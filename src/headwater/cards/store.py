@@ -1,27 +1,25 @@
-"""Where card files live and how they are named, written and found.
+"""How cards are named, written and found in the datastore.
 
-A task attempt's cards are HTML files in ``<attempt dir>/cards/``, one per ``@card``, named
-``<index>-<type>.html`` or ``<index>-<type>-<id>.html``: the index is the card's position
-among the step's ``@card`` decorators (so listings keep the order they were declared in), the
-type has no ``-`` and the id may, so both are recovered from the name. Files are written to
-a temp file and renamed into place: a reader never sees half a card.
+A task attempt's cards are objects under its ``cards/`` prefix in the datastore, one per
+``@card``, named ``<index>-<type>.html`` or ``<index>-<type>-<id>.html``: the index is the
+card's position among the step's ``@card`` decorators (so listings keep the order they were
+declared in), the type has no ``-`` and the id may, so both are recovered from the name. The
+datastore writes each atomically: a reader never sees half a card.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
-from headwater.datastore.atomic_file import write_atomic
-from headwater.exceptions import DatastoreError
 from headwater.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
-CARDS_DIR = "cards"
+    from headwater.core.ids import AttemptPath
+    from headwater.datastore.store import Datastore
+
 SUFFIX = ".html"
 TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
@@ -29,12 +27,13 @@ _NAME_RE = re.compile(r"^(\d+)-([a-z][a-z0-9_]*)(?:-([A-Za-z0-9_][A-Za-z0-9_.-]*
 
 
 class CardFile(Record):
-    """One card file of one task attempt."""
+    """One card of one task attempt."""
 
     index: int
     type: str
     id: str | None
-    path: Path
+    name: str  # the object's name under the attempt's cards/
+    path: str  # where it is, for people: the datastore's URL and the key
 
 
 def card_file_name(index: int, card_type: str, card_id: str | None) -> str:
@@ -54,63 +53,40 @@ def parse_card_file_name(name: str) -> tuple[int, str, str | None] | None:
     return int(m.group(1)), m.group(2), m.group(3)
 
 
-def cards_dir(attempt_dir: str | os.PathLike[str]) -> Path:
-    return Path(attempt_dir) / CARDS_DIR
+def _card_path(datastore: Datastore, attempt: AttemptPath, name: str) -> str:
+    return f"{datastore.url}/{datastore.attempt_key(attempt)}/cards/{name}"
 
 
 def write_card(
-    attempt_dir: str | os.PathLike[str],
+    datastore: Datastore,
+    attempt: AttemptPath,
     index: int,
     card_type: str,
     card_id: str | None,
     html: str,
-) -> Path:
-    """Write one card atomically; returns its path."""
-    target = cards_dir(attempt_dir) / card_file_name(index, card_type, card_id)
-    data = html.encode("utf-8")
-    try:
-        try:
-            write_atomic(str(target), [data], False)
-        except FileNotFoundError:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(str(target), [data], False)
-    except OSError as e:
-        raise DatastoreError(
-            f"could not write card {target} ({e.strerror or e}): check that the datastore "
-            "is writable and has free space"
-        ) from e
-    return target
+) -> CardFile:
+    """Store one card (atomically, replacing one of the same name)."""
+    name = card_file_name(index, card_type, card_id)
+    datastore.write_card(attempt, name, html)
+    return CardFile(index, card_type, card_id, name, _card_path(datastore, attempt, name))
 
 
-def list_card_files(attempt_dir: str | os.PathLike[str]) -> list[CardFile]:
+def list_card_files(datastore: Datastore, attempt: AttemptPath) -> list[CardFile]:
     """The cards of one attempt, in declaration order; empty when it has none."""
-    folder = cards_dir(attempt_dir)
-    try:
-        names = os.listdir(folder)
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    except OSError as e:
-        raise DatastoreError(f"could not list cards in {folder} ({e.strerror or e})") from e
     found = []
-    for name in names:
+    for name in datastore.list_cards(attempt):
         parsed = parse_card_file_name(name)
         if parsed is not None:
-            found.append(CardFile(parsed[0], parsed[1], parsed[2], folder / name))
+            path = _card_path(datastore, attempt, name)
+            found.append(CardFile(parsed[0], parsed[1], parsed[2], name, path))
     return sorted(found, key=lambda c: (c.index, c.type, c.id or ""))
 
 
-def read_card(path: str | os.PathLike[str]) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DatastoreError(
-            f"card file {path} is gone: the datastore was changed after it was listed"
-        ) from None
-    except OSError as e:
-        raise DatastoreError(f"could not read card {path} ({e.strerror or e})") from e
+def read_card(datastore: Datastore, attempt: AttemptPath, card: CardFile) -> str:
+    return datastore.read_card(attempt, card.name)
 
 
-def task_attempt_dir(task: Any) -> Path:
-    """The directory of the attempt a client ``Task`` shows (where its cards are)."""
+def task_stores(task: Any) -> tuple[Datastore, AttemptPath]:
+    """The datastore and attempt a client ``Task`` shows (where its cards are)."""
     # The client keeps its stores private; this is the one place cards reach into them.
-    return Path(task._ds.attempt_dir(task._path))
+    return task._ds, task._path

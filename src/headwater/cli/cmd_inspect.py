@@ -9,7 +9,7 @@ import pickle
 from collections.abc import Sequence
 from pathlib import Path
 
-from headwater.client.provider import Connection
+from headwater.client.provider import Connection, connection_of
 from headwater.client.run import Run
 from headwater.client.task import LOG_STREAMS, Task
 from headwater.exceptions import CommandLineError, InvalidPathspec, ObjectNotFound
@@ -73,8 +73,7 @@ def register(sub: argparse._SubParsersAction, flow_cls: type | None = None) -> N
 
 
 def _connection(ctx: Any) -> Connection:
-    root = ctx.root_for_reading()
-    return Connection(root, ctx.metadata(root), ctx.datastore(root))
+    return connection_of(ctx.stores())
 
 
 def _split(flow: str, input_path: str) -> list[str]:

@@ -45,8 +45,8 @@ def handle_resume(args: argparse.Namespace, ctx: CliContext) -> int:
     tags = validate_user_tags(args.tag)
     check_user_tag_count(tags)
     user = config.username()
-    root = ctx.root_for_reading()
-    md = ctx.metadata(root)
+    stores = ctx.stores()
+    md = stores.metadata
     if args.origin_run_id is not None:
         origin = md.get_run(ctx.flow_name, args.origin_run_id)
         if origin is None:
@@ -63,7 +63,7 @@ def handle_resume(args: argparse.Namespace, ctx: CliContext) -> int:
             )
     from headwater.core.ids import params_path
 
-    if not ctx.datastore(root).has_index(params_path(ctx.flow_name, origin.run_id)):
+    if not stores.datastore.has_index(params_path(ctx.flow_name, origin.run_id)):
         raise CommandLineError(
             f"run {origin.run_id} of {ctx.flow_name} stopped before its first task started, so "
             "there is nothing to resume: start a new run with `run`"
@@ -77,7 +77,7 @@ def handle_resume(args: argparse.Namespace, ctx: CliContext) -> int:
         from headwater.runtime.launch import load_run_configs
 
         # Decorators and parameter defaults see the origin's configs, as its tasks did.
-        ctx.resolve_configs(load_run_configs(ctx.datastore(root), ctx.flow_name, origin.run_id))
+        ctx.resolve_configs(load_run_configs(stores.datastore, ctx.flow_name, origin.run_id))
     _validate(ctx)
     rerun = frozenset({step}) if step else frozenset()
     return launch_run(ctx, args, None, tags, user, ResumeFrom(origin.run_id, rerun))

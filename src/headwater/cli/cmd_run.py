@@ -195,6 +195,11 @@ def launch_run(
     from headwater.runtime.spec import SpillDir
 
     spill_dir = SpillDir()
+    stores = ctx.stores(for_run=True)  # resolved, nothing connected yet
+    # Tasks (and the client calls they make) find the same stores through the environment.
+    os.environ.update(stores.settings.to_environ())
+    if stores.local_root is not None:
+        os.environ["HEADWATER_ROOT"] = stores.local_root
     executor = _executor(ctx, args.executor, spill_dir)
     # Fork the zygote first: the flow module is imported and no run state exists yet, and the
     # zygote's warm-up (importing what tasks need) then overlaps everything below.
@@ -205,9 +210,7 @@ def launch_run(
         from headwater.runtime.launch import save_run_inputs, system_tags
         from headwater.runtime.scheduler import RunOptions, Scheduler
 
-        root = ctx.root_for_run()
-        ds = ctx.datastore(root)
-        md = ctx.metadata(root)
+        ds, md = stores.datastore, stores.metadata
         origin = resume.origin_run_id if resume else None
         sys_tags = system_tags(user) + flow_run_tags(ctx.flow_cls, ctx.options, user)
         run = md.create_run(
@@ -228,7 +231,7 @@ def launch_run(
             )
             ctx.out.info(
                 f"Resuming {ctx.flow_name} run {resume.origin_run_id} as run {run.run_id} "
-                f"(user {user}, up to {args.max_workers} tasks at once) in {root}"
+                f"(user {user}, up to {args.max_workers} tasks at once) in {stores.describe()}"
             )
         else:
             save_run_inputs(
@@ -236,7 +239,7 @@ def launch_run(
             )
             ctx.out.info(
                 f"Running {ctx.flow_name} as run {run.run_id} (user {user}, "
-                f"up to {args.max_workers} tasks at once) in {root}"
+                f"up to {args.max_workers} tasks at once) in {stores.describe()}"
             )
         scheduler = Scheduler(
             flow=ctx.flow_name,
@@ -341,10 +344,10 @@ def handle_step(args: argparse.Namespace, ctx: CliContext) -> int:
         raise CommandLineError(f"step {args.step_name!r} does not match the spec's {spec.step!r}")
     if "headwater.core.configs" in sys.modules:  # the flow may have configs: use the run's
         from headwater.core.ids import AttemptPath
-        from headwater.datastore.local import LocalDatastore
         from headwater.runtime.launch import saved_configs
+        from headwater.runtime.task import open_task_datastore
 
-        ds = LocalDatastore(spec.root)
+        ds = open_task_datastore(spec)
         index = ds.read_index(AttemptPath.from_token(spec.flow, spec.params))
         ctx.resolve_configs(saved_configs(ds, spec.flow, index))
     for stream in (sys.stdout, sys.stderr):

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from headwater import config
 from headwater.client.flow import Flow
-from headwater.client.provider import Connection
+from headwater.client.provider import Connection, connection_of
 from headwater.client.run import Run
 from headwater.core.tags import is_system_tag
 from headwater.exceptions import CommandLineError, NamespaceMismatch, ObjectNotFound
@@ -82,8 +82,7 @@ def register(sub: argparse._SubParsersAction, flow_cls: type | None = None) -> N
 
 
 def _connection(ctx: Any) -> Connection:
-    root = ctx.root_for_reading()
-    return Connection(root, ctx.metadata(root), ctx.datastore(root))
+    return connection_of(ctx.stores())
 
 
 def _user_namespace(value: str | None) -> str | None:

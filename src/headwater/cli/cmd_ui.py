@@ -9,6 +9,10 @@ from headwater import config
 from headwater.cli.output import Output
 from headwater.exceptions import CommandLineError, DatastoreNotFound
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
 DEFAULT_PORT = 8324
 METADATA_FILE = "metadata.db"
 
@@ -59,10 +63,28 @@ def _root(explicit: str | None) -> Path:
     return root
 
 
+def _stores(explicit_root: str | None) -> Any:
+    """What the UI reads: ``--root``'s local directory, else the settings (a metadata service
+    and its datastore, or the local root found from here)."""
+    from headwater.settings import Settings, load_settings
+    from headwater.stores import open_stores
+
+    settings = load_settings()
+    if explicit_root is None and settings.metadata != "local":
+        return open_stores(settings)
+    root = str(_root(explicit_root))
+    if settings.datastore == "local":
+        settings = Settings(datastore="local", datastore_root=root, metadata="local")
+    else:
+        settings = settings._replace(metadata="local")
+    return open_stores(settings, local_root=root)
+
+
 def run(args: argparse.Namespace, out: Output) -> int:
     from headwater.ui.server import is_loopback, make_server
 
-    root = _root(args.root)
+    stores = _stores(args.root)
+    root = stores.describe()
     if not 0 <= args.port <= 65535:
         raise CommandLineError(f"--port {args.port} is not a port: use 0 to 65535")
     if not is_loopback(args.host):
@@ -77,7 +99,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         )
     try:
         server = make_server(
-            root, args.host, args.port, allow_remote=args.allow_remote, on_error=out.err.write
+            stores, args.host, args.port, allow_remote=args.allow_remote, on_error=out.err.write
         )
     except OSError as ex:
         raise CommandLineError(

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import os
-
-from headwater import config
 from headwater.cli.output import Output
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
+    from headwater.settings import Settings
+    from headwater.stores import Stores
+
 
 class CliContext:
     __slots__ = (
         "flow_cls",
         "out",
-        "datastore_root",
+        "store_options",
+        "_stores",
         "debug",
         "decospecs",
         "options",
@@ -31,7 +32,7 @@ class CliContext:
         self,
         flow_cls: type,
         out: Output,
-        datastore_root: str | None = None,  # --datastore-root
+        store_options: dict[str, str | None] | None = None,  # --datastore, --metadata, ...
         debug: bool = False,
         decospecs: list[str] | None = None,  # --with
         options: dict[str, Any] | None = None,  # other top-level options
@@ -40,7 +41,8 @@ class CliContext:
     ) -> None:
         self.flow_cls = flow_cls
         self.out = out
-        self.datastore_root = datastore_root
+        self.store_options: dict[str, str | None] = dict(store_options or {})
+        self._stores: Any = None
         self.debug = debug
         self.decospecs: list[str] = [] if decospecs is None else decospecs
         self.options: dict[str, Any] = {} if options is None else options
@@ -95,19 +97,18 @@ class CliContext:
             fitting.append(deco)
         return step_decorators(getattr(self.flow_cls, step), fitting)
 
-    def root_for_run(self) -> str:
-        """The datastore root a run writes to (--datastore-root, else found or created)."""
-        return config.run_root(self.datastore_root)
+    @property
+    def settings(self) -> Settings:
+        """Where runs are kept: the command's options over the environment and settings file."""
+        from headwater.settings import load_settings
 
-    def root_for_reading(self) -> str:
-        return config.reading_root(self.datastore_root)
+        return load_settings(**self.store_options)
 
-    def metadata(self, root: str) -> Any:
-        from headwater.metadata_store.sqlite import SqliteMetadata
+    def stores(self, for_run: bool = False) -> Stores:
+        """The datastore and metadata of this command (made once; see headwater.stores).
+        ``for_run``: a run writes there, so a missing local root is created."""
+        if self._stores is None:
+            from headwater.stores import open_stores
 
-        return SqliteMetadata(os.path.join(root, "metadata.db"))
-
-    def datastore(self, root: str) -> Any:
-        from headwater.datastore.local import LocalDatastore
-
-        return LocalDatastore(root)
+            self._stores = open_stores(self.settings, for_run=for_run)
+        return self._stores  # type: ignore[no-any-return]

@@ -44,21 +44,24 @@ def build_parser(flow_cls: type, argv: Sequence[str] | None = None) -> ArgumentP
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     parser.add_argument(
         "--datastore",
-        choices=["local"],
-        default="local",
-        help="where artifacts are stored (default: local)",
+        default=None,
+        metavar="KIND",
+        help="where artifacts are stored: local or s3 (default: HEADWATER_DEFAULT_DATASTORE, "
+        "else local)",
     )
     parser.add_argument(
         "--datastore-root",
         default=None,
-        metavar="PATH",
-        help="the datastore directory (default: ./.headwater or HEADWATER_ROOT)",
+        metavar="ROOT",
+        help="the datastore's root: a directory, or s3://bucket/prefix (default: "
+        "HEADWATER_DATASTORE_ROOT; for local, HEADWATER_ROOT or the nearest ./.headwater)",
     )
     parser.add_argument(
         "--metadata",
-        choices=["local"],
-        default="local",
-        help="where run records are kept (default: local)",
+        default=None,
+        metavar="KIND",
+        help="where run records are kept: local (SQLite in the local root) or service "
+        "(default: HEADWATER_DEFAULT_METADATA, else local)",
     )
     parser.add_argument(
         "--with",
@@ -191,7 +194,11 @@ def run_flow_cli(flow_cls: type, argv: Sequence[str], out: Output | None = None)
         ctx = CliContext(
             flow_cls=flow_cls,
             out=out,
-            datastore_root=args.datastore_root,
+            store_options={
+                "datastore": args.datastore,
+                "datastore_root": args.datastore_root,
+                "metadata": args.metadata,
+            },
             debug=debug or args.debug,
             decospecs=list(args.decospecs),
             options=collect_flow_options(args),

@@ -59,7 +59,7 @@ class ClientObject:
         self._parts = list(parts)
         self._attempt = attempt
         self._conn_obj = conn if conn is not None else current_connection()
-        self._root = str(self._conn_obj.root)
+        self._root = self._conn_obj.provider
         self._reset_caches()
 
     def _reset_caches(self) -> None:

@@ -1,10 +1,14 @@
-"""Which datastore root the client reads: ``metadata()``, ``get_metadata()``, and the stores.
+"""What the client reads: ``metadata()``, ``get_metadata()``, and the stores behind them.
 
-A provider is written ``local@PATH`` where PATH is a ``.headwater`` directory (the datastore
-root). Until ``metadata()`` picks one, the root is found again for each new top-level object
-(HEADWATER_ROOT, else the nearest ``.headwater`` walking up from the working directory), so a
-notebook that changes directory or sets HEADWATER_ROOT reads the right store. Store objects are
-made once per root and shared by every client object reading that root.
+A provider is written ``local@PATH`` (PATH: a ``.headwater`` directory, holding the SQLite
+metadata) or ``service@URL`` (a metadata service). Until ``metadata()`` picks one, the
+provider follows the settings (``HEADWATER_DEFAULT_METADATA``, ``HEADWATER_SERVICE_URL``, the
+settings file; see headwater.settings) and, for local metadata, the root is found again for
+each new top-level object (``HEADWATER_ROOT``, else the nearest ``.headwater`` walking up from
+the working directory), so a notebook that changes directory or sets HEADWATER_ROOT reads the
+right store. The datastore holding artifacts comes from the settings too (a local one lives
+in the same root). Stores are made once per provider and shared by every client object
+reading through it; they come from the one resolver, headwater.stores.
 """
 
 from __future__ import annotations
@@ -17,77 +21,144 @@ from headwater.exceptions import DatastoreNotFound, MetadataError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Any
+    from headwater.datastore.store import Datastore
+    from headwater.metadata_store.store import MetadataStore
+    from headwater.settings import Settings
+    from headwater.stores import Stores
 
 LOCAL = "local"
-METADATA_FILE = "metadata.db"
+SERVICE = "service"
 
 
 class Connection:
-    """The stores of one datastore root (an absolute path): metadata records, and artifact
-    blobs/indexes (opened on first use: a lookup of runs never loads the artifact layer)."""
+    """The stores behind one provider: metadata records, and the datastore of artifacts and
+    logs (opened on first use: a lookup of runs never loads the artifact layer)."""
 
-    __slots__ = ("root", "metadata", "_datastore")
+    __slots__ = ("provider", "settings", "local_root", "metadata", "_datastore")
 
     def __init__(
-        self, root: str | os.PathLike[str], metadata: Any = None, datastore: Any = None
+        self,
+        provider: str,
+        settings: Settings,
+        local_root: str | None,
+        metadata: MetadataStore | None = None,
+        datastore: Datastore | None = None,
     ) -> None:
-        self.root = os.fspath(root)
+        self.provider = provider
+        self.settings = settings
+        self.local_root = local_root
         if metadata is None:
-            from headwater.metadata_store.sqlite import SqliteMetadata
+            from headwater.stores import open_metadata
 
-            metadata = SqliteMetadata(os.path.join(self.root, METADATA_FILE))
-        self.metadata: Any = metadata  # a headwater.metadata_store.store.MetadataStore
-        self._datastore: Any = datastore
+            metadata = open_metadata(settings, local_root)
+        self.metadata: MetadataStore = metadata
+        self._datastore = datastore
 
     @property
-    def datastore(self) -> Any:
-        """A LocalDatastore (load_value, read_index, read_log, ...)."""
+    def root(self) -> str:
+        """Where the records are, for messages: the local root or the service URL."""
+        return self.provider.partition("@")[2]
+
+    @property
+    def datastore(self) -> Datastore:
         if self._datastore is None:
-            from headwater.datastore.local import LocalDatastore
+            from headwater.stores import datastore_root, open_datastore
 
-            self._datastore = LocalDatastore(self.root)
+            s = self.settings
+            self._datastore = open_datastore(s.datastore, datastore_root(s, self.local_root), s)
         return self._datastore
-
-    @property
-    def provider(self) -> str:
-        return f"{LOCAL}@{self.root}"
 
 
 _lock = _thread.allocate_lock()
 _connections: dict[str, Connection] = {}
-_explicit_root: str | None = None
+_explicit: str | None = None  # the provider chosen with metadata()
 
 
-def connect(root: str | os.PathLike[str]) -> Connection:
-    """The (cached) stores of the datastore at ``root``, which must exist."""
-    path = config.reading_root(root)
+def _settings() -> Settings:
+    from headwater.settings import load_settings
+
+    return load_settings()
+
+
+def _default_provider() -> str:
+    """The provider the settings name: the service, or the local root found now."""
+    settings = _settings()
+    if settings.metadata == SERVICE and settings.service_url:
+        return f"{SERVICE}@{settings.service_url}"
+    if settings.metadata not in (LOCAL, SERVICE):
+        return f"{settings.metadata}@"
+    if settings.metadata == SERVICE:
+        raise MetadataError(
+            "the metadata service is selected but no URL is set: set HEADWATER_SERVICE_URL, "
+            "or run `headwater configure`"
+        )
+    explicit = settings.datastore_root if settings.datastore == LOCAL else None
+    return f"{LOCAL}@{config.reading_root(explicit)}"
+
+
+def connect(provider: str | os.PathLike[str]) -> Connection:
+    """The (cached) stores of ``provider`` (``local@PATH``, ``service@URL``, or a PATH)."""
+    text = os.fspath(provider)
+    kind, sep, where = text.partition("@")
+    if not sep:
+        kind, where = LOCAL, text
+    if kind == LOCAL:
+        where = config.reading_root(where)
+    key = f"{kind}@{where}"
     with _lock:
-        conn = _connections.get(path)
+        conn = _connections.get(key)
         if conn is None:
-            conn = _connections[path] = Connection(path)
+            settings = _settings()
+            if kind == LOCAL:
+                settings = settings._replace(metadata=LOCAL)
+                if settings.datastore == LOCAL:
+                    settings = settings._replace(datastore_root=where)
+                conn = Connection(key, settings, where)
+            else:
+                settings = settings._replace(metadata=kind, service_url=where or None)
+                conn = Connection(key, settings, None)
+            _connections[key] = conn
         return conn
 
 
+def connection_of(stores: Stores) -> Connection:
+    """A connection over stores resolved elsewhere (a command's options)."""
+    s = stores.settings
+    where = stores.local_root if s.metadata == LOCAL else s.service_url
+    return Connection(
+        f"{s.metadata}@{where}", s, stores.local_root, stores.metadata, stores.datastore
+    )
+
+
 def current_connection() -> Connection:
-    """The stores of the selected provider (``metadata()``), else of the root found now."""
-    root = _explicit_root
-    if root is None:
-        root = config.reading_root()
-    return connect(root)
+    """The stores of the selected provider (``metadata()``), else of the settings now."""
+    return connect(_explicit if _explicit is not None else _default_provider())
 
 
-def reconnect(root: str | None) -> Connection:
-    """Stores for an unpickled object: its own root when it still exists, else the current."""
-    if root and os.path.isdir(root):
-        return connect(root)
+def reconnect(provider: str | None) -> Connection:
+    """Stores for an unpickled object: its own provider when it is still there, else the
+    current one."""
+    if provider:
+        kind, sep, where = provider.partition("@")
+        if not sep:  # pickled by an older headwater: a local root
+            kind, where = LOCAL, provider
+        if kind != LOCAL or os.path.isdir(where):
+            return connect(provider)
     return current_connection()
+
+
+def use(conn: Connection) -> None:
+    """Make ``conn`` the selected provider (a task reads its own run's stores)."""
+    global _explicit
+    with _lock:
+        _connections[conn.provider] = conn
+    _explicit = conn.provider
 
 
 def _resolve_local(path: str) -> str:
     p = os.path.realpath(os.path.expanduser(path))
     nested = os.path.join(p, config.ROOT_DIR_NAME)
-    if not os.path.exists(os.path.join(p, METADATA_FILE)) and os.path.isdir(nested):
+    if not os.path.exists(os.path.join(p, "metadata.db")) and os.path.isdir(nested):
         p = nested  # given the project directory rather than its root
     if not os.path.isdir(p):
         raise DatastoreNotFound(
@@ -101,44 +172,51 @@ def metadata(ms: str) -> str:
     """Select where the client reads from; returns the provider string (see get_metadata).
 
     ``ms`` is ``local@PATH`` (PATH: a ``.headwater`` datastore root, or the directory holding
-    one), a plain PATH, or ``local`` to go back to the default lookup.
+    one), a plain PATH, ``service@URL`` or a plain ``http(s)://`` URL (a metadata service;
+    its token comes from HEADWATER_SERVICE_TOKEN or the settings file), or ``local`` /
+    ``service`` to go back to the default lookup of that kind.
     """
-    global _explicit_root
+    global _explicit
     if not isinstance(ms, str) or not ms.strip():
         raise MetadataError(f"metadata() takes a string like 'local@/path/.headwater', got {ms!r}")
     kind, sep, info = ms.partition("@")
     if not sep:
-        if ms == LOCAL:
-            _explicit_root = None
-            return get_metadata()
-        if ms.startswith(("http://", "https://")):
-            kind, info = "service", ms
+        if ms in (LOCAL, SERVICE):
+            kind, info = ms, ""
+        elif ms.startswith(("http://", "https://")):
+            kind, info = SERVICE, ms
         else:
             kind, info = LOCAL, ms
-    if kind == "service":
+    if kind not in (LOCAL, SERVICE):
         raise MetadataError(
-            f"the metadata service ({info}) is not supported by this headwater client: "
-            "use metadata('local@PATH') with the path of a .headwater directory"
+            f"unknown metadata provider {kind!r} in {ms!r}: use 'local@PATH' or 'service@URL'"
         )
-    if kind != LOCAL:
-        raise MetadataError(f"unknown metadata provider {kind!r} in {ms!r}: use 'local@PATH'")
     if not info:
-        _explicit_root = None
-        return get_metadata()
-    _explicit_root = _resolve_local(info)
+        if kind == LOCAL:
+            _explicit = None
+            return get_metadata()
+        url = _settings().service_url
+        if not url:
+            raise MetadataError(
+                "metadata('service') needs the service's URL: give it as "
+                "metadata('service@http://host:8325') or set HEADWATER_SERVICE_URL"
+            )
+        info = url
+    if kind == SERVICE and not info.startswith(("http://", "https://")):
+        raise MetadataError(
+            f"the metadata service URL {info!r} must start with http:// or https://"
+        )
+    _explicit = f"{LOCAL}@{_resolve_local(info)}" if kind == LOCAL else f"{SERVICE}@{info}"
     return get_metadata()
 
 
 def default_metadata() -> str:
     """Forget a provider chosen with metadata(); returns the default provider string."""
-    global _explicit_root
-    _explicit_root = None
+    global _explicit
+    _explicit = None
     return get_metadata()
 
 
 def get_metadata() -> str:
     """The provider the client reads, e.g. ``local@/home/me/project/.headwater``."""
-    root = _explicit_root
-    if root is None:
-        root = config.reading_root()
-    return f"{LOCAL}@{root}"
+    return _explicit if _explicit is not None else _default_provider()

@@ -79,8 +79,8 @@ class StepDecorator(Decorator):
         self, flow: Any, step_name: str, ok: bool, datastore: Any, attempt: Any
     ) -> None:
         """Called in the task after its artifacts and index are saved (``ok`` False when the
-        step failed). ``datastore`` is the task's datastore and ``attempt`` its AttemptPath;
-        a decorator may write files of its own under ``datastore.attempt_dir(attempt)``.
+        step failed). ``datastore`` is the task's datastore (headwater.datastore.store) and
+        ``attempt`` its AttemptPath; a decorator may store objects of its own through it.
         An exception raised here is reported on the task's stderr and does not fail it."""
 
 

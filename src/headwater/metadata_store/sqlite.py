@@ -56,6 +56,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
+DATABASE_FILE = "metadata.db"  # in the local root
+
 
 class SqliteMetadata:
     """Run, step, task and attempt records and run tags in one SQLite file (usually
@@ -65,6 +67,12 @@ class SqliteMetadata:
         self.path = os.fspath(path)
         self._db = SqliteConnection(self.path)
         self._lease_book: Any = None  # RunLeases, made on first use (see _leases)
+
+    @classmethod
+    def from_settings(cls, settings: Any, local_root: str | None) -> SqliteMetadata:
+        """The store of a local root: ``<root>/metadata.db`` (see headwater.stores)."""
+        assert local_root is not None, "local metadata needs a local root"
+        return cls(os.path.join(local_root, DATABASE_FILE))
 
     def __repr__(self) -> str:
         return f"SqliteMetadata({str(self.path)!r})"

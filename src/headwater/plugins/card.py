@@ -117,7 +117,7 @@ class CardDecorator(StepDecorator):
             self.attributes["options"],
             float(self.attributes["timeout"]),
         )
-        write_card(datastore.attempt_dir(attempt), slot.index, slot.type, slot.id, html)
+        write_card(datastore, attempt, slot.index, slot.type, slot.id, html)
 
 
 def _task_facts(

@@ -6,7 +6,6 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from headwater.core.graph import GraphNode, NodeType
 from headwater.core.ids import AttemptPath
-from headwater.datastore.local import LocalDatastore
 from headwater.datastore.records import ArtifactRef, TaskIndex
 from headwater.exceptions import ArtifactNotFound, InvalidFlow, MergeArtifactsError
 from headwater.runtime.spec import Transition
@@ -15,6 +14,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
+    from headwater.datastore.store import Datastore
+
 # Values of these types cannot change in place, so a loaded one needs no re-save check.
 _IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), frozenset)
 
@@ -22,7 +23,7 @@ _IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), frozenset)
 class InputTask:
     """One parent of a join, exposing that branch's artifacts read-only."""
 
-    def __init__(self, datastore: LocalDatastore, path: AttemptPath, index: TaskIndex) -> None:
+    def __init__(self, datastore: Datastore, path: AttemptPath, index: TaskIndex) -> None:
         object.__setattr__(self, "_hw_ds", datastore)
         object.__setattr__(self, "_hw_path", path)
         object.__setattr__(self, "_hw_index", index)
@@ -95,7 +96,7 @@ class StepBinding:
 
     def __init__(
         self,
-        datastore: LocalDatastore,
+        datastore: Datastore,
         path: AttemptPath,
         node: GraphNode,
         inherited: Mapping[str, ArtifactRef],

@@ -15,13 +15,14 @@ from headwater.core.parameters import (
     ParameterContext,
     flow_parameters,
 )
-from headwater.datastore.local import LocalDatastore
 from headwater.datastore.records import TaskIndex
 from headwater.exceptions import ConfigError, ParameterError, UnpicklableArtifact
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
+
+    from headwater.datastore.store import Datastore
 
 
 def check_parameter_names(flow_cls: type) -> None:
@@ -74,7 +75,7 @@ def resolve_parameters(
 
 
 def save_run_inputs(
-    ds: LocalDatastore,
+    ds: Datastore,
     flow_cls: type,
     run_id: str,
     parameters: Mapping[str, Any],
@@ -120,13 +121,13 @@ def save_run_inputs(
     return index
 
 
-def load_run_configs(ds: LocalDatastore, flow: str, run_id: str) -> dict[str, Any]:
+def load_run_configs(ds: Datastore, flow: str, run_id: str) -> dict[str, Any]:
     """The config values a run was started with, by attribute name."""
     index = ds.read_index(params_path(flow, run_id))
     return saved_configs(ds, flow, index)
 
 
-def saved_configs(ds: LocalDatastore, flow: str, index: TaskIndex) -> dict[str, Any]:
+def saved_configs(ds: Datastore, flow: str, index: TaskIndex) -> dict[str, Any]:
     """The config values kept in a ``_parameters`` index, by attribute name."""
     out: dict[str, Any] = {}
     for attr in (index.attrs or {}).get("configs") or {}:

@@ -3,19 +3,15 @@
 A task of the new run is cloned when the origin run has a successful task of the same step,
 reached from the same (cloned) parents at the same foreach index, and the step is not the one
 the user asked to re-run. Cloning copies the task's index (keys only, no artifact bytes) and
-links its logs; no user code runs. Everything downstream of a re-run task runs again, because
+shares its logs; no user code runs. Everything downstream of a re-run task runs again, because
 its parents are new.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
 from collections.abc import Mapping
 
 from headwater.core.ids import AttemptPath
-from headwater.datastore.local import LocalDatastore
 from headwater.datastore.records import TaskIndex
 from headwater.metadata_store.records import TaskRecord, TaskStatus
 from headwater.record import Record
@@ -24,6 +20,8 @@ from headwater.runtime.spec import Transition
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
+
+    from headwater.datastore.store import Datastore
 
 _Key = tuple[str, tuple[str, ...], int | None]
 
@@ -41,7 +39,7 @@ class Cloner:
         flow: str,
         run_id: str,
         origin_run_id: str,
-        datastore: LocalDatastore,
+        datastore: Datastore,
         metadata: Any,
         rerun_steps: frozenset[str] = frozenset(),
     ) -> None:
@@ -103,7 +101,7 @@ class Cloner:
         attrs = dict(index.attrs)
         attrs["origin_pathspec"] = origin.pathspec
         self.ds.write_index(dst, TaskIndex(artifacts=index.artifacts, stack=stack, attrs=attrs))
-        self._link_logs(src, dst)
+        self.ds.copy_logs(src, dst)
         self.md.start_attempt(self.flow, self.run_id, step, record.task_id, 0)
         self.md.finish_attempt(
             self.flow,
@@ -117,15 +115,3 @@ class Cloner:
         self.origin_of[record.task_id] = origin.pathspec
         self.cloned += 1
         return Cloned(record.task_id, Transition.from_json(transition))
-
-    def _link_logs(self, src: AttemptPath, dst: AttemptPath) -> None:
-        for stream in ("stdout", "stderr"):
-            source = self.ds.log_path(src, stream)
-            if not source.exists():
-                continue
-            target = self.ds.log_path(dst, stream)
-            try:
-                os.link(source, target)
-            except OSError:
-                with contextlib.suppress(OSError):
-                    shutil.copyfile(source, target)

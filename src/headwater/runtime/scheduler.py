@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 from headwater.core.graph import FlowGraph, NodeType
 from headwater.core.ids import AttemptPath
-from headwater.datastore.local import LocalDatastore
+from headwater.exceptions import DatastoreError
 from headwater.metadata_store.records import RunStatus, TaskStatus
 from headwater.record import EMPTY_MAPPING, Record
 from headwater.runtime.executor import Executor
@@ -34,7 +34,10 @@ from headwater.runtime.spec import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Any, BinaryIO, Protocol
+    from typing import Any, Protocol
+
+    from headwater.datastore.storage import LogSink
+    from headwater.datastore.store import Datastore
 else:  # interfaces only: at run time a plain base, and typing is never imported
     Protocol = object
 
@@ -97,7 +100,7 @@ class Running:
         self.pending = pending
         self.handle = handle
         self.fds = fds  # read fd -> "stdout" | "stderr" | "result"
-        self.logs: dict[str, BinaryIO | None] = {}
+        self.logs: dict[str, LogSink | None] = {}
         self.partial: dict[str, bytes] = {}
         self.result = bytearray()
         self.exit_code: int | None = None
@@ -138,7 +141,7 @@ class Scheduler:
         flow: str,
         run_id: str,
         graph: FlowGraph,
-        datastore: LocalDatastore,
+        datastore: Datastore,
         metadata: Any,
         executor: Executor,
         events: RunEvents,
@@ -306,7 +309,8 @@ class Scheduler:
             step=p.step,
             task_id=p.task_id,
             attempt=attempt,
-            root=str(self.ds.root),
+            root=self.ds.url,
+            datastore=self.ds.storage.kind,
             inputs=tuple(a.to_token() for a in p.inputs),
             stack=p.stack,
             params=self.params_token,
@@ -379,12 +383,9 @@ class Scheduler:
         try:
             log = task.logs.get(stream)
             if log is None:
-                path = self.ds.log_path(task.spec.path, stream)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                log = open(path, "ab", buffering=0)  # noqa: SIM115 - closed when the task ends
-                task.logs[stream] = log
+                log = task.logs[stream] = self.ds.open_log(task.spec.path, stream)
             log.write(data)
-        except OSError as ex:
+        except (OSError, DatastoreError) as ex:
             task.logs[stream] = None
             self.events.task_output(
                 task.spec, "stderr", f"(headwater: could not save this task's {stream}: {ex})"
@@ -412,9 +413,16 @@ class Scheduler:
             # do not wait for EOF.
             if self._read(task, fd):
                 self._close_fd(task, fd)
-        for log in task.logs.values():
+        for stream, log in task.logs.items():
             if log is not None:
-                log.close()
+                try:
+                    log.close()  # an object store uploads the log now
+                except (OSError, DatastoreError) as ex:
+                    self.events.task_output(
+                        task.spec,
+                        "stderr",
+                        f"(headwater: could not save this task's {stream}: {ex})",
+                    )
         result = self._result_of(task)
         spec = task.spec
         if result.ok:

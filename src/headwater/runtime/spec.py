@@ -47,7 +47,7 @@ class TaskSpec(Record):
     step: str
     task_id: str
     attempt: int
-    root: str
+    root: str  # the datastore's root: a directory, an s3:// URL
     inputs: tuple[str, ...]  # attempt tokens "run/step/task/attempt" of the parents, in order
     stack: tuple[Mapping[str, Any], ...] = ()  # split frames, outermost first
     params: str = ""  # attempt token of the run's parameters pseudo-task
@@ -62,6 +62,7 @@ class TaskSpec(Record):
     last_attempt: bool = True  # no retry follows this attempt (so @catch applies)
     fallback: str | None = None  # set: do not run the step, record this failure for @catch
     fallback_traceback: str | None = None
+    datastore: str = "local"  # the kind of datastore at ``root``
 
     @property
     def path(self) -> AttemptPath:

@@ -19,7 +19,6 @@ from headwater.core.decorators import parse_decospec, step_decorators
 from headwater.core.flow_decorators import flow_current_extras
 from headwater.core.graph import FlowGraph, NodeType
 from headwater.core.ids import AttemptPath
-from headwater.datastore.local import LocalDatastore
 from headwater.datastore.records import TaskIndex
 from headwater.exceptions import DoNotRetry, HeadwaterException
 from headwater.runtime.binding import Inputs, InputTask, StepBinding
@@ -29,12 +28,24 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
+    from headwater.datastore.store import Datastore
 
-def _client_object(root: str) -> Any:
+
+def open_task_datastore(spec: TaskSpec) -> Datastore:
+    """The datastore the task's spec names."""
+    from headwater.stores import open_datastore
+
+    return open_datastore(spec.datastore, spec.root)
+
+
+def _client_object(spec: TaskSpec) -> Any:
     def make(pathspec: str) -> Any:
         from headwater import client
+        from headwater.settings import load_settings
 
-        client.metadata(f"local@{root}")  # read the run's own store
+        if spec.datastore == "local" and load_settings().metadata == "local":
+            client.metadata(f"local@{spec.root}")  # read the run's own store
+        # else the settings the runtime exported to the environment name the run's stores
         parts = pathspec.split("/")
         cls = client.Run if len(parts) == 2 else client.Task
         return cls(pathspec, _namespace_check=False)
@@ -112,14 +123,14 @@ MORE_WARM_UP: tuple[Callable[[], Any], ...] = (
 
 
 def execute(
-    spec: TaskSpec, flow_cls: type, graph: FlowGraph, ds: LocalDatastore | None = None
+    spec: TaskSpec, flow_cls: type, graph: FlowGraph, ds: Datastore | None = None
 ) -> tuple[Transition, str | None]:
     """Run the step of ``spec``; returns its transition and the failure @catch kept, if any.
 
     Raises whatever the step raises; persists artifacts either way (a failed attempt keeps
     what it had, in its own index, for debugging).
     """
-    ds = ds or LocalDatastore(spec.root)
+    ds = ds or open_task_datastore(spec)
     node = graph[spec.step]
     flow = spec.flow
     params_index = ds.read_index(AttemptPath.from_token(flow, spec.params))
@@ -165,7 +176,7 @@ def execute(
             parameter_names=tuple(sorted(param_attrs)),
             graph=_graph_dict(graph),
             tempdir=tempdir,
-            client_factory=_client_object(spec.root),
+            client_factory=_client_object(spec),
             extras=flow_current_extras(flow_cls, frozenset(spec.tags)),  # @project's fields
         )
     )
@@ -216,7 +227,7 @@ def _run_step(
     spec: TaskSpec,
     obj: Any,
     node: Any,
-    ds: LocalDatastore,
+    ds: Datastore,
     parents: list[AttemptPath],
     parent_indexes: list[TaskIndex],
     decorators: list[Any],
@@ -234,9 +245,7 @@ def _run_step(
         deco.task_post_step(obj, spec.step)
 
 
-def _finish_hooks(
-    spec: TaskSpec, obj: Any, ok: bool, ds: LocalDatastore, decorators: list[Any]
-) -> None:
+def _finish_hooks(spec: TaskSpec, obj: Any, ok: bool, ds: Datastore, decorators: list[Any]) -> None:
     """Run every decorator's task_finished hook; a failing hook is reported, not fatal."""
     for deco in decorators:
         try:
@@ -271,7 +280,7 @@ def _static_transition(node: Any) -> Transition:
 
 
 def _persist(
-    ds: LocalDatastore,
+    ds: Datastore,
     spec: TaskSpec,
     binding: StepBinding,
     transition: Transition | None,
@@ -304,7 +313,7 @@ def run_attempt(spec: TaskSpec, flow_cls: type, graph: FlowGraph, result_fd: int
     """Execute an attempt and write its TaskResult to ``result_fd``; returns the exit code."""
     t0 = time.perf_counter()
     c0 = time.process_time()
-    ds = LocalDatastore(spec.root)
+    ds = open_task_datastore(spec)
     result: TaskResult
     try:
         transition, caught = execute(spec, flow_cls, graph, ds)

@@ -7,9 +7,9 @@ backend the client reads. Unknown flows and runs raise :class:`ObjectNotFound` (
 from __future__ import annotations
 
 import enum
+import os
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 from headwater.core.ids import params_path
 from headwater.exceptions import HeadwaterException, IndexNotFound, ObjectNotFound
@@ -27,23 +27,34 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
-METADATA_FILE = "metadata.db"
+    from headwater.datastore.store import Datastore
+    from headwater.metadata_store.store import MetadataStore
+    from headwater.stores import Stores as Resolved
+
 RUNS_PER_PAGE = 50
 
 
 class Stores:
-    """The metadata store and datastore of one root, opened once per server."""
+    """The metadata store and datastore the UI reads, opened once per server: resolved
+    stores (headwater.stores), or the path of a local ``.headwater`` root."""
 
-    def __init__(self, root: Path) -> None:
-        from headwater.datastore.local import LocalDatastore
-        from headwater.metadata_store.sqlite import SqliteMetadata
+    def __init__(self, source: Resolved | str | os.PathLike[str]) -> None:
+        if isinstance(source, (str, os.PathLike)):
+            from headwater.settings import Settings
+            from headwater.stores import open_stores
 
-        self.root = root
-        self.metadata = SqliteMetadata(root / METADATA_FILE)
-        self.datastore = LocalDatastore(root)
+            root = os.fspath(source)
+            source = open_stores(
+                Settings(datastore="local", datastore_root=root, metadata="local"),
+                local_root=root,
+            )
+        self.resolved = source
+        self.metadata: MetadataStore = source.metadata
+        self.datastore: Datastore = source.datastore
+        self.root = source.describe()  # where the runs are, for the page
 
     def close(self) -> None:
-        self.metadata.close()
+        self.resolved.close()
 
     def run(self, flow: str, run_id: str) -> RunRecord:
         run = self.metadata.get_run(flow, run_id)

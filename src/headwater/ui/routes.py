@@ -25,7 +25,7 @@ from headwater.ui.pages.run import run_page
 from headwater.ui.pages.runs import runs_page
 from headwater.ui.pages.task import task_page
 from headwater.ui.queries import Stores
-from headwater.ui.task_queries import attempt_path, card_file, log_file
+from headwater.ui.task_queries import attempt_path, card_html, log_file
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
@@ -70,12 +70,7 @@ def _log(stores: Stores, args: list[str], query: Query) -> Reply:
 
 def _card(stores: Stores, args: list[str], query: Query) -> Reply:
     path = attempt_path(stores, *args[:5])
-    target = card_file(stores, path, args[5])
-    try:
-        data = target.read_bytes()
-    except OSError:
-        raise ObjectNotFound(f"card {args[5]!r} of {path.pathspec} cannot be read") from None
-    return Reply("text/html; charset=utf-8", data, "card")
+    return Reply("text/html; charset=utf-8", card_html(stores, path, args[5]), "card")
 
 
 def _api_run(stores: Stores, args: list[str], query: Query) -> Reply:

@@ -16,7 +16,6 @@ import socket
 import traceback
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from headwater.exceptions import HeadwaterException, InvalidPathspec, ObjectNotFound
@@ -57,14 +56,14 @@ def is_loopback(host: str) -> bool:
 
 
 class UiServer(ThreadingHTTPServer):
-    """Serves the UI of one datastore root until ``shutdown()``."""
+    """Serves the UI of one set of stores (or local root) until ``shutdown()``."""
 
     daemon_threads = True
     allow_reuse_address = True
 
     def __init__(
         self,
-        root: Path,
+        root: Any,
         host: str = "127.0.0.1",
         port: int = 8324,
         allow_remote: bool = False,
@@ -187,7 +186,7 @@ class UiRequestHandler(BaseHTTPRequestHandler):
 
 
 def make_server(
-    root: Path,
+    root: Any,
     host: str = "127.0.0.1",
     port: int = 8324,
     allow_remote: bool = False,

@@ -3,9 +3,7 @@ and card files. Also the raw log and card files the page links to."""
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 from headwater.core.ids import AttemptPath
 from headwater.exceptions import HeadwaterException, IndexNotFound, ObjectNotFound
@@ -23,7 +21,6 @@ from headwater.ui.queries import Stores
 LOG_STREAMS = ("stdout", "stderr")
 LOG_TAIL_BYTES = 256 * 1024  # the page shows the end of a longer log, and links to all of it
 PREVIEW_MAX_BYTES = 16 * 1024 * 1024  # larger artifacts are listed, not loaded
-CARDS_DIR = "cards"
 
 
 class ArtifactView(Record):
@@ -115,17 +112,15 @@ def _artifacts(stores: Stores, path: AttemptPath) -> tuple[list[ArtifactView], s
 
 
 def _log(stores: Stores, path: AttemptPath, stream: str) -> LogView:
-    target = stores.datastore.log_path(path, stream)
+    ds = stores.datastore
     try:
-        with open(target, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size > LOG_TAIL_BYTES:
-                f.seek(size - LOG_TAIL_BYTES)
-            data = f.read(LOG_TAIL_BYTES)
-    except FileNotFoundError:
-        return LogView(stream, "", 0, False)
-    except OSError as ex:
-        return LogView(stream, f"(cannot read the log: {ex.strerror or ex})", 0, False)
+        size = ds.log_size(path, stream)
+        if not size:
+            return LogView(stream, "", 0, False)
+        start = max(0, size - LOG_TAIL_BYTES)
+        data = ds.read_log_range(path, stream, start, LOG_TAIL_BYTES)
+    except HeadwaterException as ex:
+        return LogView(stream, f"(cannot read the log: {ex})", 0, False)
     return LogView(stream, data.decode("utf-8", errors="replace"), size, size > len(data))
 
 
@@ -142,11 +137,10 @@ def _card_title(name: str) -> str:
 
 
 def list_cards(stores: Stores, path: AttemptPath) -> list[CardFile]:
-    """The attempt's ``cards/*.html`` files, in the order the step declared them."""
-    folder = stores.datastore.attempt_dir(path) / CARDS_DIR
+    """The attempt's ``cards/*.html``, in the order the step declared them."""
     try:
-        names = [n for n in os.listdir(folder) if n.endswith(".html") and not n.startswith(".")]
-    except OSError:
+        names = [n for n in stores.datastore.list_cards(path) if n.endswith(".html")]
+    except HeadwaterException:
         return []
     return [CardFile(n, _card_title(n)) for n in sorted(names, key=_card_order)]
 
@@ -188,11 +182,11 @@ def log_file(stores: Stores, path: AttemptPath, stream: str) -> bytes:
     return stores.datastore.read_log(path, stream)
 
 
-def card_file(stores: Stores, path: AttemptPath, name: str) -> Path:
-    """A card file of an attempt; only names its cards directory lists are served."""
+def card_html(stores: Stores, path: AttemptPath, name: str) -> bytes:
+    """A card of an attempt; only names its cards listing has are served."""
     if name not in {c.name for c in list_cards(stores, path)}:
         raise ObjectNotFound(f"task {path.pathspec} attempt {path.attempt} has no card {name!r}")
-    return stores.datastore.attempt_dir(path) / CARDS_DIR / name
+    return stores.datastore.read_card(path, name).encode("utf-8")
 
 
 def log_sizes(stores: Stores, path: AttemptPath) -> tuple[int, ...]:
@@ -200,7 +194,7 @@ def log_sizes(stores: Stores, path: AttemptPath) -> tuple[int, ...]:
     sizes = []
     for stream in LOG_STREAMS:
         try:
-            sizes.append(os.stat(stores.datastore.log_path(path, stream)).st_size)
-        except OSError:
+            sizes.append(stores.datastore.log_size(path, stream))
+        except HeadwaterException:
             sizes.append(-1)
     return tuple(sizes)
