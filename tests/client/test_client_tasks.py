@@ -6,6 +6,7 @@ import pytest
 
 from headwater.client import DataArtifact, Run, Step, Task
 from headwater.client import provider as provider_mod
+from headwater.core.splits import FrameKind, SplitFrame
 from headwater.exceptions import ArtifactNotFound, ClientError, InvalidPathspec, ObjectNotFound
 
 
@@ -224,15 +225,7 @@ def test_foreach_tasks(builder):
     start = builder.task(run, "start", {"items": ["a", "b", "c"]}, transition="foreach")
     kids = []
     for i in range(3):
-        frame = {
-            "kind": "foreach",
-            "step": "start",
-            "task": start.task_id,
-            "attempt": 0,
-            "var": "items",
-            "index": i,
-            "num_splits": 3,
-        }
+        frame = SplitFrame(FrameKind.FOREACH, "start", start.task_id, 0, i, 3, var="items")
         kids.append(
             builder.task(
                 run, "work", {"out": i * 10}, parents=[start], foreach_index=i, stack=[frame]

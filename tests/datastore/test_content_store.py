@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from headwater.core.ids import AttemptPath
+from headwater.core.splits import FrameKind, SplitFrame
 from headwater.datastore.records import INDEX_VERSION, ArtifactRef, TaskIndex
 from headwater.exceptions import (
     CorruptBlob,
@@ -223,8 +224,7 @@ def test_blob_of_a_newer_format_is_unsupported(store):
 
 def make_index(store) -> TaskIndex:
     refs = store.save_values(FLOW, {"a": 1, "b": "two"})
-    stack = ({"kind": "foreach", "step": "start", "task": "2", "attempt": 0, "var": "xs",
-              "index": 3, "num_splits": 5},)  # fmt: skip
+    stack = (SplitFrame(FrameKind.FOREACH, "start", "2", 0, 3, 5, var="xs"),)
     return TaskIndex(refs, stack=stack, attrs={"next": ["end"], "foreach_num_splits": None})
 
 

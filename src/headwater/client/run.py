@@ -8,6 +8,7 @@ from headwater.client.base import InRun, split_exact, to_datetime
 from headwater.client.namespaces import UNSET
 from headwater.client.provider import Connection
 from headwater.core.ids import AttemptPath
+from headwater.core.splits import TransitionKind
 from headwater.exceptions import IndexNotFound, ObjectNotFound
 from headwater.metadata_store.records import RunStatus
 
@@ -119,7 +120,7 @@ class Run(InRun):
             except IndexNotFound:
                 continue
             transition = index.attrs.get("transition") or {}
-            if transition.get("kind") == "end":
+            if transition.get("kind") == TransitionKind.END:
                 return last
         return None
 

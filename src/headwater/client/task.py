@@ -14,6 +14,7 @@ from headwater.client.base import InRun, split_exact, to_datetime
 from headwater.client.namespaces import UNSET
 from headwater.client.provider import Connection
 from headwater.core.ids import AttemptPath
+from headwater.core.splits import foreach_frames, foreach_index
 from headwater.datastore.records import TaskIndex
 from headwater.exceptions import (
     ArtifactNotFound,
@@ -266,28 +267,22 @@ class Task(InRun):
         rec = self._record
         if rec.foreach_index is not None:
             return rec.foreach_index
-        for frame in reversed(self._index.stack):
-            if frame.get("kind") == "foreach":
-                return frame.get("index")
-        return None
+        return foreach_index(self._index.stack)
 
     def foreach_stack(self) -> list[tuple[int, int, Any]]:
         """``(index, num_splits, value)`` of each enclosing foreach, outermost first; value is
         None when the splitting task's data cannot be read."""
         out = []
-        for frame in self._index.stack:
-            if frame.get("kind") == "foreach":
-                out.append((frame.get("index"), frame.get("num_splits"), self._split_value(frame)))
+        for frame in foreach_frames(self._index.stack):
+            out.append((frame.index, frame.num_splits, self._split_value(frame)))
         return out
 
     def _split_value(self, frame: Any) -> Any:
         try:
             flow, run_id = self._parts[0], self._parts[1]
-            path = AttemptPath(
-                flow, run_id, frame["step"], str(frame["task"]), int(frame.get("attempt", 0))
-            )
-            ref = self._ds.read_index(path).artifacts[frame["var"]]
-            return self._ds.load_value(flow, ref.key)[frame["index"]]
+            path = AttemptPath(flow, run_id, frame.step, frame.task, frame.attempt)
+            ref = self._ds.read_index(path).artifacts[frame.var or ""]
+            return self._ds.load_value(flow, ref.key)[frame.index]
         except (HeadwaterException, KeyError, IndexError, TypeError, ValueError):
             return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from headwater.core.splits import Stack, stack_from_json, stack_to_json
 from headwater.record import EMPTY_MAPPING, Record
 
 TYPE_CHECKING = False
@@ -32,13 +33,13 @@ class TaskIndex(Record):
     """The artifact index of one task attempt.
 
     ``artifacts`` maps every artifact name the task has (inherited ones included) to its ref.
-    ``stack`` is the task's split stack, outermost first: one JSON-safe dict per enclosing
-    static branch or foreach (keys: kind, step, task, attempt, var, index, num_splits).
+    ``stack`` is the task's split stack, outermost first: one
+    :class:`~headwater.core.splits.SplitFrame` per enclosing static branch or foreach.
     ``attrs`` holds other JSON-safe facts about the task (its transition, for example).
     """
 
     artifacts: Mapping[str, ArtifactRef]
-    stack: tuple[Mapping[str, Any], ...] = ()
+    stack: Stack = ()
     attrs: Mapping[str, Any] = EMPTY_MAPPING
     version: int = INDEX_VERSION
 
@@ -46,7 +47,7 @@ class TaskIndex(Record):
         return {
             "version": self.version,
             "artifacts": {k: v.to_json() for k, v in self.artifacts.items()},
-            "stack": [dict(f) for f in self.stack],
+            "stack": stack_to_json(self.stack),
             "attrs": dict(self.attrs),
         }
 
@@ -54,7 +55,7 @@ class TaskIndex(Record):
     def from_json(cls, d: Mapping[str, Any]) -> TaskIndex:
         return cls(
             artifacts={k: ArtifactRef.from_json(v) for k, v in d.get("artifacts", {}).items()},
-            stack=tuple(d.get("stack", ())),
+            stack=stack_from_json(d.get("stack", ())),
             attrs=d.get("attrs", {}),
             version=int(d.get("version", INDEX_VERSION)),
         )

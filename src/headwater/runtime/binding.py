@@ -6,9 +6,16 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from headwater.core.graph import GraphNode, NodeType
 from headwater.core.ids import AttemptPath
+from headwater.core.splits import (
+    SplitFrame,
+    Stack,
+    Transition,
+    TransitionKind,
+    foreach_frames,
+    foreach_index,
+)
 from headwater.datastore.records import ArtifactRef, TaskIndex
 from headwater.exceptions import ArtifactNotFound, InvalidFlow, MergeArtifactsError
-from headwater.runtime.spec import Transition
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,8 +60,7 @@ class InputTask:
 
     @property
     def index(self) -> int | None:
-        frames = [f for f in self._hw_index.stack if f.get("kind") == "foreach"]
-        return frames[-1]["index"] if frames else None
+        return foreach_index(self._hw_index.stack)
 
     @property
     def step_name(self) -> str:
@@ -103,7 +109,7 @@ class StepBinding:
         params: Mapping[str, ArtifactRef],
         parameter_attrs: frozenset[str],
         constant_names: frozenset[str],
-        stack: tuple[Mapping[str, Any], ...],
+        stack: Stack,
         max_num_splits: int,
     ) -> None:
         self.ds = datastore
@@ -163,23 +169,17 @@ class StepBinding:
             )
         self.next_call = (tuple(targets), foreach, condition, num_parallel)
 
-    def _foreach_frames(self) -> list[Mapping[str, Any]]:
-        return [f for f in self.stack if f.get("kind") == "foreach"]
+    def _foreach_frames(self) -> list[SplitFrame]:
+        return foreach_frames(self.stack)
 
-    def _frame_value(self, frame: Mapping[str, Any]) -> Any:
-        split = AttemptPath(
-            self.path.flow,
-            self.path.run_id,
-            frame["step"],
-            str(frame["task"]),
-            int(frame["attempt"]),
-        )
+    def _frame_value(self, frame: SplitFrame) -> Any:
+        split = AttemptPath(self.path.flow, self.path.run_id, frame.step, frame.task, frame.attempt)
         index = self.ds.read_index(split)
-        ref = index.artifacts[frame["var"]]
+        ref = index.artifacts[frame.var or ""]
         values = self.ds.load_value(self.path.flow, ref.key)
         if not hasattr(values, "__getitem__"):
             values = list(values)
-        return values[int(frame["index"])]
+        return values[frame.index]
 
     def foreach_input(self) -> Any:
         frames = self._foreach_frames()
@@ -190,15 +190,14 @@ class StepBinding:
         return self._param_cache["_hw_input"]
 
     def foreach_index(self) -> int | None:
-        frames = self._foreach_frames()
-        return int(frames[-1]["index"]) if frames else None
+        return foreach_index(self.stack)
 
     def foreach_stack(self) -> list[tuple[int, int, Any]]:
         frames = self._foreach_frames()
         out = []
         for i, f in enumerate(frames):
             value = self.foreach_input() if i == len(frames) - 1 else self._frame_value(f)
-            out.append((int(f["index"]), int(f["num_splits"]), value))
+            out.append((f.index, f.num_splits, value))
         return out
 
     def merge_artifacts(self, inputs: Any, include: Sequence[str], exclude: Sequence[str]) -> None:
@@ -267,7 +266,7 @@ class StepBinding:
         if node.type == NodeType.END:
             if self.next_call is not None:
                 raise InvalidFlow(f"the end step '{step}' must not call self.next()", step=step)
-            return Transition(kind="end")
+            return Transition(kind=TransitionKind.END)
         if self.next_call is None:
             raise InvalidFlow(
                 f"step '{step}' finished without calling self.next(): end it with "
@@ -287,7 +286,8 @@ class StepBinding:
             )
         if foreach is not None:
             return self._resolve_foreach(names, foreach)
-        return Transition(kind="split" if len(names) > 1 else "linear", targets=names)
+        kind = TransitionKind.SPLIT if len(names) > 1 else TransitionKind.LINEAR
+        return Transition(kind=kind, targets=names)
 
     def _resolve_foreach(self, names: tuple[str, ...], var: str) -> Transition:
         step = self.path.step
@@ -324,7 +324,7 @@ class StepBinding:
                 f"{self.max_num_splits}: pass a larger --max-num-splits to allow it",
                 step=step,
             )
-        return Transition(kind="foreach", targets=names, foreach_var=var, num_splits=n)
+        return Transition(kind=TransitionKind.FOREACH, targets=names, foreach_var=var, num_splits=n)
 
     def _resolve_switch(self, targets: tuple[Any, ...], condition: str) -> Transition:
         step = self.path.step
@@ -341,16 +341,15 @@ class StepBinding:
             # Allow str/int spelling differences as Metaflow does (keys are strings there).
             by_str = {str(k): v for k, v in cases.items()}
             if str(value) in by_str:
-                return Transition(
-                    kind="switch", targets=(by_str[str(value)],), switch_value=repr(value)
-                )
+                target = by_str[str(value)]
+                return Transition(TransitionKind.SWITCH, (target,), switch_value=repr(value))
             known = ", ".join(repr(k) for k in cases)
             raise InvalidFlow(
                 f"switch in step '{step}': self.{condition} is {value!r}, which matches no case "
                 f"({known}): set it to one of them",
                 step=step,
             )
-        return Transition(kind="switch", targets=(cases[value],), switch_value=repr(value))
+        return Transition(TransitionKind.SWITCH, (cases[value],), switch_value=repr(value))
 
     def changed_values(self) -> dict[str, Any]:
         """Values to save: everything assigned, plus loaded values changed in place."""

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from headwater.core.ids import AttemptPath
+from headwater.core.splits import Transition
 from headwater.datastore.records import TaskIndex
 from headwater.metadata_store.records import TaskRecord, TaskStatus
 from headwater.record import Record
-from headwater.runtime.spec import Transition
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover

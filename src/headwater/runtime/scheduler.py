@@ -20,6 +20,7 @@ from collections.abc import Mapping
 
 from headwater.core.graph import FlowGraph, NodeType
 from headwater.core.ids import AttemptPath
+from headwater.core.splits import Stack, Transition, TransitionKind, foreach_index, successors
 from headwater.exceptions import DatastoreError
 from headwater.metadata_store.records import RunStatus, TaskStatus
 from headwater.record import EMPTY_MAPPING, Record
@@ -29,7 +30,6 @@ from headwater.runtime.spec import (
     StepPolicy,
     TaskResult,
     TaskSpec,
-    Transition,
 )
 
 TYPE_CHECKING = False
@@ -65,7 +65,7 @@ class Pending:
         self,
         step: str,
         inputs: tuple[AttemptPath, ...],
-        stack: tuple[Mapping[str, Any], ...],
+        stack: Stack,
         attempt: int = 0,
         task_id: str | None = None,  # set for a retry of an existing task
         fallback: tuple[str, str] | None = None,  # (headline, traceback) for @catch to record
@@ -253,9 +253,7 @@ class Scheduler:
         """When resuming, clone the origin run's finished task for ``p`` if there is one."""
         if self.cloner is None or p.task_id is not None:
             return False
-        frames = [f for f in p.stack if f.get("kind") == "foreach"]
-        index = int(frames[-1]["index"]) if frames else None
-        cloned = self.cloner.try_clone(p.step, p.inputs, p.stack, index)
+        cloned = self.cloner.try_clone(p.step, p.inputs, p.stack, foreach_index(p.stack))
         if cloned is None:
             return False
         me = AttemptPath(self.flow, self.run_id, p.step, cloned.task_id, 0)
@@ -293,13 +291,12 @@ class Scheduler:
     def _register(self, p: Pending) -> TaskSpec:
         """Record the task (when new) and the attempt ``p`` is about to start; its spec."""
         if p.task_id is None:
-            frames = [f for f in p.stack if f.get("kind") == "foreach"]
             p.task_id = self.md.create_task(
                 self.flow,
                 self.run_id,
                 p.step,
                 parents=[f"{self.flow}/{a.run_id}/{a.step}/{a.task_id}" for a in p.inputs],
-                foreach_index=int(frames[-1]["index"]) if frames else None,
+                foreach_index=foreach_index(p.stack),
             ).task_id
         policy = self.opts.policies.get(p.step, _NO_POLICY)
         attempt = p.attempt
@@ -509,44 +506,23 @@ class Scheduler:
         if not result.ok and final:
             self.md.finish_task(self.flow, self.run_id, s.step, s.task_id, TaskStatus.FAILED)
 
-    def _schedule_successors(
-        self, me: AttemptPath, stack: tuple[Mapping[str, Any], ...], t: Transition
-    ) -> None:
-        if t.kind == "end":
+    def _schedule_successors(self, me: AttemptPath, stack: Stack, t: Transition) -> None:
+        if t.kind == TransitionKind.END:
             self.end_done = True
             return
-        if t.kind in ("linear", "switch"):
-            self._enqueue(t.targets[0], me, stack)
-            return
-        base = {"step": me.step, "task": me.task_id, "attempt": me.attempt}
-        if t.kind == "split":
-            n = len(t.targets)
-            for i, target in enumerate(t.targets):
-                frame = {"kind": "split", **base, "index": i, "num_splits": n}
-                self._enqueue(target, me, (*stack, frame))
-            return
-        if t.kind == "foreach":
-            n = int(t.num_splits or 0)
-            target = t.targets[0]
-            for i in range(n):
-                frame = {"kind": "foreach", **base, "var": t.foreach_var, "index": i}
-                frame["num_splits"] = n
-                self._enqueue(target, me, (*stack, frame))
-            return
-        raise RuntimeError(f"unknown transition kind {t.kind!r}")
+        for target, child_stack in successors(me, stack, t):
+            self._enqueue(target, me, child_stack)
 
-    def _enqueue(
-        self, step: str, parent: AttemptPath, stack: tuple[Mapping[str, Any], ...]
-    ) -> None:
+    def _enqueue(self, step: str, parent: AttemptPath, stack: Stack) -> None:
         node = self.graph[step]
         if node.type != NodeType.JOIN:
             self.queue.append(Pending(step, (parent,), stack))
             return
         top = stack[-1]
-        key = (step, str(top["step"]), str(top["task"]))
+        key = (step, top.step, top.task)
         arrived = self.joins.setdefault(key, {})
-        arrived[int(top["index"])] = parent
-        if len(arrived) == int(top["num_splits"]):
+        arrived[top.index] = parent
+        if len(arrived) == top.num_splits:
             del self.joins[key]
             parents = tuple(arrived[i] for i in sorted(arrived))
             self.queue.append(Pending(step, parents, stack[:-1]))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
 
 from headwater.core.ids import AttemptPath
+from headwater.core.splits import Stack, Transition, stack_from_json, stack_to_json
 from headwater.record import Record
 
 TYPE_CHECKING = False
@@ -49,7 +49,7 @@ class TaskSpec(Record):
     attempt: int
     root: str  # the datastore's root: a directory, an s3:// URL
     inputs: tuple[str, ...]  # attempt tokens "run/step/task/attempt" of the parents, in order
-    stack: tuple[Mapping[str, Any], ...] = ()  # split frames, outermost first
+    stack: Stack = ()  # split frames, outermost first
     params: str = ""  # attempt token of the run's parameters pseudo-task
     user: str = ""
     tags: tuple[str, ...] = ()
@@ -74,7 +74,9 @@ class TaskSpec(Record):
 
     def to_json(self) -> str:
         # _asdict() is shallow: no deep copy of the (JSON-safe) fields.
-        return json.dumps(self._asdict(), separators=(",", ":"))
+        d = self._asdict()
+        d["stack"] = stack_to_json(self.stack)
+        return json.dumps(d, separators=(",", ":"))
 
     def encode(self, spill: SpillDir) -> bytes:
         """The spec as bytes small enough for a socket message or an argv entry.
@@ -106,33 +108,10 @@ class TaskSpec(Record):
     def from_json(cls, text: str | bytes) -> TaskSpec:
         d = json.loads(text)
         d["inputs"] = tuple(d["inputs"])
-        d["stack"] = tuple(d["stack"])
+        d["stack"] = stack_from_json(d["stack"])
         d["tags"] = tuple(d["tags"])
         d["decospecs"] = tuple(d.get("decospecs", ()))
         return cls(**d)
-
-
-class Transition(Record):
-    """The ``self.next`` a task took, resolved to concrete successors."""
-
-    kind: str  # "linear" | "split" | "foreach" | "switch" | "end"
-    targets: tuple[str, ...] = ()
-    foreach_var: str | None = None
-    num_splits: int | None = None
-    switch_value: str | None = None  # repr of the condition's value, for logs
-
-    def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in self._asdict().items() if v is not None}
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> Transition:
-        return cls(
-            kind=d["kind"],
-            targets=tuple(d.get("targets", ())),
-            foreach_var=d.get("foreach_var"),
-            num_splits=d.get("num_splits"),
-            switch_value=d.get("switch_value"),
-        )
 
 
 class StepPolicy(Record):

@@ -19,10 +19,11 @@ from headwater.core.decorators import parse_decospec, step_decorators
 from headwater.core.flow_decorators import flow_current_extras
 from headwater.core.graph import FlowGraph, NodeType
 from headwater.core.ids import AttemptPath
+from headwater.core.splits import Transition, TransitionKind
 from headwater.datastore.records import TaskIndex
 from headwater.exceptions import DoNotRetry, HeadwaterException
 from headwater.runtime.binding import Inputs, InputTask, StepBinding
-from headwater.runtime.spec import NO_RETRY_EXIT_CODE, TaskResult, TaskSpec, Transition
+from headwater.runtime.spec import NO_RETRY_EXIT_CODE, TaskResult, TaskSpec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
@@ -274,9 +275,10 @@ def _set_caught(obj: Any, spec: TaskSpec, headline: str, tb: str) -> None:
 def _static_transition(node: Any) -> Transition:
     """Where a caught step goes: its static transition (never a foreach or a switch)."""
     if node.type == NodeType.END:
-        return Transition(kind="end")
+        return Transition(kind=TransitionKind.END)
     targets = tuple(node.out_funcs)
-    return Transition(kind="split" if len(targets) > 1 else "linear", targets=targets)
+    kind = TransitionKind.SPLIT if len(targets) > 1 else TransitionKind.LINEAR
+    return Transition(kind=kind, targets=targets)
 
 
 def _persist(
