@@ -192,6 +192,13 @@ class DoNotRetry(HeadwaterException):
     headline = "the step asked not to be retried"
 
 
+class PlanError(HeadwaterException):
+    """A task run by a scheduler (no runtime) cannot be planned from its command line and
+    what the stores hold."""
+
+    headline = "the task cannot start"
+
+
 class TaskFailed(HeadwaterException):
     headline = "a task failed"
 

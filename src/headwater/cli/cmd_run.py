@@ -23,6 +23,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def register(sub: argparse._SubParsersAction, flow_cls: type) -> None:
     p = sub.add_parser("run", help="run the flow", allow_abbrev=False)
+    add_parameter_options(p, flow_cls)
+    add_run_options(p)
+    p.set_defaults(handler=handle_run)
+
+
+def add_parameter_options(p: argparse.ArgumentParser, flow_cls: type) -> None:
+    """``--<name> VALUE`` for each of the flow's parameters."""
     params = p.add_argument_group("flow parameters")
     for attr, param in flow_parameters(flow_cls).items():
         help_text = param.help or ""
@@ -34,14 +41,13 @@ def register(sub: argparse._SubParsersAction, flow_cls: type) -> None:
         else:
             kwargs["metavar"] = param.type_name.upper()
         params.add_argument(f"--{param.name}", **kwargs)
-    add_run_options(p)
-    p.set_defaults(handler=handle_run)
 
-    s = sub.add_parser("step", help="run one task attempt (internal; used by executors)")
-    s.add_argument("step_name")
-    s.add_argument("--spec", required=True, help="the task spec (JSON, or @file)")
-    s.add_argument("--result-fd", type=int, required=True)
-    s.set_defaults(handler=handle_step)
+
+def given_parameters(args: argparse.Namespace, flow_cls: type) -> dict[str, str | None]:
+    """The parameter values given on the command line, by parameter name."""
+    return {
+        p.name: getattr(args, f"param__{attr}") for attr, p in flow_parameters(flow_cls).items()
+    }
 
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
@@ -157,10 +163,7 @@ def handle_run(args: argparse.Namespace, ctx: CliContext) -> int:
     tags = validate_user_tags(args.tag)
     check_user_tag_count(tags)
     user = config.username()
-    given = {
-        p.name: getattr(args, f"param__{attr}") for attr, p in flow_parameters(ctx.flow_cls).items()
-    }
-    values = resolve_parameters(ctx.flow_cls, given, user)
+    values = resolve_parameters(ctx.flow_cls, given_parameters(args, ctx.flow_cls), user)
     return launch_run(ctx, args, values, tags, user)
 
 
@@ -196,77 +199,115 @@ def launch_run(
 
     spill_dir = SpillDir()
     stores = ctx.stores(for_run=True)  # resolved, nothing connected yet
-    # Tasks (and the client calls they make) find the same stores through the environment.
-    os.environ.update(stores.settings.to_environ())
-    if stores.local_root is not None:
-        os.environ["HEADWATER_ROOT"] = stores.local_root
+    export_settings(stores)
     executor = _executor(ctx, args.executor, spill_dir)
     # Fork the zygote first: the flow module is imported and no run state exists yet, and the
     # zygote's warm-up (importing what tasks need) then overlaps everything below.
     executor.start()
+    run: Any = None
     try:
-        from headwater.core.flow_decorators import flow_run_tags
-        from headwater.core.ids import params_path
-        from headwater.runtime.launch import save_run_inputs, system_tags
-        from headwater.runtime.scheduler import RunOptions, Scheduler
+        from headwater.runtime.scheduler import RunSummary
 
-        ds, md = stores.datastore, stores.metadata
-        origin = resume.origin_run_id if resume else None
-        sys_tags = system_tags(user) + flow_run_tags(ctx.flow_cls, ctx.options, user)
-        run = md.create_run(
-            ctx.flow_name, user, tags=tags, system_tags=sys_tags, origin_run_id=origin, held=True
-        )
-        if args.run_id_file:
-            _write_run_id(args.run_id_file, run.run_id)
-        cloner = None
-        if resume is not None:
-            ds.copy_index(
-                params_path(ctx.flow_name, resume.origin_run_id),
-                params_path(ctx.flow_name, run.run_id),
-            )
-            from headwater.runtime.resume import Cloner
+        try:
+            run, scheduler = _prepare(ctx, args, stores, executor, values, tags, user, resume)
+            summary = scheduler.run()
+        except KeyboardInterrupt:
+            if run is None:
+                raise
+            # Ctrl-C after the run was recorded, before its scheduler took over signals.
+            from headwater.metadata_store.records import RunStatus
 
-            cloner = Cloner(
-                ctx.flow_name, run.run_id, resume.origin_run_id, ds, md, resume.rerun_steps
-            )
-            ctx.out.info(
-                f"Resuming {ctx.flow_name} run {resume.origin_run_id} as run {run.run_id} "
-                f"(user {user}, up to {args.max_workers} tasks at once) in {stores.describe()}"
-            )
-        else:
-            save_run_inputs(
-                ds, ctx.flow_cls, run.run_id, values or {}, graph=ctx.graph, configs=ctx.configs
-            )
-            ctx.out.info(
-                f"Running {ctx.flow_name} as run {run.run_id} (user {user}, "
-                f"up to {args.max_workers} tasks at once) in {stores.describe()}"
-            )
-        scheduler = Scheduler(
-            flow=ctx.flow_name,
-            run_id=run.run_id,
-            graph=ctx.graph,
-            datastore=ds,
-            metadata=md,
-            executor=executor,
-            events=TerminalEvents(ctx.out),
-            options=RunOptions(
-                max_workers=args.max_workers,
-                max_num_splits=args.max_num_splits,
-                user=user,
-                tags=tuple(run.tags) + tuple(run.system_tags),
-                namespace=args.namespace,
-                policies=step_policies(ctx),
-                decospecs=tuple(ctx.decospecs),
-                origin_run_id=origin,
-            ),
-            cloner=cloner,
-        )
-        summary = scheduler.run()
+            stores.metadata.set_run_status(ctx.flow_name, run.run_id, RunStatus.INTERRUPTED)
+            summary = RunSummary(ctx.flow_name, run.run_id, RunStatus.INTERRUPTED, 0, 0.0, ())
     finally:
         executor.close()
         spill_dir.remove()
     print_summary(ctx, summary)
     return 0 if summary.status.value == "completed" else 1
+
+
+def export_settings(stores: Any) -> None:
+    """Put the command's store settings in the environment, so that its tasks (and the client
+    calls they make) find the same stores."""
+    os.environ.update(stores.settings.to_environ())
+    if stores.local_root is not None:
+        os.environ["HEADWATER_ROOT"] = stores.local_root
+
+
+def _prepare(
+    ctx: CliContext,
+    args: argparse.Namespace,
+    stores: Any,
+    executor: Any,
+    values: dict[str, Any] | None,
+    tags: list[str],
+    user: str,
+    resume: ResumeFrom | None,
+) -> tuple[Any, Any]:
+    """Record the run and what its tasks read (parameters, code); its scheduler."""
+    from headwater.core.flow_decorators import flow_run_tags
+    from headwater.runtime.launch import (
+        copy_run_inputs,
+        save_code_package,
+        save_run_inputs,
+        system_tags,
+    )
+    from headwater.runtime.scheduler import RunOptions, Scheduler
+
+    ds, md = stores.datastore, stores.metadata
+    origin = resume.origin_run_id if resume else None
+    sys_tags = system_tags(user) + flow_run_tags(ctx.flow_cls, ctx.options, user)
+    package = save_code_package(ds, ctx.flow_cls, ctx.package_suffixes)
+    run = md.create_run(
+        ctx.flow_name, user, tags=tags, system_tags=sys_tags, origin_run_id=origin, held=True
+    )
+    if args.run_id_file:
+        _write_run_id(args.run_id_file, run.run_id)
+    cloner = None
+    if resume is not None:
+        copy_run_inputs(ds, ctx.flow_name, resume.origin_run_id, run.run_id, package)
+        from headwater.runtime.resume import Cloner
+
+        cloner = Cloner(ctx.flow_name, run.run_id, resume.origin_run_id, ds, md, resume.rerun_steps)
+        ctx.out.info(
+            f"Resuming {ctx.flow_name} run {resume.origin_run_id} as run {run.run_id} "
+            f"(user {user}, up to {args.max_workers} tasks at once) in {stores.describe()}"
+        )
+    else:
+        save_run_inputs(
+            ds,
+            ctx.flow_cls,
+            run.run_id,
+            values or {},
+            graph=ctx.graph,
+            configs=ctx.configs,
+            code_package=package,
+        )
+        ctx.out.info(
+            f"Running {ctx.flow_name} as run {run.run_id} (user {user}, "
+            f"up to {args.max_workers} tasks at once) in {stores.describe()}"
+        )
+    scheduler = Scheduler(
+        flow=ctx.flow_name,
+        run_id=run.run_id,
+        graph=ctx.graph,
+        datastore=ds,
+        metadata=md,
+        executor=executor,
+        events=TerminalEvents(ctx.out),
+        options=RunOptions(
+            max_workers=args.max_workers,
+            max_num_splits=args.max_num_splits,
+            user=user,
+            tags=tuple(run.tags) + tuple(run.system_tags),
+            namespace=args.namespace,
+            policies=step_policies(ctx),
+            decospecs=tuple(ctx.decospecs),
+            origin_run_id=origin,
+        ),
+        cloner=cloner,
+    )
+    return run, scheduler
 
 
 def step_policies(ctx: CliContext) -> dict[str, Any]:
@@ -333,24 +374,3 @@ def _write_run_id(path: str, run_id: str) -> None:
         raise CommandLineError(
             f"cannot write --run-id-file {path!r} ({ex.strerror}): pass a writable path"
         ) from None
-
-
-def handle_step(args: argparse.Namespace, ctx: CliContext) -> int:
-    from headwater.runtime.spec import TaskSpec
-    from headwater.runtime.task import run_attempt
-
-    spec = TaskSpec.decode(args.spec.encode())
-    if spec.step != args.step_name:
-        raise CommandLineError(f"step {args.step_name!r} does not match the spec's {spec.step!r}")
-    if "headwater.core.configs" in sys.modules:  # the flow may have configs: use the run's
-        from headwater.core.ids import AttemptPath
-        from headwater.runtime.launch import saved_configs
-        from headwater.runtime.task import open_task_datastore
-
-        ds = open_task_datastore(spec)
-        index = ds.read_index(AttemptPath.from_token(spec.flow, spec.params))
-        ctx.resolve_configs(saved_configs(ds, spec.flow, index))
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.reconfigure(line_buffering=True)
-    return run_attempt(spec, ctx.flow_cls, ctx.graph, args.result_fd)

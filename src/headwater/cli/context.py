@@ -17,6 +17,7 @@ class CliContext:
         "flow_cls",
         "out",
         "store_options",
+        "package_suffixes",
         "_stores",
         "debug",
         "decospecs",
@@ -33,6 +34,7 @@ class CliContext:
         flow_cls: type,
         out: Output,
         store_options: dict[str, str | None] | None = None,  # --datastore, --metadata, ...
+        package_suffixes: list[str] | None = None,  # --package-suffixes
         debug: bool = False,
         decospecs: list[str] | None = None,  # --with
         options: dict[str, Any] | None = None,  # other top-level options
@@ -42,6 +44,7 @@ class CliContext:
         self.flow_cls = flow_cls
         self.out = out
         self.store_options: dict[str, str | None] = dict(store_options or {})
+        self.package_suffixes: list[str] = list(package_suffixes or [])
         self._stores: Any = None
         self.debug = debug
         self.decospecs: list[str] = [] if decospecs is None else decospecs

@@ -15,7 +15,8 @@ from headwater.exceptions import CommandLineError, HeadwaterException
 # imported (the others pull in the client and more), unless no command is named.
 COMMANDS = {
     "run": "headwater.cli.cmd_run",
-    "step": "headwater.cli.cmd_run",
+    "step": "headwater.cli.cmd_step",
+    "init": "headwater.cli.cmd_step",
     "resume": "headwater.cli.cmd_resume",
     "show": "headwater.cli.cmd_graph",
     "check": "headwater.cli.cmd_graph",
@@ -62,6 +63,13 @@ def build_parser(flow_cls: type, argv: Sequence[str] | None = None) -> ArgumentP
         metavar="KIND",
         help="where run records are kept: local (SQLite in the local root) or service "
         "(default: HEADWATER_DEFAULT_METADATA, else local)",
+    )
+    parser.add_argument(
+        "--package-suffixes",
+        default="",
+        metavar="SUFFIXES",
+        help="file suffixes (comma-separated, e.g. .csv,.sql) to put in the run's code package "
+        "besides .py, .R and .RDS",
     )
     parser.add_argument(
         "--with",
@@ -194,6 +202,7 @@ def run_flow_cli(flow_cls: type, argv: Sequence[str], out: Output | None = None)
         ctx = CliContext(
             flow_cls=flow_cls,
             out=out,
+            package_suffixes=[s.strip() for s in args.package_suffixes.split(",") if s.strip()],
             store_options={
                 "datastore": args.datastore,
                 "datastore_root": args.datastore_root,

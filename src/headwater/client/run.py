@@ -144,6 +144,25 @@ class Run(InRun):
         end = self.end_task
         return None if end is None else end.data
 
+    @property
+    def code(self) -> Any:
+        """The run's code package (``.tarball``, ``.flowspec``, ``.path``, ``.extract(dir)``),
+        or None when the flow was not defined in a file (or ran with an older headwater)."""
+        from headwater.core.ids import params_path
+
+        flow, run_id = self._parts[0], self._parts[1]
+        try:
+            index = self._ds.read_index(params_path(flow, run_id))
+        except IndexNotFound:
+            return None
+        key = index.attrs.get("code_package")
+        if not key:
+            return None
+        from headwater.datastore.code_package import CodePackage
+
+        data = self._ds.load_package(flow, key)
+        return CodePackage(data, f"{self._ds.url}/{flow}/packages/{key}.tgz")
+
     # --- status -------------------------------------------------------------------------------
 
     @property
@@ -185,11 +204,6 @@ class Run(InRun):
         """``Flow/run`` of the run this one resumed, or None."""
         origin = self._run_record.origin_run_id
         return None if origin is None else f"{self._parts[0]}/{origin}"
-
-    @property
-    def code(self) -> None:
-        """Code packages are not stored by the local runtime."""
-        return None
 
     @property
     def parent(self) -> Any:

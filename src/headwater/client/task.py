@@ -293,10 +293,6 @@ class Task(InRun):
                 return tag[len("runtime:") :]
         return None
 
-    @property
-    def code(self) -> None:
-        return None
-
     # --- logs ---------------------------------------------------------------------------------
 
     def log_bytes(self, stream: str) -> bytes:
@@ -361,6 +357,14 @@ class Task(InRun):
         for rec in self._meta.list_tasks(flow, run_id):
             if me in rec.parents:
                 yield Task._make(rec, self._conn, run_record=self._run_rec)
+
+    @property
+    def code(self) -> Any:
+        """The code package the task ran (its run's; see ``Run.code``), or None."""
+        from headwater.client.run import Run
+
+        run = Run("/".join(self._parts[:2]), _namespace_check=False, _conn=self._conn)
+        return run.code
 
     @property
     def parent(self) -> Any:

@@ -71,3 +71,19 @@ def split_pathspec(pathspec: str, min_parts: int = 1, max_parts: int = 4) -> lis
         want = " or ".join(f"'{s}'" for s in shapes[min_parts - 1 : max_parts])
         raise InvalidPathspec(f"malformed pathspec {pathspec!r}: expected {want}")
     return parts
+
+
+DERIVED_PREFIX = "t-"
+
+
+def derived_task_id(
+    step: str, parents: list[str] | tuple[str, ...], split_index: int | None
+) -> str:
+    """The id of a task that has no runtime to number it (a production scheduler runs it):
+    derived from its step, its parents' pathspecs and its foreach split index, so every
+    process that plans it (and every retry of it) finds the same id without asking anyone.
+    12 hex digits: a collision within one step of one run needs millions of tasks."""
+    import hashlib
+
+    text = "\n".join([step, *sorted(parents), "" if split_index is None else str(split_index)])
+    return DERIVED_PREFIX + hashlib.blake2b(text.encode(), digest_size=6).hexdigest()

@@ -546,13 +546,15 @@ class SqliteMetadata:
         return [StepRecord(flow=f, run_id=r, step=s, created_at=c) for f, r, s, c in rows]
 
     def list_tasks(self, flow: str, run_id: str, step: str | None = None) -> list[TaskRecord]:
-        """Tasks of a run (or of one step), in task id order (numeric ids first, by number)."""
+        """Tasks of a run (or of one step), in task id order (numeric ids first, by number;
+        then by foreach index)."""
         sql = f"SELECT {TASK_COLUMNS} FROM tasks WHERE flow = ? AND run_id = ?"
         params: tuple[str, ...] = (flow, run_id)
         if step is not None:
             sql += " AND step = ?"
             params += (step,)
-        sql += " ORDER BY task_number IS NULL, task_number, task_id, step"
+        # Numbered tasks by number; tasks a scheduler named (derived ids) by foreach index.
+        sql += " ORDER BY task_number IS NULL, task_number, foreach_index, task_id, step"
         return [task_from_row(row) for row in self._db.read(sql, params)]
 
     def get_task(self, flow: str, run_id: str, step: str, task_id: str) -> TaskRecord | None:

@@ -155,7 +155,8 @@ class MetadataStore(Protocol):
         ...
 
     def list_tasks(self, flow: str, run_id: str, step: str | None = None) -> list[TaskRecord]:
-        """Tasks of a run (or of one step), in task id order."""
+        """Tasks of a run (or of one step): numeric ids first, by number; other ids (named by
+        a scheduler) by innermost foreach index, then id."""
         ...
 
     def get_task(self, flow: str, run_id: str, step: str, task_id: str) -> TaskRecord | None: ...

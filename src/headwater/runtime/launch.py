@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from headwater.core.flowspec import class_constants
 from headwater.core.graph import FlowGraph
@@ -17,6 +17,8 @@ from headwater.core.parameters import (
 )
 from headwater.datastore.records import TaskIndex
 from headwater.exceptions import ConfigError, ParameterError, UnpicklableArtifact
+
+CODE_PACKAGE = "code_package"  # in a run's parameters index: the key of its code package
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
@@ -81,6 +83,7 @@ def save_run_inputs(
     parameters: Mapping[str, Any],
     graph: FlowGraph | None = None,
     configs: Mapping[str, Any] | None = None,
+    code_package: str | None = None,
 ) -> TaskIndex:
     """Save parameters, configs and class constants as the run's ``_parameters`` pseudo-task.
 
@@ -116,9 +119,35 @@ def save_run_inputs(
         attrs["configs"] = {attr: flow_configs[attr]._hw_name for attr in sorted(configs)}
     if graph is not None:
         attrs["graph"] = json.loads(json.dumps(graph.to_dict(), default=str))
+    if code_package is not None:
+        attrs[CODE_PACKAGE] = code_package
     index = TaskIndex(artifacts=refs, attrs=attrs)
     ds.write_index(params_path(flow_cls.__name__, run_id), index)
     return index
+
+
+def save_code_package(ds: Datastore, flow_cls: type, suffixes: Sequence[str] = ()) -> str | None:
+    """Pack the flow file's directory into the datastore (stored once per content); its key,
+    or None when the flow was not defined in a file (a notebook cell)."""
+    from headwater.datastore.code_package import pack
+
+    path = getattr(sys.modules.get(flow_cls.__module__), "__file__", None)
+    if not path or not path.endswith(".py"):
+        return None
+    return ds.save_package(flow_cls.__name__, pack(path, suffixes))
+
+
+def copy_run_inputs(
+    ds: Datastore, flow: str, origin_run_id: str, run_id: str, code_package: str | None
+) -> None:
+    """A resumed run's parameters, configs and constants: the origin's (keys only), with the
+    code package of the code that runs now."""
+    index = ds.read_index(params_path(flow, origin_run_id))
+    attrs = dict(index.attrs)
+    attrs.pop(CODE_PACKAGE, None)
+    if code_package is not None:
+        attrs[CODE_PACKAGE] = code_package
+    ds.write_index(params_path(flow, run_id), index._replace(attrs=attrs))
 
 
 def load_run_configs(ds: Datastore, flow: str, run_id: str) -> dict[str, Any]:
@@ -137,8 +166,10 @@ def saved_configs(ds: Datastore, flow: str, index: TaskIndex) -> dict[str, Any]:
     return out
 
 
-def system_tags(user: str) -> list[str]:
-    return [f"user:{user}", "runtime:dev", "python_version:{}.{}.{}".format(*sys.version_info[:3])]
+def system_tags(user: str, runtime: str = "dev") -> list[str]:
+    """``runtime:dev`` for runs of the local runtime; a scheduler's runs say what ran them."""
+    version = "{}.{}.{}".format(*sys.version_info[:3])
+    return [f"user:{user}", f"runtime:{runtime}", f"python_version:{version}"]
 
 
 def describe_parameter(param: Parameter) -> str:

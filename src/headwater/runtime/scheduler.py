@@ -26,10 +26,10 @@ from headwater.metadata_store.records import RunStatus, TaskStatus
 from headwater.record import EMPTY_MAPPING, Record
 from headwater.runtime.executor import Executor
 from headwater.runtime.spec import (
-    NO_RETRY_EXIT_CODE,
     StepPolicy,
     TaskResult,
     TaskSpec,
+    exit_result,
 )
 
 TYPE_CHECKING = False
@@ -450,35 +450,15 @@ class Scheduler:
             self.failed.append((spec.pathspec, result.exception or "failed"))
 
     def _result_of(self, task: Running) -> TaskResult:
-        if task.timed_out:
-            policy = self.opts.policies.get(task.spec.step, _NO_POLICY)
-            return TaskResult(
-                ok=False,
-                exception=f"TimeoutError: step '{task.spec.step}' timed out after "
-                f"{_seconds(policy.timeout_s or 0)} (@timeout); it was stopped",
-                wall_s=time.time() - task.started,
-            )
-        if self.stopping and not task.result:
+        if self.stopping and not task.result and not task.timed_out:
             return TaskResult(ok=False, exception=_INTERRUPTED, wall_s=time.time() - task.started)
-        if task.result:
-            try:
-                return TaskResult.from_bytes(bytes(task.result))
-            except ValueError:
-                pass
-        code = task.exit_code
-        if code is not None and code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = f"signal {-code}"
-            why = f"TaskDied: the task process was killed by {name}"
-        else:
-            why = f"TaskDied: the task process exited with code {code} before reporting a result"
-        return TaskResult(
-            ok=False,
-            exception=why,
-            wall_s=time.time() - task.started,
-            retryable=code != NO_RETRY_EXIT_CODE,
+        policy = self.opts.policies.get(task.spec.step, _NO_POLICY)
+        return exit_result(
+            task.spec.step,
+            bytes(task.result),
+            task.exit_code,
+            time.time() - task.started,
+            timed_out_after=policy.timeout_s if task.timed_out else None,
         )
 
     def _record(self, task: Running, result: TaskResult, final: bool = True) -> None:
@@ -493,15 +473,7 @@ class Scheduler:
             status,
             exception=result.exception,
             traceback=result.traceback,
-            metadata={
-                "wall_s": f"{result.wall_s:.6f}",
-                "cpu_s": f"{result.cpu_s:.6f}",
-                "max_rss_kb": str(result.max_rss_kb),
-                "artifacts_save_s": f"{result.save_s:.6f}",
-                "artifacts_load_s": f"{result.load_s:.6f}",
-                "exit_code": str(task.exit_code),
-                **({"caught": result.caught} if result.caught else {}),
-            },
+            metadata=result.metadata(task.exit_code),
         )
         if not result.ok and final:
             self.md.finish_task(self.flow, self.run_id, s.step, s.task_id, TaskStatus.FAILED)
@@ -541,7 +513,3 @@ class Scheduler:
             self.executor.kill(handle, signal.SIGKILL)
             del self.running[handle]
             self._record(task, TaskResult(ok=False, exception=_INTERRUPTED))
-
-
-def _seconds(s: float) -> str:
-    return f"{s:g} s" if s < 120 else f"{s / 60:g} min"

@@ -139,6 +139,21 @@ class TaskResult(Record):
     retryable: bool = True  # False: the step asked not to be retried
     caught: str | None = None  # @catch kept this failure and the task counts as successful
 
+    def metadata(self, exit_code: int | None = None) -> dict[str, str]:
+        """The task metadata an attempt's end records: resource figures, how it ended."""
+        out = {
+            "wall_s": f"{self.wall_s:.6f}",
+            "cpu_s": f"{self.cpu_s:.6f}",
+            "max_rss_kb": str(self.max_rss_kb),
+            "artifacts_save_s": f"{self.save_s:.6f}",
+            "artifacts_load_s": f"{self.load_s:.6f}",
+        }
+        if exit_code is not None:
+            out["exit_code"] = str(exit_code)
+        if self.caught:
+            out["caught"] = self.caught
+        return out
+
     def to_bytes(self) -> bytes:
         d: dict[str, Any] = self._asdict()  # shallow: the transition is replaced by its JSON
         d["transition"] = self.transition.to_json() if self.transition else None
@@ -150,3 +165,44 @@ class TaskResult(Record):
         t = d.get("transition")
         d["transition"] = Transition.from_json(t) if t else None
         return cls(**d)
+
+
+def exit_result(
+    step: str,
+    reported: bytes,
+    exit_code: int | None,
+    wall_s: float,
+    timed_out_after: float | None = None,
+) -> TaskResult:
+    """The result of an attempt whose process has exited: what it reported (``reported``,
+    the TaskResult bytes it wrote), else why it died, from its exit code (``-N``: killed by
+    signal N). ``timed_out_after``: it was stopped for running over @timeout."""
+    if timed_out_after is not None:
+        return TaskResult(
+            ok=False,
+            exception=f"TimeoutError: step '{step}' timed out after "
+            f"{_seconds(timed_out_after)} (@timeout); it was stopped",
+            wall_s=wall_s,
+        )
+    if reported:
+        try:
+            return TaskResult.from_bytes(reported)
+        except ValueError:
+            pass
+    if exit_code is not None and exit_code < 0:
+        import signal
+
+        try:
+            name = signal.Signals(-exit_code).name
+        except ValueError:
+            name = f"signal {-exit_code}"
+        why = f"TaskDied: the task process was killed by {name}"
+    else:
+        why = f"TaskDied: the task process exited with code {exit_code} before reporting a result"
+    return TaskResult(
+        ok=False, exception=why, wall_s=wall_s, retryable=exit_code != NO_RETRY_EXIT_CODE
+    )
+
+
+def _seconds(s: float) -> str:
+    return f"{s:g} s" if s < 120 else f"{s / 60:g} min"
