@@ -14,6 +14,7 @@ from headwater.client.base import InRun, split_exact, to_datetime
 from headwater.client.namespaces import UNSET
 from headwater.client.provider import Connection
 from headwater.core.ids import AttemptPath
+from headwater.core.suggest import did_you_mean
 from headwater.datastore.records import TaskIndex
 from headwater.exceptions import (
     ArtifactNotFound,
@@ -164,6 +165,9 @@ class Task(InRun):
             )
         names = [n for n in sorted(index.artifacts) if not is_private(n)]
         shown = ", ".join(names[:_NAMES_SHOWN]) + (", ..." if len(names) > _NAMES_SHOWN else "")
+        hint = did_you_mean(name, names)
+        if hint:
+            return f"{self!r} has no artifact {name!r}: {hint}"
         return f"{self!r} has no artifact {name!r}: " + (
             f"its artifacts are {shown}" if names else "it has no public artifacts"
         )
