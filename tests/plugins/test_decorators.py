@@ -213,7 +213,11 @@ def test_decorator_below_step_works_too(run_flow, tmp_path: Path):
     )
     proc = run_flow(flow, "run")
     assert proc.returncode == 0, proc.stderr
-    assert "Retrying now (attempt 2)" in proc.stderr
+    # One numbering: the retry is attempt 1 (as in logs --attempt 1), and the run has two
+    # tasks, one of which took two attempts.
+    assert "[1/start/1] Retrying now (attempt 1)." in proc.stderr
+    assert "[1/start/1] Task is starting (attempt 1)." in proc.stderr
+    assert "Run 1 of BelowFlow completed: 2 tasks (1 retry) in " in proc.stderr
 
 
 def test_bad_decorator_arguments_in_the_flow_file_give_one_line(run_flow, tmp_path: Path):
