@@ -6,13 +6,18 @@ HW_PY ?= $(PY)
 
 .PHONY: demo test lint format bench bench-quick clean
 
-$(VENV)/.installed: pyproject.toml
+# headwater alone (what `make demo` needs), then the test extras on top (`make test`).
+$(VENV)/.headwater: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.headwater
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-demo: $(VENV)/.installed
+demo: $(VENV)/.headwater
 	cd examples && ../$(PY) demo.py
 
 # The web UI's browser tests drive Debian's Chromium; install it when this machine lets us.

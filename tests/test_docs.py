@@ -223,11 +223,17 @@ def test_relative_links_point_at_files(page):
     assert not broken, f"{page.relative_to(REPO)} links to missing files: {broken}"
 
 
+def _requires_python() -> str:
+    """The lowest Python pyproject.toml allows, e.g. ``3.10``."""
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    return re.search(r'^requires-python = ">=(\d+\.\d+)"$', text, re.M).group(1)
+
+
 def test_readme_keeps_the_quick_start_and_has_the_guide():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     quick_start = (
         "## Quick start\n\n"
-        "On a machine with Python 3.11 and `make`:\n\n"
+        f"On a machine with Python {_requires_python()} or newer and `make`:\n\n"
         "```\n"
         "make demo    # creates .venv, installs headwater, runs the example flows, reads results "
         "back\n"
@@ -237,3 +243,38 @@ def test_readme_keeps_the_quick_start_and_has_the_guide():
     assert quick_start in readme
     for needed in ("resume", "tag add", "NBRunner", "dump", "logs", "namespace(", "docs/README.md"):
         assert needed in readme, needed
+
+
+def test_readme_says_how_to_use_headwater_in_your_own_project():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Use it in your own project\n", 1)[1].split("\n## ", 1)[0]
+    for needed in (
+        "python3 -m venv .venv",
+        "source .venv/bin/activate",
+        "pip install -e /path/to/headwater",
+        "pip wheel --no-deps -w dist /path/to/headwater",
+        "pip install dist/headwater-",
+        "python flow.py run",
+    ):
+        assert needed in section, needed
+    assert f"Python {_requires_python()} or newer" in section
+
+
+def test_make_demo_installs_headwater_without_the_test_extras():
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    demo = re.search(r"^demo: (.*)$", makefile, re.M).group(1).split()
+    stamps = {
+        m.group(1): m.group(2) for m in re.finditer(r"^(\S+): .*\n((?:\t.*\n)+)", makefile, re.M)
+    }
+    recipe = "".join(stamps[d] for d in demo if d in stamps)
+    assert "pip install --quiet -e .\n" in recipe
+    assert "[test]" not in recipe
+
+
+def test_the_architecture_page_is_in_the_repository():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "(docs/architecture.md)" in readme
+    assert "../shared" not in readme  # nothing outside the repository
+    page = (DOCS / "architecture.md").read_text(encoding="utf-8")
+    for package in ("core", "serde", "datastore", "metadata_store", "runtime", "client", "cli"):
+        assert f"`{package}`" in page, package
