@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+from headwater.cards.preview import preview_html
 from headwater.core.ids import AttemptPath
 from headwater.exceptions import HeadwaterException, IndexNotFound, ObjectNotFound
 from headwater.metadata_store.records import (
@@ -17,7 +18,6 @@ from headwater.metadata_store.records import (
     TaskStatus,
 )
 from headwater.record import Record
-from headwater.ui.previews import Preview, preview
 from headwater.ui.queries import Stores
 
 LOG_STREAMS = ("stdout", "stderr")
@@ -30,7 +30,7 @@ class ArtifactView(Record):
     name: str
     type: str
     size: int
-    preview: Preview | None  # None when not loaded (too big) or not loadable
+    preview: str | None  # escaped HTML (cards.preview); None when too big or not loadable
     note: str = ""  # why there is no preview
 
 
@@ -110,7 +110,7 @@ def _artifacts(stores: Stores, path: AttemptPath) -> tuple[list[ArtifactView], s
             note = f"cannot load: {type(ex).__name__}: {ex}"
             out.append(ArtifactView(name, ref.type, ref.size, None, note))
             continue
-        out.append(ArtifactView(name, ref.type, ref.size, preview(value)))
+        out.append(ArtifactView(name, ref.type, ref.size, preview_html(value, max_rows=5)))
     return out, "" if out else "This attempt has no public artifacts."
 
 

@@ -9,28 +9,8 @@ from headwater.ui import display
 from headwater.ui.layout import Page
 from headwater.ui.live import task_version
 from headwater.ui.markup import Markup, join, render, url
-from headwater.ui.previews import Preview
 from headwater.ui.queries import Stores
 from headwater.ui.task_queries import ArtifactView, LogView, TaskDetail, log_sizes, task_detail
-
-
-def _preview(p: Preview) -> Markup:
-    table = ""
-    if p.header:
-        head = join(render("<th>{c}</th>", c=c) for c in p.header)
-        body = join(
-            render("<tr>{cells}</tr>", cells=join(render("<td>{v}</td>", v=v) for v in row))
-            for row in p.rows
-        )
-        table = render(
-            '<table class="preview"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>',
-            head=head,
-            body=body,
-        )
-    summary = render('<div class="muted">{s}</div>', s=p.summary) if p.summary else ""
-    return render(
-        '{summary}<pre class="value">{text}</pre>{table}', summary=summary, text=p.text, table=table
-    )
 
 
 def _artifacts(d: TaskDetail) -> Markup:
@@ -39,7 +19,9 @@ def _artifacts(d: TaskDetail) -> Markup:
 
     def row(a: ArtifactView) -> Markup:
         value = (
-            _preview(a.preview) if a.preview else render('<span class="muted">{n}</span>', n=a.note)
+            render('<div class="value">{v}</div>', v=Markup(a.preview))  # escaped by cards.preview
+            if a.preview is not None
+            else render('<span class="muted">{n}</span>', n=a.note)
         )
         return render(
             '<tr id="artifact-{name}"><td><code>{name}</code></td><td class="muted">{type}</td>'
