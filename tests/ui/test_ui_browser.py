@@ -52,7 +52,7 @@ def test_click_from_flows_to_run_to_task_and_its_card(ui, store_root, page):
     expect(page.locator("table.timeline tr[id^=task-]")).to_have_count(3)
     screenshot(page, "run")
 
-    page.get_by_role("link", name="end/3").click()
+    page.locator("#task-end-3").get_by_role("link", name="end/3").click()
     expect(page.locator("h1")).to_contain_text("end/3")
     expect(page.locator("#artifact-y .value")).to_have_text("4")
     expect(page.locator("#artifact-x .value")).to_have_text("2")

@@ -72,6 +72,10 @@ table.hw-table { border-collapse:collapse; font-size:12px; }
 table.hw-table th, table.hw-table td { border:1px solid var(--line); padding:2px 6px;
   white-space:nowrap; text-align:left; }
 table.hw-table thead th { background:#fafbfc; font-weight:600; }
+table.grid table.hw-table th, table.grid table.hw-table td { padding:2px 6px; font-size:12px;
+  text-transform:none; letter-spacing:0; color:var(--fg); border:1px solid var(--line); }
+table.grid table.hw-table th.hw-index, table.grid table.hw-table tr.hw-dtypes th {
+  color:var(--muted); font-weight:400; }
 table.hw-data td { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
   font-variant-numeric:tabular-nums; }
 tr.hw-dtypes th { font-weight:400; color:var(--muted); font-size:11px; }
@@ -103,6 +107,13 @@ table.grid .num { text-align:right; }
 .timeline .bar.st-failed { background:var(--bad); }
 .timeline .bar.st-running { background:var(--run); animation:pulse 1.2s ease-in-out infinite; }
 .timeline .axis td { color:var(--muted); font-size:11px; border-bottom:1px solid #cfd5dd; }
+.timeline .cloned-note { height:auto; color:var(--muted); font-size:12px; }
+.resumed { color:var(--muted); font-size:12px; white-space:nowrap; }
+.params-cell { max-width:320px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap;
+  font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; }
+ul.inputs { list-style:none; margin:0; padding:0; }
+ul.inputs li { display:inline; }
+ul.inputs li + li::before { content:", "; color:var(--muted); }
 .timeline .axis .track span { position:absolute; transform:translateX(-50%); }
 .timeline .axis .track span:first-child { transform:none; }
 .kv { margin:0; display:grid; grid-template-columns:max-content 1fr; gap:4px 18px; }

@@ -246,6 +246,14 @@ def _run_inputs(stores: Stores, run: RunRecord) -> tuple[dict[str, Any], list[Pa
     return graph, rows
 
 
+def run_parameters(stores: Stores, run: RunRecord) -> list[ParamValue]:
+    """The run's parameter values (not its configs or constants), for the runs list."""
+    try:
+        return [p for p in _run_inputs(stores, run)[1] if p.kind == "parameter"]
+    except HeadwaterException:
+        return []
+
+
 def run_detail(stores: Stores, flow: str, run_id: str) -> RunDetail:
     run = stores.run(flow, run_id)
     tasks = stores.metadata.list_tasks(flow, run_id)

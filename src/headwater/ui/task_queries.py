@@ -88,7 +88,8 @@ def shown_attempt(task: TaskRecord, asked: str | None) -> int:
     return task.successful_attempt if task.successful_attempt is not None else last
 
 
-def _artifacts(stores: Stores, path: AttemptPath) -> tuple[list[ArtifactView], str]:
+def artifact_views(stores: Stores, path: AttemptPath) -> tuple[list[ArtifactView], str]:
+    """The attempt's public artifacts with previews, and why there are none when so."""
     ds = stores.datastore
     try:
         index = ds.read_index(path)
@@ -158,7 +159,7 @@ def task_detail(
     run = stores.run(flow, run_id)
     number = shown_attempt(task, attempt)
     path = AttemptPath(flow, run_id, step, task_id, number)
-    artifacts, note = _artifacts(stores, path)
+    artifacts, note = artifact_views(stores, path)
     md = stores.metadata
     return TaskDetail(
         run=run,

@@ -14,8 +14,14 @@ from headwater.ui.task_queries import ArtifactView, LogView, TaskDetail, log_siz
 
 
 def _artifacts(d: TaskDetail) -> Markup:
-    if not d.artifacts:
-        return render('<p class="empty">{note}</p>', note=d.artifacts_note)
+    return artifact_table(d.artifacts, d.artifacts_note)
+
+
+def artifact_table(artifacts: list[ArtifactView], note: str) -> Markup:
+    """Artifacts with their type, size and a preview of the value (also the run page's
+    results)."""
+    if not artifacts:
+        return render('<p class="empty">{note}</p>', note=note)
 
     def row(a: ArtifactView) -> Markup:
         value = (
@@ -35,7 +41,7 @@ def _artifacts(d: TaskDetail) -> Markup:
     return render(
         '<div class="wrap"><table class="grid artifacts"><thead><tr><th>name</th><th>type</th>'
         '<th class="num">size</th><th>value</th></tr></thead><tbody>{rows}</tbody></table></div>',
-        rows=join(row(a) for a in d.artifacts),
+        rows=join(row(a) for a in artifacts),
     )
 
 
@@ -168,14 +174,18 @@ def _failure(d: TaskDetail) -> Markup:
 
 def _summary(d: TaskDetail) -> Markup:
     t = d.task
-    parents = join(
-        (
-            render('<a href="{h}">{label}</a> ', h=url("task", *p.split("/")), label=p)
-            if p.count("/") == 3
-            else render("{p} ", p=p)
+    items = [
+        render(
+            '<li><a href="{h}" title="{p}">{label}</a></li>',
+            h=url("task", *p.split("/")),
+            p=p,
+            label="/".join(p.split("/")[2:]) if p.split("/")[1] == t.run_id else p,
         )
+        if p.count("/") == 3
+        else render("<li>{p}</li>", p=p)
         for p in t.parents
-    )
+    ]
+    parents = render('<ul class="inputs">{items}</ul>', items=join(items)) if items else ""
     extra = []
     if t.foreach_index is not None:
         extra.append(render("<dt>foreach index</dt><dd>{i}</dd>", i=t.foreach_index))
