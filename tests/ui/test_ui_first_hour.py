@@ -119,3 +119,16 @@ def test_a_wide_float_frame_fits_the_task_page(report_ui, page):
     screenshot(page, "run-resumed")
     page.goto(report_ui.url + f"flow/{FLOW}")
     screenshot(page, "runs-parameters")
+
+
+def test_the_card_shows_the_users_report_first_and_the_task_code(report_ui, page):
+    page.goto(report_ui.url + f"run/{FLOW}/3")
+    page.locator("tr[id^=task-join-] a").first.click()
+    card = page.frame_locator("iframe.card")
+    expect_sections = card.locator("section h2")
+    expect_sections.first.wait_for()
+    titles = expect_sections.all_inner_texts()
+    assert titles[:2] == ["Report", "Task"] and "Task code" in titles, titles
+    assert "def join(self, inputs):" in card.locator("#code pre").inner_text()
+    page.locator("iframe.card").scroll_into_view_if_needed()
+    screenshot(page, "task-card")
