@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HW_PY ?= $(PY)
 
-.PHONY: demo test lint format bench bench-quick clean
+.PHONY: demo test test-fast lint format bench bench-quick clean
 
 # headwater alone (what `make demo` needs), then the test extras on top (`make test`).
 $(VENV)/.headwater: pyproject.toml
@@ -32,6 +32,10 @@ $(CHROMIUM):
 
 test: $(VENV)/.installed $(CHROMIUM)
 	$(PY) -m pytest tests -q
+
+# The fast tier: everything not marked slow (no browser, no second executor, no waiting).
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest tests -q -m "not slow"
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests benchmarks examples

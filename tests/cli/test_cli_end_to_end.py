@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every test runs flow commands
+
 
 def _run_id(proc) -> str:
     return re.search(r"Run (\d+) of \w+ completed", proc.stderr).group(1)

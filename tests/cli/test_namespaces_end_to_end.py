@@ -21,6 +21,8 @@ from headwater import (
 )
 from headwater.exceptions import NamespaceMismatch
 
+pytestmark = pytest.mark.slow  # several users' runs, end to end
+
 
 @pytest.fixture(scope="module")
 def _two_users_store(tmp_path_factory):

@@ -13,6 +13,8 @@ from headwater import Runner
 from headwater.client import Flow
 from headwater.exceptions import ParameterError, RunnerError
 
+pytestmark = pytest.mark.slow  # every test starts runs
+
 
 def test_run_returns_the_client_run_status_and_output(runner_flow):
     with Runner(runner_flow, show_output=False) as runner:

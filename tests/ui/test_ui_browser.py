@@ -15,6 +15,8 @@ from headwater.core.ids import AttemptPath
 from headwater.datastore.local import LocalDatastore
 from headwater.metadata_store.sqlite import SqliteMetadata
 
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # a real Chromium
+
 CARD = """<!doctype html><html><body><h1>Report card</h1><p id="s">static</p>
 <script>document.getElementById('s').textContent = 'card script ran'; alert('card');</script>
 </body></html>"""

@@ -99,6 +99,8 @@ def test_a_joins_inputs_are_listed_apart(report_ui):
     assert len(labels) == 3
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_a_wide_float_frame_fits_the_task_page(report_ui, page):
     page.goto(report_ui.url + f"run/{FLOW}/3")
     page.locator("#results").scroll_into_view_if_needed()
@@ -121,6 +123,8 @@ def test_a_wide_float_frame_fits_the_task_page(report_ui, page):
     screenshot(page, "runs-parameters")
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_the_card_shows_the_users_report_first_and_the_task_code(report_ui, page):
     page.goto(report_ui.url + f"run/{FLOW}/3")
     page.locator("tr[id^=task-join-] a").first.click()
