@@ -29,8 +29,7 @@ def _blob_count(root, flow):
 FAIL_POINTS = ["start", "a", "join_ab", "outer:1", "inner:11", "join_inner", "join_outer", "end"]
 FAST_POINTS = {"a", "inner:11", "end"}  # the rest are in the slow tier
 CASES = [
-    pytest.param("fork", f, marks=() if f in FAST_POINTS else pytest.mark.slow)
-    for f in FAIL_POINTS
+    pytest.param("fork", f, marks=() if f in FAST_POINTS else pytest.mark.slow) for f in FAIL_POINTS
 ] + [("subprocess", "inner:11"), ("subprocess", "end")]
 
 

@@ -216,7 +216,7 @@ def _pairs(given: list[list[str]], option: str) -> dict[str, str]:
     return out
 
 
-class _debug_for_tasks:
+class _DebugForTasks:
     """``--debug`` reaches the tasks a command starts (forked or not) as HEADWATER_DEBUG=1,
     for as long as the command runs: their failures then show every frame."""
 
@@ -263,7 +263,7 @@ def run_flow_cli(flow_cls: type, argv: Sequence[str], out: Output | None = None)
             config_files=_pairs(args.config_files, "--config"),
             config_texts=_pairs(args.config_texts, "--config-value"),
         )
-        with _debug_for_tasks(ctx.debug):
+        with _DebugForTasks(ctx.debug):
             return int(args.handler(args, ctx) or 0)
     except HeadwaterException as ex:
         if debug:

@@ -347,7 +347,8 @@ class Scheduler:
             self.by_fd[fd] = task
             self.sel.register(fd, selectors.EVENT_READ, "task")
         self.attempts += 1
-        self.tasks_run += spec.attempt == 0
+        if spec.attempt == 0:
+            self.tasks_run += 1
         self.events.task_started(spec)
         self._sync_exec_fds()
 
