@@ -4,15 +4,20 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HW_PY ?= $(PY)
 
-.PHONY: demo test lint format bench bench-quick clean
+.PHONY: demo test test-fast lint format bench bench-quick clean
 
-$(VENV)/.installed: pyproject.toml
+# headwater alone (what `make demo` needs), then the test extras on top (`make test`).
+$(VENV)/.headwater: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.headwater
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-demo: $(VENV)/.installed
+demo: $(VENV)/.headwater
 	cd examples && ../$(PY) demo.py
 
 # The web UI's browser tests drive Debian's Chromium; install it when this machine lets us.
@@ -27,6 +32,10 @@ $(CHROMIUM):
 
 test: $(VENV)/.installed $(CHROMIUM)
 	$(PY) -m pytest tests -q
+
+# The fast tier: everything not marked slow (no browser, no second executor, no waiting).
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest tests -q -m "not slow"
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests benchmarks examples

@@ -324,7 +324,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         repeat=env_int("BENCH_REPEAT", 3 if args.quick else 5),
         repeat_slow=env_int("BENCH_REPEAT_SLOW", 1 if args.quick else 3),
         repeat_import=env_int("BENCH_IMPORT_REPEAT", 10 if args.quick else 20),
-        numpy_fill=os.environ.get("BENCH_NUMPY_FILL") or "arange",
+        numpy_fill=os.environ.get("BENCH_NUMPY_FILL") or "random",
         keep=args.keep,
     )
 

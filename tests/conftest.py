@@ -1,4 +1,9 @@
-"""Shared fixtures: every test runs against a fresh datastore root in a temp directory."""
+"""Shared fixtures: every test runs against a fresh datastore root in a temp directory.
+
+Test tiers: ``pytest -m "not slow"`` runs the fast tier. A test is ``slow`` when it is marked
+so, or when it is the ``subprocess`` case of a test parametrized over ``executor`` (the same
+test under the fork executor stays in the fast tier).
+"""
 
 from __future__ import annotations
 
@@ -81,3 +86,10 @@ def client_state(monkeypatch):
 def client(hw_root, client_state):
     """The in-process client, clean, reading the test's root (which it returns)."""
     return hw_root
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("executor") == "subprocess":
+            item.add_marker(pytest.mark.slow)

@@ -197,12 +197,88 @@ def test_every_client_function_is_documented():
     assert not missing, f"client functions without a section in docs/client: {missing}"
 
 
+# --- decorators ---------------------------------------------------------------------------------
+
+DECORATORS = DOCS / "decorators"
+
+
+def builtin_decorators() -> dict[str, type]:
+    """Every decorator headwater registers (step and flow), by name; not those tests define."""
+    from headwater.core.decorators import _REGISTRY
+    from headwater.plugins.builtin import load
+
+    load()
+    found = dict(_REGISTRY)
+    found.update(flow_decorator_classes())
+    return {n: c for n, c in found.items() if c.__module__.startswith("headwater.")}
+
+
+def flow_decorator_classes() -> dict[str, type]:
+    from headwater.core.flow_decorators import registered_flow_decorators
+
+    return registered_flow_decorators()
+
+
+def argument_table(page: str) -> dict[str, str]:
+    """``{argument: default as written}`` from the page's ``## Arguments`` table."""
+    section = page.split("\n## Arguments\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([^`]+)` \| `([^`]*)` \|", section, re.M)
+    return dict(rows)
+
+
+def test_every_decorator_has_a_page_with_every_argument_and_its_default():
+    import ast
+
+    decorators = builtin_decorators()
+    assert {"retry", "catch", "timeout", "resources", "environment", "card", "project"} <= set(
+        decorators
+    )
+    problems = []
+    for name, cls in sorted(decorators.items()):
+        path = DECORATORS / f"{name}.md"
+        if not path.is_file():
+            problems.append(f"{path.relative_to(REPO)} does not exist (@{name} is registered)")
+            continue
+        page = path.read_text(encoding="utf-8")
+        if not page.startswith(f"# `@{name}`\n"):
+            problems.append(f"{path.relative_to(REPO)}: the title is not `@{name}`")
+        if "\n## Arguments\n" not in page:
+            problems.append(f"{path.relative_to(REPO)}: no '## Arguments' table")
+            continue
+        documented = argument_table(page)
+        for arg, default in cls.defaults.items():
+            if arg not in documented:
+                problems.append(f"{path.relative_to(REPO)}: argument `{arg}` is not in the table")
+                continue
+            try:
+                written = ast.literal_eval(documented[arg])
+            except (ValueError, SyntaxError):
+                written = documented[arg]
+            if written != default or type(written) is not type(default):
+                problems.append(
+                    f"{path.relative_to(REPO)}: `{arg}` defaults to {default!r} in the code, "
+                    f"`{documented[arg]}` on the page"
+                )
+        for arg in set(documented) - set(cls.defaults):
+            problems.append(f"{path.relative_to(REPO)}: `{arg}` is not an argument of @{name}")
+    assert not problems, "decorator pages disagree with the code:\n" + "\n".join(problems)
+
+
+def test_the_decorator_check_reads_the_table():
+    page = (
+        "# `@x`\n\n## Arguments\n\n| argument | default | what |\n|---|---|---|\n"
+        "| `times` | `3` | how many |\n| `var` | `None` | where |\n\n## More\n\n| `no` | `1` |\n"
+    )
+    assert argument_table(page) == {"times": "3", "var": "None"}
+
+
 # --- the index and links ------------------------------------------------------------------------
 
 
 def test_the_index_links_every_page():
     index = (DOCS / "README.md").read_text(encoding="utf-8")
     pages = sorted(COMMANDS.glob("*.md")) + sorted(CLIENT.glob("*.md"))
+    pages += sorted((DOCS / "decorators").glob("*.md"))
     unlinked = [str(p.relative_to(DOCS)) for p in pages if f"({p.relative_to(DOCS)})" not in index]
     assert not unlinked, f"docs/README.md does not link: {unlinked}"
 
@@ -223,11 +299,17 @@ def test_relative_links_point_at_files(page):
     assert not broken, f"{page.relative_to(REPO)} links to missing files: {broken}"
 
 
+def _requires_python() -> str:
+    """The lowest Python pyproject.toml allows, e.g. ``3.10``."""
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    return re.search(r'^requires-python = ">=(\d+\.\d+)"$', text, re.M).group(1)
+
+
 def test_readme_keeps_the_quick_start_and_has_the_guide():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     quick_start = (
         "## Quick start\n\n"
-        "On a machine with Python 3.11 and `make`:\n\n"
+        f"On a machine with Python {_requires_python()} or newer and `make`:\n\n"
         "```\n"
         "make demo    # creates .venv, installs headwater, runs the example flows, reads results "
         "back\n"
@@ -237,3 +319,38 @@ def test_readme_keeps_the_quick_start_and_has_the_guide():
     assert quick_start in readme
     for needed in ("resume", "tag add", "NBRunner", "dump", "logs", "namespace(", "docs/README.md"):
         assert needed in readme, needed
+
+
+def test_readme_says_how_to_use_headwater_in_your_own_project():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Use it in your own project\n", 1)[1].split("\n## ", 1)[0]
+    for needed in (
+        "python3 -m venv .venv",
+        "source .venv/bin/activate",
+        "pip install -e /path/to/headwater",
+        "pip wheel --no-deps -w dist /path/to/headwater",
+        "pip install dist/headwater-",
+        "python flow.py run",
+    ):
+        assert needed in section, needed
+    assert f"Python {_requires_python()} or newer" in section
+
+
+def test_make_demo_installs_headwater_without_the_test_extras():
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    demo = re.search(r"^demo: (.*)$", makefile, re.M).group(1).split()
+    stamps = {
+        m.group(1): m.group(2) for m in re.finditer(r"^(\S+): .*\n((?:\t.*\n)+)", makefile, re.M)
+    }
+    recipe = "".join(stamps[d] for d in demo if d in stamps)
+    assert "pip install --quiet -e .\n" in recipe
+    assert "[test]" not in recipe
+
+
+def test_the_architecture_page_is_in_the_repository():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "(docs/architecture.md)" in readme
+    assert "../shared" not in readme  # nothing outside the repository
+    page = (DOCS / "architecture.md").read_text(encoding="utf-8")
+    for package in ("core", "serde", "datastore", "metadata_store", "runtime", "client", "cli"):
+        assert f"`{package}`" in page, package

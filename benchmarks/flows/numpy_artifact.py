@@ -13,6 +13,7 @@ from headwater import FlowSpec, Parameter, step
 
 
 def make_array(megabytes: int, fill: str) -> "np.ndarray":
+    """Random numbers by default: incompressible, as real features and model weights are."""
     n = max(1, megabytes * 2**20 // 8)
     if fill == "ones":
         return np.ones(n, dtype=np.float64)
@@ -23,7 +24,7 @@ def make_array(megabytes: int, fill: str) -> "np.ndarray":
 
 class NumpyArtifactFlow(FlowSpec):
     megabytes = Parameter("megabytes", default=256, type=int, help="array size in MB")
-    fill = Parameter("fill", default="arange", help="ones, arange or random")
+    fill = Parameter("fill", default="random", help="random, arange or ones")
 
     @step
     def start(self):

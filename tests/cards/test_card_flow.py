@@ -13,6 +13,8 @@ import pytest
 
 from headwater.exceptions import ClientError, InvalidFlow
 
+pytestmark = pytest.mark.slow  # every test runs a flow with cards
+
 FLOWS = Path(__file__).resolve().parents[1] / "flows"
 
 

@@ -26,6 +26,31 @@ def test_dataframe_shows_shape_dtypes_and_first_rows():
     assert "<td>10</td>" not in html
 
 
+def _cells(html: str, column: int) -> list[str]:
+    rows = html.split("<tbody>")[1].split("</tr>")[:-1]
+    return [re.findall(r"<td>([^<]*)</td>", row)[column] for row in rows]
+
+
+def test_float_columns_are_rounded_alike():
+    df = pd.DataFrame(
+        {
+            "score": [0.5488135039273248, 0.7151893663724195, 0.25],
+            "price": [64589.41099943, 43758.7211, 1.5],
+            "count": [1.0, 2.0, 3.0],
+            "tiny": [1e-07, 2.5e-06, np.nan],
+            "big": [1.5e12, -3e9, np.inf],
+        }
+    )
+    html = preview_html(df)
+    assert _cells(html, 0) == ["0.5488", "0.7152", "0.2500"]  # at most 4 decimals
+    assert _cells(html, 1) == ["64589.41", "43758.72", "1.50"]  # fewer for large values
+    assert _cells(html, 2) == ["1.0", "2.0", "3.0"]  # as few as show the values
+    assert _cells(html, 3) == ["1.000e-07", "2.500e-06", "NaN"]
+    assert _cells(html, 4) == ["1.500e+12", "-3.000e+09", "inf"]
+    series = preview_html(pd.Series([0.123456789, 2.0], dtype="float32"))
+    assert [c for c in re.findall(r"<td>([^<]*)</td>", series)] == ["0.1235", "2.0000"]
+
+
 def test_dataframe_rows_setting_and_wide_frames():
     wide = pd.DataFrame({f"c{i}": [i] for i in range(30)})
     html = preview_html(wide, max_rows=3)

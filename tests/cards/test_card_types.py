@@ -37,6 +37,19 @@ def test_default_card_golden(facts_factory, golden):
     golden("default_card.html", html)
 
 
+def test_default_card_puts_the_users_report_first_and_shows_the_task_code(facts_factory):
+    facts = facts_factory(artifacts={"x": 1}, ok=False, exception="ValueError: no")
+    facts.source = "@step\ndef start(self):\n    self.x = '<b>' + 1\n"
+    html = render_default(facts, [Markdown("## Mine")])
+    sections = re.findall(r'<section id="(\w+)">', html)
+    assert sections[:6] == ["report", "error", "task", "parameters", "artifacts", "code"]
+    code = html.split('<section id="code">')[1].split("</section>")[0]
+    assert "Task code" in code
+    assert "def start(self):\n    self.x = &#x27;&lt;b&gt;&#x27; + 1" in code
+    facts.source = None  # a flow typed into an interpreter: no source to show
+    assert 'id="code"' not in render_default(facts, [])
+
+
 def test_blank_card_golden_with_every_component(facts_factory, golden):
     spec = {
         "mark": "line",

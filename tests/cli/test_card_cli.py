@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every test runs flows and card commands
+
 FLOW = "card_cli_flow.py"
 
 

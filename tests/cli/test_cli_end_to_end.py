@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every test runs flow commands
+
 
 def _run_id(proc) -> str:
     return re.search(r"Run (\d+) of \w+ completed", proc.stderr).group(1)
@@ -85,3 +87,34 @@ def test_tags_round_trip_from_the_shell(run_flow, output_run):
     assert replaced.returncode == 0, replaced.stderr
     listed = run_flow("output_flow.py", "tag", "list", "--run-id", output_run, "--flat")
     assert "kept" in listed.stdout and tag not in listed.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--cout", "3"], "unknown option '--cout' for 'run': did you mean '--count'?"),
+        (["run", "--max-worker", "2"], "unknown option '--max-worker' for 'run': did you mean "),
+        (["--quite", "run"], "unknown option '--quite' for 'run': did you mean '--quiet'?"),
+        (["rnu"], "invalid choice: 'rnu' (did you mean 'run'?)"),
+        (["tag", "list", "--hide-sytem-tags"], "did you mean '--hide-system-tags'?"),
+        (["resume", "strat"], "ParamsFlow has no step 'strat' to resume from: did you mean "),
+        (["--with", "retyr", "run"], "no step decorator named 'retyr' (did you mean 'retry'?)"),
+    ],
+)
+def test_a_misspelt_name_gets_the_near_one(run_flow, hw_root, args, message):
+    hw_root.mkdir(parents=True, exist_ok=True)
+    proc = run_flow("params_flow.py", *args)
+    assert proc.returncode == 1
+    err = proc.stderr.strip()
+    assert message in err
+    assert len(err.splitlines()) == 1, err
+
+
+def test_an_unknown_option_is_named_without_its_value(run_flow):
+    proc = run_flow("params_flow.py", "run", "--n-rows", "100")
+    assert proc.returncode == 1
+    assert "unknown option '--n-rows' for 'run': ParamsFlow's parameters are: " in proc.stderr
+    proc = run_flow("params_flow.py", "run", "--n-rows=100")
+    assert "unknown option '--n-rows' for 'run'" in proc.stderr
+    proc = run_flow("params_flow.py", "run", "extra")
+    assert "unexpected argument 'extra' for 'run'" in proc.stderr

@@ -21,6 +21,8 @@ from headwater import (
 )
 from headwater.exceptions import NamespaceMismatch
 
+pytestmark = pytest.mark.slow  # several users' runs, end to end
+
 
 @pytest.fixture(scope="module")
 def _two_users_store(tmp_path_factory):
@@ -242,7 +244,7 @@ def test_dump_and_logs_read_any_users_run_by_pathspec(two_users, run_as):
     assert logs.returncode == 0, logs.stderr
     bad = run_as("alice", "linear.py", "dump", f"{rid}/end", "--namespace", "user:bob")
     assert bad.returncode == 1
-    assert "unknown option '--namespace user:bob' for 'dump'" in bad.stderr
+    assert "unknown option '--namespace' for 'dump'" in bad.stderr
 
 
 def test_tag_commands_find_runs_in_the_namespace(two_users, run_as, client_as):

@@ -159,6 +159,30 @@ def test_list_grouped(builder, cli):
     assert lines[j + 1].strip() == f"HelloFlow/{one.run_id}"
 
 
+def test_list_without_a_run_groups_tags_by_run(builder, cli):
+    one = builder.linear(tags=["shared", "only-one"])
+    two = builder.linear(tags=["shared"], user="bob")
+    _, out, _ = cli("tag", "list")
+    text = out.decode()
+    assert "only *tags* can be modified" in text
+    first, second = (
+        text.split(f"For run HelloFlow/{one.run_id}\n")[1],
+        text.split(f"For run HelloFlow/{two.run_id}\n")[1],
+    )
+    assert "*only-one*" in first.split("For run")[0] and "user:alice" in first.split("For run")[0]
+    assert "*only-one*" not in second.split("For run")[0]
+    assert "user:bob" in second.split("For run")[0]
+
+
+def test_hide_system_tags_hides_their_header_too(builder, cli):
+    run = builder.linear(tags=["mine"])
+    for argv in ((), ("--run-id", run.run_id), ("--group-by-tag",)):
+        _, out, _ = cli("tag", "list", *argv, "--hide-system-tags")
+        text = out.decode()
+        assert "System tags" not in text and "-" * 56 not in text, argv
+        assert "*mine*" in text and "user:alice" not in text
+
+
 def test_list_quiet_is_parseable(builder, cli):
     run = builder.linear(tags=["t1"])
     _, out, _ = cli("tag", "list", "--run-id", run.run_id, quiet=True)

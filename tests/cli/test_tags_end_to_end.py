@@ -11,6 +11,8 @@ from headwater import Flow, Run, Step, Task, namespace
 from headwater.core.tags import MAX_TAG_LENGTH, MAX_USER_TAGS
 from headwater.exceptions import TagError
 
+pytestmark = pytest.mark.slow  # runs flows, then tags them
+
 ODD_TAGS = ["nightly run ✓", "日本語 タグ", " padded ", "a,b;c", "x" * MAX_TAG_LENGTH]
 
 

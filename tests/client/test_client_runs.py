@@ -157,6 +157,16 @@ def test_missing_objects_raise_not_found(builder):
         Metaflow()["NoFlow"]
 
 
+def test_a_misspelt_name_gets_the_near_one(builder):
+    rec = builder.linear()
+    with pytest.raises(ObjectNotFound, match=r"flow 'Helloflow' not found .*: did you mean 'Hel"):
+        Flow("Helloflow")
+    with pytest.raises(ObjectNotFound, match=r"step 'strat' not found .*: did you mean 'start'\?$"):
+        Run(f"HelloFlow/{rec.run_id}")["strat"]
+    with pytest.raises(ObjectNotFound, match=r"did you mean 'start'\?$"):
+        Step(f"HelloFlow/{rec.run_id}/Start")
+
+
 @pytest.mark.parametrize(
     ("cls", "pathspec"),
     [

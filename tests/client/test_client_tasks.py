@@ -44,6 +44,14 @@ def test_missing_artifact_error_lists_names(run):
         task["nope"]
 
 
+def test_a_misspelt_artifact_gets_the_near_name(run):
+    task = _task(run, "a")
+    with pytest.raises(ArtifactNotFound, match=r"has no artifact 'alhpa': did you mean 'alpha'\?$"):
+        _ = task.data.alhpa
+    with pytest.raises(ObjectNotFound, match=r"did you mean 'alpha'\?$"):
+        task["Alpha"]
+
+
 def test_private_artifacts_hidden_unless_asked_for(run):
     task = _task(run, "start")
     assert "_secret" not in task.data

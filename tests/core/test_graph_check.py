@@ -64,7 +64,7 @@ BAD_FLOWS = {
     "bad_missing_next.py": [("work", True, ["does not end with self.next"])],
     "bad_end_next.py": [("end", False, ["end step 'end'", "calls self.next", "remove"])],
     # rule 4
-    "bad_unknown_target.py": [("start", False, ["unknown step 'ned'", "define a @step"])],
+    "bad_unknown_target.py": [("start", False, ["unknown step 'ned'", "did you mean 'end'?"])],
     "bad_not_a_step.py": [("start", False, ["'middle' is a method but not a step", "@step"])],
     "bad_foreach_arg.py": [("start", False, ["foreach=self.items", "foreach='items'"])],
     "bad_switch_one_case.py": [("start", False, ["fewer than two cases"])],

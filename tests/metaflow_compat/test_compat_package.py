@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # Metaflow's own flows, unchanged
+
 STYLE = Path(__file__).resolve().parents[1] / "flows" / "metaflow_style"
 
 # The names a Metaflow user imports from the top-level package (API.md section 9).

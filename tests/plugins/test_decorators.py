@@ -98,6 +98,7 @@ class TestDecoratorMatrix:
         err = _middle(run).data.err
         assert err.type == "TaskDied" and "SIGSEGV" in err.message
 
+    @pytest.mark.slow  # waits for a timeout or a retry
     def test_timeout_then_retry(self, run_flow, hw_root, shape, executor):
         proc, run, attempts = _run(
             run_flow,
@@ -115,6 +116,7 @@ class TestDecoratorMatrix:
         first = Task(_middle(run).pathspec, attempt=0)
         assert "step 'middle' timed out after 1 s" in first.exception
 
+    @pytest.mark.slow  # waits for a timeout or a retry
     def test_timeout_then_catch(self, run_flow, hw_root, shape, executor):
         proc, run, _ = _run(
             run_flow,
@@ -146,6 +148,7 @@ def test_a_step_can_refuse_retries(run_flow, hw_root, mode):
     assert not run.successful
 
 
+@pytest.mark.slow  # waits for a timeout or a retry
 def test_timeout_without_retry_fails_the_run_with_a_message(run_flow, hw_root):
     proc, run, _ = _run(
         run_flow, hw_root, "linear", "fork", ["timeout:seconds=1"], "--mode", "sleep"
@@ -154,6 +157,7 @@ def test_timeout_without_retry_fails_the_run_with_a_message(run_flow, hw_root):
     assert "step 'middle' timed out after 1 s (@timeout)" in proc.stderr
 
 
+@pytest.mark.slow  # waits for a timeout or a retry
 def test_retry_waits_between_attempts(run_flow, hw_root):
     wait_minutes = 0.02  # 1.2 s
     t0 = time.time()
@@ -213,7 +217,11 @@ def test_decorator_below_step_works_too(run_flow, tmp_path: Path):
     )
     proc = run_flow(flow, "run")
     assert proc.returncode == 0, proc.stderr
-    assert "Retrying now (attempt 2)" in proc.stderr
+    # One numbering: the retry is attempt 1 (as in logs --attempt 1), and the run has two
+    # tasks, one of which took two attempts.
+    assert "[1/start/1] Retrying now (attempt 1)." in proc.stderr
+    assert "[1/start/1] Task is starting (attempt 1)." in proc.stderr
+    assert "Run 1 of BelowFlow completed: 2 tasks (1 retry) in " in proc.stderr
 
 
 def test_bad_decorator_arguments_in_the_flow_file_give_one_line(run_flow, tmp_path: Path):
@@ -238,6 +246,7 @@ def test_bad_decorator_arguments_in_the_flow_file_give_one_line(run_flow, tmp_pa
         assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow  # waits for a timeout or a retry
 def test_timeout_stops_the_tasks_children_too(run_flow, tmp_path: Path):
     import os
 

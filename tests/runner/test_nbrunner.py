@@ -12,6 +12,8 @@ import pytest
 
 from headwater.exceptions import RunnerError
 
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # a Jupyter kernel
+
 CELLS = [
     """
     import sys

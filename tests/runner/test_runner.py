@@ -13,6 +13,8 @@ from headwater import Runner
 from headwater.client import Flow
 from headwater.exceptions import ParameterError, RunnerError
 
+pytestmark = pytest.mark.slow  # every test starts runs
+
 
 def test_run_returns_the_client_run_status_and_output(runner_flow):
     with Runner(runner_flow, show_output=False) as runner:
@@ -60,6 +62,11 @@ def test_unknown_parameter_fails_before_starting(runner_flow):
         pytest.raises(ParameterError, match="RunnerFlow has no parameter 'beta'"),
     ):
         runner.run(beta=1)
+    with (
+        Runner(runner_flow, show_output=False) as runner,
+        pytest.raises(ParameterError, match="no parameter 'alhpa': did you mean 'alpha'"),
+    ):
+        runner.run(alhpa=1)
 
 
 def test_a_run_that_cannot_start_raises_with_the_command_error(runner_flow):

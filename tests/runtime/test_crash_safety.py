@@ -78,6 +78,7 @@ def _env(root: Path, **extra: str) -> dict:
     return env
 
 
+@pytest.mark.slow  # kills the runtime at many points of a run
 def test_sigkill_of_the_runtime_at_any_point_loses_nothing(tmp_path):
     rng = random.Random(SEED)
     root = tmp_path / ".headwater"

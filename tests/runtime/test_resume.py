@@ -27,7 +27,10 @@ def _blob_count(root, flow):
 
 
 FAIL_POINTS = ["start", "a", "join_ab", "outer:1", "inner:11", "join_inner", "join_outer", "end"]
-CASES = [("fork", f) for f in FAIL_POINTS] + [("subprocess", "inner:11"), ("subprocess", "end")]
+FAST_POINTS = {"a", "inner:11", "end"}  # the rest are in the slow tier
+CASES = [
+    pytest.param("fork", f, marks=() if f in FAST_POINTS else pytest.mark.slow) for f in FAIL_POINTS
+] + [("subprocess", "inner:11"), ("subprocess", "end")]
 
 
 @pytest.mark.parametrize(("executor", "fail_at"), CASES)
@@ -171,3 +174,23 @@ def test_resume_of_a_run_killed_before_its_first_task(run_flow, hw_root):
     proc = run_flow("linear.py", "resume")
     assert proc.returncode == 1
     assert "run 2 of LinearFlow stopped before its first task started" in proc.stderr
+
+
+def test_resuming_a_run_that_completed_says_nothing_runs_again(run_flow, hw_root):
+    done = run_flow("decorated_flow.py", "run", "--mode", "none")
+    assert done.returncode == 0, done.stderr
+    origin = _run_id(done)
+    n_tasks = len(_tasks(hw_root, "DecoratedFlow", origin))
+    resumed = run_flow("decorated_flow.py", "resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert (
+        f"Run {origin} of DecoratedFlow completed: nothing failed, so nothing runs again and "
+        f"every task is cloned (to run a step again: python decorated_flow.py resume STEP "
+        f"--origin-run-id {origin})"
+    ) in resumed.stderr
+    new = re.search(r"as run (\d+)", resumed.stderr).group(1)
+    assert (
+        f"Run {new} of DecoratedFlow completed: nothing ran again, {n_tasks} tasks cloned in "
+        in (resumed.stderr)
+    )
+    assert all(t.origin_pathspec for t in _tasks(hw_root, "DecoratedFlow", new))

@@ -95,7 +95,7 @@ def test_parameters_from_command_line_and_environment(run_flow, hw_root, tmp_pat
         (["--verbose", "maybe"], "parameter 'verbose' expects true or false, got 'maybe'"),
         (["--config", "{bad"], "parameter 'config' expects a JSON value"),
         (["--notes", "/no/such/file"], "IncludeFile 'notes' cannot read '/no/such/file'"),
-        (["--unknown", "1"], "unknown option '--unknown 1' for 'run': ParamsFlow's parameters are"),
+        (["--unknown", "1"], "unknown option '--unknown' for 'run': ParamsFlow's parameters are"),
     ],
 )
 def test_bad_parameter_gets_one_line_error(run_flow, hw_root, args, message):

@@ -55,7 +55,7 @@ def test_failed_run_shows_the_failed_step_and_steps_never_reached(ui):
 def test_task_page_shows_artifacts_logs_and_attempts(ui):
     _, _, body = ui.get("/task/LinearFlow/1/end/3")
     assert 'id="artifact-x"' in body and 'id="artifact-y"' in body
-    assert re.search(r'id="artifact-y">.*?<pre class="value">4</pre>', body)
+    assert re.search(r'id="artifact-y">.*?<span class="hw-scalar">4</span>', body)
     assert "attempt 0</strong> (shown)" in body
     assert "loading artifacts " in body and "saving artifacts " in body  # task metadata
     _, _, failed = ui.get("/task/FailingFlow/1/boom/2")
@@ -63,7 +63,7 @@ def test_task_page_shows_artifacts_logs_and_attempts(ui):
     assert 'id="exception"' in failed and "<summary>traceback</summary>" in failed
     _, _, xss = ui.get("/task/UiXssFlow/1/start/1")
     assert "DataFrame · 2 rows × 2 columns" in xss
-    assert "array · 3 × 4 · dtype int64" in xss
+    assert "ndarray · shape (3, 4) · dtype int64" in xss
     assert 'id="log-stdout"' in xss and 'id="log-stderr"' in xss
 
 

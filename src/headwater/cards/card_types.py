@@ -1,7 +1,9 @@
 """The card types and the facts about a task they show.
 
-``default``: the task's identity and status, timing, parameters, the components the step
-appended, every public artifact with a preview, and the flow graph with this step highlighted.
+``default``: the components the step appended first (the report the user wrote), then the
+failure of a failed step, the task's identity and status, timing, parameters, every public
+artifact with a preview, the step's source code ("Task code") and the flow graph with this
+step highlighted.
 ``blank``: only the components the step appended. Both are pure functions of
 :class:`TaskFacts` and the component list, so they render the same in a task, in a test or in
 a notebook. :func:`error_card` and :func:`timeout_card` are what a card becomes when its
@@ -81,6 +83,7 @@ class TaskFacts:
         "graph",
         "rendered_at",
         "loaded",
+        "source",
     )
 
     def __init__(
@@ -101,6 +104,7 @@ class TaskFacts:
         graph: Mapping[str, Any] | None = None,
         rendered_at: float | None = None,
         loaded: Loaded | None = None,
+        source: str | None = None,
     ) -> None:
         self.flow = flow
         self.run_id = run_id
@@ -118,6 +122,7 @@ class TaskFacts:
         self.graph = graph
         self.rendered_at = rendered_at
         self.loaded = Loaded() if loaded is None else loaded
+        self.source = source  # the step function's source code, when it could be read
 
     @property
     def pathspec(self) -> str:
@@ -225,13 +230,16 @@ def render_default(
     options = options or {}
     badge = ("ok", "succeeded") if facts.ok else ("failed", "failed")
     parts = [header(facts.pathspec, f"attempt {facts.attempt}", badge)]
+    if components:  # what the user wrote comes first
+        parts.append(section("Report", render_components(components), "report"))
     if facts.exception:
-        parts.append(section("Error", error_box("The step failed", facts.exception)))
+        parts.append(section("Error", error_box("The step failed", facts.exception), "error"))
     parts.append(section("Task", _identity(facts), "task"))
     parts.append(section("Parameters", _parameters(facts), "parameters"))
-    if components:
-        parts.append(section("Report", render_components(components), "report"))
     parts.append(section("Artifacts", _artifacts(facts, options), "artifacts"))
+    if facts.source:
+        code = f'<pre class="hw-code">{escape(facts.source)}</pre>'
+        parts.append(section("Task code", code, "code"))
     if facts.graph and not options.get("hide_graph"):
         parts.append(
             section(

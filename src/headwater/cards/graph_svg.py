@@ -1,10 +1,9 @@
 """The flow graph as an inline SVG: steps as boxes in layers from start to end, arrows between.
 
-Input is :meth:`headwater.core.graph.FlowGraph.to_dict` (also ``current.graph``). Layout: a
-depth-first walk from the start step marks the edges that loop back (a switch that returns to
-an earlier step); every other edge points down, and each step sits one layer below its
-deepest parent; within a layer, steps are ordered by the mean position of their parents.
-Loop edges are drawn dashed, on the right. One step can be highlighted (the card's own step).
+Input is :meth:`headwater.core.graph.FlowGraph.to_dict` (also ``current.graph``). The layout
+is :mod:`headwater.cards.graph_layout`'s, drawn top to bottom: each layer is a row, and an
+edge that spans rows passes through its waypoints. Loop edges are drawn dashed, on the right.
+One step can be highlighted (the card's own step).
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from html import escape
 
-from headwater.record import Record
+from headwater.cards.graph_layout import GraphLayout, is_waypoint, layout_graph
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
@@ -25,67 +24,6 @@ MARGIN = 16
 CHAR_W = 7.6  # monospace 13px
 MAX_LABEL = 28
 DUMMY_W = 12.0  # width reserved in a layer for an edge passing through it
-
-
-def _edges(steps: Mapping[str, Any], order: list[str]) -> list[tuple[str, str]]:
-    out = []
-    for name in order:
-        for target in steps[name].get("out_funcs") or ():
-            if target in steps and (name, target) not in out:
-                out.append((name, target))
-    return out
-
-
-def _back_edges(steps: Mapping[str, Any], order: list[str], start: str) -> set[tuple[str, str]]:
-    """Edges that close a cycle in a depth-first walk from ``start`` (then from the rest)."""
-    back: set[tuple[str, str]] = set()
-    state: dict[str, int] = {}  # 1 on the stack, 2 done
-    roots = ([start] if start in steps else []) + order
-    for root in roots:
-        if root in state:
-            continue
-        stack: list[tuple[str, int]] = [(root, 0)]
-        state[root] = 1
-        while stack:
-            name, i = stack[-1]
-            targets = [t for t in steps[name].get("out_funcs") or () if t in steps]
-            if i < len(targets):
-                stack[-1] = (name, i + 1)
-                t = targets[i]
-                if state.get(t) == 1:
-                    back.add((name, t))
-                elif t not in state:
-                    state[t] = 1
-                    stack.append((t, 0))
-            else:
-                state[name] = 2
-                stack.pop()
-    return back
-
-
-def _layers(order: list[str], forward: list[tuple[str, str]]) -> dict[str, int]:
-    parents: dict[str, list[str]] = {n: [] for n in order}
-    for a, b in forward:
-        parents[b].append(a)
-    layer: dict[str, int] = {}
-
-    def depth(name: str) -> int:
-        # forward edges form a DAG: iterate instead of recursing, deepest parent first
-        todo = [name]
-        while todo:
-            n = todo[-1]
-            missing = [p for p in parents[n] if p not in layer]
-            if missing:
-                todo.extend(missing)
-                continue
-            todo.pop()
-            layer[n] = 1 + max((layer[p] for p in parents[n]), default=-1)
-        return layer[name]
-
-    for n in order:
-        if n not in layer:
-            depth(n)
-    return layer
 
 
 def _label(name: str) -> str:
@@ -104,62 +42,29 @@ def _kind(step: Mapping[str, Any]) -> str:
     return kind if kind in ("split", "join") else ""
 
 
-class _Layout(Record):
-    cx: dict[str, float]  # centre of each box (and dummy node)
-    cy: dict[str, float]
-    width: dict[str, float]
-    routes: dict[str, list[str]]  # "a\x00b" -> the dummy nodes edge a->b passes through
-    total_w: float
-
-
 def _width(name: str, step: Mapping[str, Any]) -> float:
     return max(110.0, len(_label(name)) * CHAR_W + 28, len(_kind(step)) * 6.4 + 24)
 
 
-def _layout(
-    steps: Mapping[str, Any],
-    order: list[str],
-    forward: list[tuple[str, str]],
-    layer: dict[str, int],
-) -> _Layout:
-    """Where every box goes; a long edge gets a dummy node in each layer it crosses, so it
-    runs between boxes, not across them."""
-    width = {n: _width(n, steps[n]) for n in order}
-    node_layer = dict(layer)
-    rank = {n: float(i) for i, n in enumerate(order)}
-    links: list[tuple[str, str]] = []
-    routes: dict[str, list[str]] = {}
-    for a, b in forward:
-        chain = [a]
-        for depth in range(layer[a] + 1, layer[b]):
-            dummy = f"\x00{a}\x00{b}\x00{depth}"
-            width[dummy] = DUMMY_W
-            node_layer[dummy] = depth
-            rank[dummy] = rank[a] + 0.5
-            chain.append(dummy)
-        chain.append(b)
-        routes[f"{a}\x00{b}"] = chain[1:-1]
-        links.extend(zip(chain[:-1], chain[1:], strict=True))
-    rows: dict[int, list[str]] = {}
-    for n in sorted(node_layer, key=lambda n: rank[n]):
-        rows.setdefault(node_layer[n], []).append(n)
-    row_w = {d: sum(width[n] for n in ns) + GAP * (len(ns) - 1) for d, ns in rows.items()}
-    total_w = max(row_w.values())
+def _place(
+    steps: Mapping[str, Any], lay: GraphLayout
+) -> tuple[dict[str, float], dict[str, float], dict[str, float], float]:
+    """Centre x and y and width of every box (and waypoint), and the widest row's width: each
+    layer is a row, centred, its boxes in the layout's order."""
+    width = {
+        n: DUMMY_W if is_waypoint(n) else _width(n, steps[n]) for row in lay.layers for n in row
+    }
+    row_w = [sum(width[n] for n in row) + GAP * (len(row) - 1) for row in lay.layers]
+    total_w = max(row_w)
     cx: dict[str, float] = {}
-    for depth in sorted(rows):
-        names = rows[depth]
-
-        def key(n: str) -> tuple[float, float]:
-            ps = [cx[a] for a, b in links if b == n and a in cx]
-            return (sum(ps) / len(ps) if ps else 0.0, rank[n])
-
-        names.sort(key=key)
+    cy: dict[str, float] = {}
+    for depth, row in enumerate(lay.layers):
         x = MARGIN + (total_w - row_w[depth]) / 2
-        for n in names:
+        for n in row:
             cx[n] = x + width[n] / 2
+            cy[n] = _row_y(depth)
             x += width[n] + GAP
-    cy = {n: _row_y(d) for n, d in node_layer.items()}
-    return _Layout(cx, cy, width, routes, total_w)
+    return cx, cy, width, total_w
 
 
 def _row_y(depth: int) -> float:
@@ -187,17 +92,17 @@ def graph_svg(graph: Mapping[str, Any], highlight: str | None = None) -> str:
     if not steps:
         return '<p class="hw-muted">(no graph)</p>'
     order = list(steps)
-    edges = _edges(steps, order)
-    back = _back_edges(steps, order, str(graph.get("start") or ""))
-    forward = [e for e in edges if e not in back]
-    layer = _layers(order, forward)
-    lay = _layout(steps, order, forward, layer)
-    cx, cy, routes, total_w = lay.cx, lay.cy, lay.routes, lay.total_w
-    w = lay.width.__getitem__
+    edges = [(a, b) for a in order for b in steps[a].get("out_funcs") or () if b in steps]
+    edges = list(dict.fromkeys(edges))
+    lay = layout_graph(order, edges, str(graph.get("start") or ""))
+    back = lay.back
+    cx, cy, widths, total_w = _place(steps, lay)
+    w = widths.__getitem__
+    layer_count = len(lay.layers)
 
     loop_room = 56 if back else 0
     svg_w = total_w + 2 * MARGIN + loop_room
-    svg_h = _row_y(max(layer.values())) + BOX_H / 2 + MARGIN
+    svg_h = _row_y(layer_count - 1) + BOX_H / 2 + MARGIN
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {svg_w:.0f} {svg_h:.0f}" '
         f'width="{svg_w:.0f}" height="{svg_h:.0f}" role="img" '
@@ -221,7 +126,7 @@ def graph_svg(graph: Mapping[str, Any], highlight: str | None = None) -> str:
             dash = ' stroke-dasharray="5 4"'
         else:
             points = [(cx[a], cy[a] + BOX_H / 2)]
-            for dummy in routes[f"{a}\x00{b}"]:
+            for dummy in lay.routes[(a, b)]:
                 points += [(cx[dummy], cy[dummy] - BOX_H / 2), (cx[dummy], cy[dummy] + BOX_H / 2)]
             points.append((cx[b], cy[b] - BOX_H / 2 - 2))
             d = _forward_path(points)

@@ -4,8 +4,12 @@
 table of its first rows with its shape and column dtypes; a Series likewise; a numpy array with
 its shape, dtype and an excerpt; scalars and short strings as they are; containers
 pretty-printed with limits on items and depth; anything else as its ``repr``, cut to size.
-:func:`inline_html` gives a short one-line form for table cells. Neither ever raises, and
-neither imports pandas or numpy: a value of those types has already brought them in.
+:func:`inline_html` gives a short one-line form for table cells (:func:`inline_text`, the same
+as plain text). None of them ever raises, and none imports pandas or numpy: a value of those
+types has already brought them in. Float columns of tables are rounded alike, to as few
+decimals as show their values (at most four), so a preview stays narrow.
+
+Cards and the web UI both preview values with this module.
 """
 
 from __future__ import annotations
@@ -177,6 +181,43 @@ def _cell_text(value: Any) -> str:
     return text if len(text) <= CELL_CHARS else text[:CELL_CHARS] + "…"
 
 
+MAX_DECIMALS = 4  # a float column shows at most this many decimals (fewer for large values)
+
+
+def _float_column(values: list[Any]) -> list[str] | None:
+    """The cells of a float column, rounded alike: as few decimals as show every value (at
+    least one, at most MAX_DECIMALS, fewer for large numbers), or scientific notation for
+    very large or very small magnitudes. None when the values are not all floats."""
+    import math
+
+    if not all(isinstance(v, float) for v in values):
+        return None
+    finite = [abs(v) for v in values if math.isfinite(v)]
+    top = max(finite, default=0.0)
+    low = min((v for v in finite if v), default=0.0)
+
+    def special(v: float) -> str:
+        return "NaN" if math.isnan(v) else str(v)  # inf, -inf
+
+    if top >= 1e9 or 0 < low < 1e-4:
+        return [f"{v:.3e}" if math.isfinite(v) else special(v) for v in values]
+    cap = MAX_DECIMALS if top < 1e3 else 2 if top < 1e5 else 0
+    needed = 1 if cap else 0
+    for v in finite:
+        text = f"{v:.{cap}f}".rstrip("0")
+        needed = max(needed, len(text) - text.index(".") - 1 if "." in text else 0)
+    return [f"{v:.{needed}f}" if math.isfinite(v) else special(v) for v in values]
+
+
+def _column_cells(head: Any, j: int) -> list[str]:
+    values = head.iloc[:, j].tolist()
+    if getattr(head.dtypes.iloc[j], "kind", "") == "f":
+        cells = _float_column(values)
+        if cells is not None:
+            return cells
+    return [_cell_text(v) for v in values]
+
+
 def _dataframe(df: Any, max_rows: int) -> str:
     rows, cols = df.shape
     shown_cols = list(df.columns[:MAX_COLUMNS])
@@ -184,9 +225,10 @@ def _dataframe(df: Any, max_rows: int) -> str:
     names = "".join(f"<th>{escape(str(c))}</th>" for c in shown_cols)
     dtypes = "".join(f"<th>{escape(str(df.dtypes.iloc[i]))}</th>" for i in range(len(shown_cols)))
     index_name = escape(str(df.index.name)) if df.index.name is not None else ""
+    columns = [_column_cells(head, j) for j in range(len(shown_cols))]
     body = []
-    for label, row in zip(head.index, head.itertuples(index=False, name=None), strict=True):
-        cells = "".join(f"<td>{escape(_cell_text(v))}</td>" for v in row)
+    for i, label in enumerate(head.index):
+        cells = "".join(f"<td>{escape(column[i])}</td>" for column in columns)
         body.append(f'<tr><th class="hw-index">{escape(_cell_text(label))}</th>{cells}</tr>')
     summary = f"DataFrame · {_plural(rows, 'row')} × {_plural(cols, 'column')}"
     notes = []
@@ -206,10 +248,13 @@ def _dataframe(df: Any, max_rows: int) -> str:
 def _series(s: Any, max_rows: int) -> str:
     n = len(s)
     head = s.iloc[:max_rows]
+    values = head.tolist()
+    cells = (_float_column(values) if getattr(s.dtype, "kind", "") == "f" else None) or [
+        _cell_text(v) for v in values
+    ]
     body = "".join(
-        f'<tr><th class="hw-index">{escape(_cell_text(i))}</th>'
-        f"<td>{escape(_cell_text(v))}</td></tr>"
-        for i, v in zip(head.index, head.tolist(), strict=True)
+        f'<tr><th class="hw-index">{escape(_cell_text(i))}</th><td>{escape(c)}</td></tr>'
+        for i, c in zip(head.index, cells, strict=True)
     )
     name = escape(str(s.name)) if s.name is not None else ""
     summary = f"Series · {_plural(n, 'value')} · dtype {s.dtype}"
@@ -302,10 +347,21 @@ def _preview(value: Any, max_rows: int) -> str:
 
 def inline_html(value: Any) -> str:
     """A short, one-line, escaped form of ``value`` for a table cell."""
+    kind = _kind(value)
+    if kind in ("dataframe", "series", "ndarray"):
+        try:
+            return f'<span class="hw-muted">{escape(describe(value))}</span>'
+        except Exception:  # noqa: BLE001
+            pass
+    return escape(inline_text(value))
+
+
+def inline_text(value: Any) -> str:
+    """A short, one-line text of ``value`` (not escaped): at most 500 characters."""
     try:
         kind = _kind(value)
         if kind in ("dataframe", "series", "ndarray"):
-            return f'<span class="hw-muted">{escape(describe(value))}</span>'
+            return describe(value)
         if isinstance(value, str):
             text = value
         elif isinstance(value, _SCALARS) or kind == "npscalar":
@@ -318,4 +374,4 @@ def inline_html(value: Any) -> str:
         text = f"<{type_name(value)}: no preview: {type(ex).__name__}>"
     if len(text) > 500:
         text = text[:500] + "…"
-    return escape(text)
+    return text

@@ -6,9 +6,16 @@ import argparse
 import sys
 
 from headwater import config
-from headwater.cli.cmd_run import ResumeFrom, _validate, add_run_options, launch_run
+from headwater.cli.cmd_run import (
+    ResumeFrom,
+    _validate,
+    add_run_options,
+    launch_run,
+    script_name,
+)
 from headwater.cli.context import CliContext
 from headwater.exceptions import CommandLineError, ObjectNotFound
+from headwater.metadata_store.records import RunStatus
 
 
 def register(sub: argparse._SubParsersAction, flow_cls: type) -> None:
@@ -38,9 +45,12 @@ def handle_resume(args: argparse.Namespace, ctx: CliContext) -> int:
 
     step = args.step_to_rerun
     if step is not None and step not in ctx.graph.nodes:
+        from headwater.core.suggest import did_you_mean
+
         steps = ", ".join(ctx.graph.nodes)
         raise CommandLineError(
-            f"{ctx.flow_name} has no step '{step}' to resume from: pick one of {steps}"
+            f"{ctx.flow_name} has no step '{step}' to resume from: "
+            + (did_you_mean(step, ctx.graph.nodes) or f"pick one of {steps}")
         )
     tags = validate_user_tags(args.tag)
     check_user_tag_count(tags)
@@ -79,5 +89,12 @@ def handle_resume(args: argparse.Namespace, ctx: CliContext) -> int:
         # Decorators and parameter defaults see the origin's configs, as its tasks did.
         ctx.resolve_configs(load_run_configs(stores.datastore, ctx.flow_name, origin.run_id))
     _validate(ctx)
+    if step is None and origin.status is RunStatus.COMPLETED:
+        script = script_name(ctx)
+        ctx.out.info(
+            f"Run {origin.run_id} of {ctx.flow_name} completed: nothing failed, so nothing runs "
+            f"again and every task is cloned (to run a step again: python {script} resume STEP "
+            f"--origin-run-id {origin.run_id})"
+        )
     rerun = frozenset({step}) if step else frozenset()
     return launch_run(ctx, args, None, tags, user, ResumeFrom(origin.run_id, rerun))

@@ -12,6 +12,7 @@ from headwater.cli.context import CliContext
 from headwater.cli.output import Output
 from headwater.core.parameters import flow_parameters
 from headwater.exceptions import CommandLineError, InvalidFlow
+from headwater.metadata_store.records import RunStatus
 from headwater.record import Record
 
 TYPE_CHECKING = False
@@ -101,7 +102,11 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
 
 
 class TerminalEvents:
-    """Prints task progress and output lines prefixed with [run/step/task]."""
+    """Prints task progress and output lines prefixed with [run/step/task].
+
+    Attempts are numbered from 0 everywhere, as ``logs --attempt N`` and the client number
+    them: the first retry is attempt 1.
+    """
 
     def __init__(self, out: Output) -> None:
         self.out = out
@@ -111,7 +116,9 @@ class TerminalEvents:
         return f"[{spec.run_id}/{spec.step}/{spec.task_id}]"
 
     def task_started(self, spec: Any) -> None:
-        retry = f" (retry {spec.attempt})" if spec.attempt else ""
+        retry = f" (attempt {spec.attempt})" if spec.attempt else ""
+        if spec.fallback is not None:
+            retry = f" (attempt {spec.attempt}: @catch records the failure)"
         self.out.info(f"{self.prefix(spec)} Task is starting{retry}.")
 
     def task_output(self, spec: Any, stream: str, line: str) -> None:
@@ -133,7 +140,7 @@ class TerminalEvents:
 
     def task_retrying(self, spec: Any, wait_s: float) -> None:
         when = f"in {wait_s:g} s" if wait_s else "now"
-        self.out.info(f"{self.prefix(spec)} Retrying {when} (attempt {spec.attempt + 2}).")
+        self.out.info(f"{self.prefix(spec)} Retrying {when} (attempt {spec.attempt + 1}).")
 
 
 def _validate(ctx: CliContext) -> None:
@@ -215,7 +222,6 @@ def launch_run(
             if run is None:
                 raise
             # Ctrl-C after the run was recorded, before its scheduler took over signals.
-            from headwater.metadata_store.records import RunStatus
 
             stores.metadata.set_run_status(ctx.flow_name, run.run_id, RunStatus.INTERRUPTED)
             summary = RunSummary(ctx.flow_name, run.run_id, RunStatus.INTERRUPTED, 0, 0.0, ())
@@ -223,7 +229,7 @@ def launch_run(
         executor.close()
         spill_dir.remove()
     print_summary(ctx, summary)
-    return 0 if summary.status.value == "completed" else 1
+    return 0 if summary.status is RunStatus.COMPLETED else 1
 
 
 def export_settings(stores: Any) -> None:
@@ -328,25 +334,35 @@ def step_policies(ctx: CliContext) -> dict[str, Any]:
     return policies
 
 
+def script_name(ctx: CliContext) -> str:
+    """The flow file's name, for the commands a message suggests."""
+    module = sys.modules.get(ctx.flow_cls.__module__)
+    return os.path.basename(getattr(module, "__file__", None) or "flow.py")
+
+
 def print_summary(ctx: CliContext, summary: Any) -> None:
     out = ctx.out
-    script = os.path.basename(
-        getattr(sys.modules.get(ctx.flow_cls.__module__), "__file__", None) or "flow.py"
-    )
-    took = f"{summary.tasks_run} tasks in {summary.wall_s:.2f} s"
+    script = script_name(ctx)
+    tasks = _count(summary.tasks_run, "task")
+    retries = summary.attempts - summary.tasks_run  # retries (and @catch's records) of tasks
+    if retries > 0:
+        tasks += f" ({_count(retries, 'retry', 'retries')})"
+    took = f"{tasks} in {summary.wall_s:.2f} s"
     if summary.tasks_cloned:
-        took = (
-            f"{summary.tasks_run} tasks run and {summary.tasks_cloned} cloned in "
-            f"{summary.wall_s:.2f} s"
-        )
-    if summary.status.value == "completed":
+        took = f"{tasks} run and {summary.tasks_cloned} cloned in {summary.wall_s:.2f} s"
+        if not summary.attempts:
+            took = (
+                f"nothing ran again, {_count(summary.tasks_cloned, 'task')} cloned in "
+                f"{summary.wall_s:.2f} s"
+            )
+    if summary.status is RunStatus.COMPLETED:
         out.success(f"Run {summary.run_id} of {summary.flow} completed: {took}.")
         out.info(
             f"  inspect: python {script} dump {summary.run_id}/end"
             f"   or in Python: Run('{summary.flow}/{summary.run_id}').data"
         )
         return
-    if summary.status.value == "interrupted":
+    if summary.status is RunStatus.INTERRUPTED:
         out.error(f"run {summary.run_id} of {summary.flow} was interrupted after {took}")
         out.info(f"  resume: python {script} resume --origin-run-id {summary.run_id}")
         return
@@ -360,6 +376,10 @@ def print_summary(ctx: CliContext, summary: Any) -> None:
             out.info(f"  ({len(summary.failed) - 1} more tasks failed)")
     else:
         out.error(f"run {summary.run_id} of {summary.flow} did not reach its end step")
+
+
+def _count(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
 def _write_run_id(path: str, run_id: str) -> None:

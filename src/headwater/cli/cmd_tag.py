@@ -2,7 +2,7 @@
 
 add, remove and replace work on a run in the namespace (default: your runs,
 ``user:<username>``; ``--namespace NS`` to change it, ``--namespace ''`` for any run).
-``tag list`` shows every run's tags by default.
+``tag list`` shows every run's tags by default, under each run.
 """
 
 from __future__ import annotations
@@ -73,7 +73,11 @@ def register(sub: argparse._SubParsersAction, flow_cls: type | None = None) -> N
     q.add_argument("--my-runs", action="store_true", help="only runs in your namespace")
     q.add_argument("--hide-system-tags", action="store_true", help="only user tags")
     q.add_argument("--group-by-tag", action="store_true", help="list runs under each tag")
-    q.add_argument("--group-by-run", action="store_true", help="list tags under each run")
+    q.add_argument(
+        "--group-by-run",
+        action="store_true",
+        help="list tags under each run (the default for more than one run)",
+    )
     q.add_argument("--flat", action="store_true", help="one tag per line, no grouping")
     q.set_defaults(handler=handle_list)
 
@@ -132,7 +136,7 @@ def _run_to_tag(ctx: Any, conn: Connection, run_id: str | None, ns: str | None) 
 
 def _echo_result(ctx: Any, run: Run) -> None:
     ctx.out.echo("Operation successful. New tags:")
-    _print_groups(ctx, {run.pathspec: run.tags}, skip_titles=True)
+    _print_groups(ctx, {run.pathspec: run.tags}, skip_titles=True, header=True)
 
 
 def handle_add(args: argparse.Namespace, ctx: Any) -> int:
@@ -211,13 +215,12 @@ def handle_list(args: argparse.Namespace, ctx: Any) -> int:
         for run in runs:
             for tag in shown(run):
                 by_tag.setdefault(tag, []).append(run.pathspec)
-        _print_by_tag(ctx, by_tag)
+        _print_by_tag(ctx, by_tag, header=not args.hide_system_tags)
         return 0
-    if args.group_by_run:
-        _print_groups(ctx, {r.pathspec: shown(r) for r in runs}, skip_titles=len(runs) == 1)
-        return 0
-    merged = set().union(*(shown(r) for r in runs)) if runs else set()
-    _print_groups(ctx, {",".join(r.pathspec for r in runs): merged}, skip_titles=True)
+    header = not args.hide_system_tags  # it explains system tags, which are not shown then
+    one = run_id is not None and not (args.list_all or args.my_runs)
+    groups = {r.pathspec: shown(r) for r in runs}
+    _print_groups(ctx, groups, skip_titles=one, header=header)
     return 0
 
 
@@ -244,7 +247,7 @@ def _marked(tags: Iterable[str]) -> list[str]:
 
 
 def _print_groups(
-    ctx: Any, groups: dict[str, frozenset[str] | set[str]], skip_titles: bool
+    ctx: Any, groups: dict[str, frozenset[str] | set[str]], skip_titles: bool, header: bool
 ) -> None:
     out = ctx.out
     if out.quiet:  # parseable: "runs ; system,tags ; user,tags"
@@ -253,21 +256,23 @@ def _print_groups(
             user = sorted(t for t in tags if not is_system_tag(t))
             out.echo(" ; ".join([title, ",".join(system), ",".join(user)]))
         return
-    out.echo("\n".join(["", *HEADER, ""]))
+    if header:
+        out.echo("\n".join(["", *HEADER, ""]))
     for title, tags in groups.items():
         lines = [] if skip_titles else [f"For run {title}"]
         lines += _columns(_marked(tags)) or ["(no tags)"]
         out.echo("\n".join([*lines, ""]))
 
 
-def _print_by_tag(ctx: Any, by_tag: dict[str, list[str]]) -> None:
+def _print_by_tag(ctx: Any, by_tag: dict[str, list[str]], header: bool) -> None:
     out = ctx.out
     if out.quiet:  # parseable: "user:tag ; runs" / "system:tag ; runs"
         for tag in sorted(by_tag):
             kind = "system" if is_system_tag(tag) else "user"
             out.echo(f"{kind}:{tag} ; {','.join(by_tag[tag])}")
         return
-    out.echo("\n".join(["", *HEADER, ""]))
+    if header:
+        out.echo("\n".join(["", *HEADER, ""]))
     if not by_tag:
         out.echo("(no tags)")
     for tag in sorted(by_tag, key=lambda t: (is_system_tag(t), t)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -31,6 +32,15 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse that raises a one-line CommandLineError instead of exiting with usage text."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        import re
+
+        m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+        if m:  # a misspelt command (or choice): name the near one first
+            from headwater.core.suggest import did_you_mean
+
+            hint = did_you_mean(m.group(1), re.findall(r"'([^']*)'", m.group(2)))
+            if hint:
+                message = f"{message[: m.start()]}invalid choice: '{m.group(1)}' ({hint})"
         raise CommandLineError(f"{message} (see: {self.prog} --help)")
 
 
@@ -142,11 +152,33 @@ def _script_name(flow_cls: type) -> str:
     return path.rsplit("/", 1)[-1]
 
 
-def _unknown_options(flow_cls: type, command: str | None, extra: list[str]) -> str:
+def _option_strings(parser: argparse.ArgumentParser) -> list[str]:
+    """The parser's long options, and those of its subcommands."""
+    out = []
+    for action in parser._actions:
+        out += [s for s in action.option_strings if s.startswith("--")]
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                out += _option_strings(sub)
+    return out
+
+
+def _subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser | None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and name in action.choices:
+            return action.choices[name]
+    return None
+
+
+def _unknown_options(
+    flow_cls: type, command: str | None, extra: list[str], parser: argparse.ArgumentParser
+) -> str:
     from headwater.cli.flow_options import misplaced_option
     from headwater.core.parameters import flow_parameters
+    from headwater.core.suggest import did_you_mean
 
-    what = " ".join(extra)
+    options = [w for w in extra if w.startswith("-")]
+    what = options[0].split("=", 1)[0] if options else extra[0]
     for option in ("--config", "--config-value"):
         if option in extra:
             return (
@@ -157,12 +189,29 @@ def _unknown_options(flow_cls: type, command: str | None, extra: list[str]) -> s
     if misplaced:
         return misplaced
     if command is None:
-        return f"unknown command or option {what!r}: see python {_script_name(flow_cls)} --help"
+        hint = did_you_mean(what, _option_strings(parser))
+        return (
+            f"unknown command or option {what!r}: "
+            + (f"{hint} " if hint else "")
+            + f"see python {_script_name(flow_cls)} --help"
+        )
+    if not options:
+        return (
+            f"unexpected argument {what!r} for '{command}': see python "
+            f"{_script_name(flow_cls)} {command} --help"
+        )
+    params = [f"--{p.name}" for p in flow_parameters(flow_cls).values()]
     hint = f"see python {_script_name(flow_cls)} {command} --help"
+    if command == "resume" and (what in params or did_you_mean(what, params)):
+        return f"unknown option {what!r}: resume takes parameters from the origin run"
+    command_parser = _subcommand(parser, command)
+    known = _option_strings(command_parser) if command_parser is not None else []
+    known += [s for a in parser._actions for s in a.option_strings if s.startswith("--")]
+    close = did_you_mean(what, known)
+    if close:
+        return f"unknown option {what!r} for '{command}': {close}"
     if command == "run":
-        names = [f"--{p.name}" for p in flow_parameters(flow_cls).values()]
-        known = ", ".join(names) if names else "none"
-        hint = f"{flow_cls.__name__}'s parameters are: {known}; {hint}"
+        hint = f"{flow_cls.__name__}'s parameters are: {', '.join(params) or 'none'}; {hint}"
     elif command == "resume":
         hint = f"resume takes parameters from the origin run; {hint}"
     return f"unknown option {what!r} for '{command}': {hint}"
@@ -176,6 +225,22 @@ def _pairs(given: list[list[str]], option: str) -> dict[str, str]:
             raise CommandLineError(f"{option} {name} is given twice: pass each config once")
         out[name] = value
     return out
+
+
+class _DebugForTasks:
+    """``--debug`` reaches the tasks a command starts (forked or not) as HEADWATER_DEBUG=1,
+    for as long as the command runs: their failures then show every frame."""
+
+    def __init__(self, debug: bool) -> None:
+        self.set = debug and not config.debug_enabled()
+
+    def __enter__(self) -> None:
+        if self.set:
+            os.environ["HEADWATER_DEBUG"] = "1"
+
+    def __exit__(self, *exc: object) -> None:
+        if self.set:
+            os.environ.pop("HEADWATER_DEBUG", None)
 
 
 def run_flow_cli(flow_cls: type, argv: Sequence[str], out: Output | None = None) -> int:
@@ -197,7 +262,7 @@ def run_flow_cli(flow_cls: type, argv: Sequence[str], out: Output | None = None)
             parser = build_parser(flow_cls, argv)
             args, extra = parser.parse_known_args(argv)
         if extra:
-            raise CommandLineError(_unknown_options(flow_cls, args.command, extra))
+            raise CommandLineError(_unknown_options(flow_cls, args.command, extra, parser))
         out.quiet = args.quiet
         ctx = CliContext(
             flow_cls=flow_cls,
@@ -214,7 +279,8 @@ def run_flow_cli(flow_cls: type, argv: Sequence[str], out: Output | None = None)
             config_files=_pairs(args.config_files, "--config"),
             config_texts=_pairs(args.config_texts, "--config-value"),
         )
-        return int(args.handler(args, ctx) or 0)
+        with _DebugForTasks(ctx.debug):
+            return int(args.handler(args, ctx) or 0)
     except HeadwaterException as ex:
         if debug:
             import traceback  # only when asked: it is slow to import

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from headwater.client.namespaces import UNSET, check_visible, get_namespace
 from headwater.client.provider import Connection, current_connection, reconnect
+from headwater.core.suggest import did_you_mean
 from headwater.exceptions import InvalidPathspec, ObjectNotFound
 
 TYPE_CHECKING = False
@@ -28,6 +29,15 @@ def to_datetime(ts: float | None) -> _dt.datetime | None:
     from datetime import datetime  # here: most client calls never show a time
 
     return datetime.fromtimestamp(ts)
+
+
+def steps_hint(name: str, steps: list[str]) -> str:
+    """What to say about an unknown step ``name`` of a run that has ``steps``: the near
+    names (a typo), else the steps there are."""
+    names = [s for s in steps if not s.startswith("_")]
+    if not names:
+        return "no step of it has started"
+    return did_you_mean(name, names) or f"its steps are {', '.join(names)}"
 
 
 def split_exact(pathspec: Any, shape: str) -> list[str]:

@@ -98,9 +98,16 @@ class Flow(ClientObject):
         if self._rec is None:
             rec = self._meta.get_flow(self.id)
             if rec is None:
+                from headwater.core.suggest import did_you_mean
+
+                hint = did_you_mean(self.id, [f.flow for f in self._meta.list_flows()])
                 raise ObjectNotFound(
-                    f"flow {self.id!r} not found in {self._conn.root}: check the name (it is the "
-                    "FlowSpec class name), or list flows with Metaflow().flows"
+                    f"flow {self.id!r} not found in {self._conn.root}: "
+                    + (
+                        hint
+                        or "check the name (it is the FlowSpec class name), or list flows with "
+                        "Metaflow().flows"
+                    )
                 )
             self._rec = rec
         return self._rec

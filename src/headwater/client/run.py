@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from headwater.client.base import InRun, split_exact, to_datetime
+from headwater.client.base import InRun, split_exact, steps_hint, to_datetime
 from headwater.client.namespaces import UNSET
 from headwater.client.provider import Connection
 from headwater.core.ids import AttemptPath
@@ -90,10 +90,9 @@ class Run(InRun):
         for rec in self._step_records:
             if rec.step == step_name:
                 return self._step(rec)
-        names = ", ".join(r.step for r in self._step_records if not r.step.startswith("_"))
         raise ObjectNotFound(
             f"step {step_name!r} not found in run {self.pathspec}: "
-            + (f"its steps are {names}" if names else "no step of it has started")
+            + steps_hint(step_name, [r.step for r in self._step_records])
         )
 
     def __contains__(self, step_name: object) -> bool:

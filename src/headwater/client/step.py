@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from headwater.client.base import InRun, split_exact, to_datetime
+from headwater.client.base import InRun, split_exact, steps_hint, to_datetime
 from headwater.client.namespaces import UNSET
 from headwater.client.provider import Connection
 from headwater.exceptions import ObjectNotFound
@@ -64,10 +64,9 @@ class Step(InRun):
                     break
             else:
                 self._run_record  # noqa: B018 - an unknown run is reported as such
-                names = ", ".join(r.step for r in steps if not r.step.startswith("_"))
                 raise ObjectNotFound(
                     f"step {name!r} not found in run {flow}/{run_id}: "
-                    + (f"its steps are {names}" if names else "no step of it has started")
+                    + steps_hint(name, [r.step for r in steps])
                 )
         return self._rec
 

@@ -15,6 +15,7 @@ from headwater.client.namespaces import UNSET
 from headwater.client.provider import Connection
 from headwater.core.ids import AttemptPath
 from headwater.core.splits import foreach_frames, foreach_index
+from headwater.core.suggest import did_you_mean
 from headwater.datastore.records import TaskIndex
 from headwater.exceptions import (
     ArtifactNotFound,
@@ -165,6 +166,9 @@ class Task(InRun):
             )
         names = [n for n in sorted(index.artifacts) if not is_private(n)]
         shown = ", ".join(names[:_NAMES_SHOWN]) + (", ..." if len(names) > _NAMES_SHOWN else "")
+        hint = did_you_mean(name, names)
+        if hint:
+            return f"{self!r} has no artifact {name!r}: {hint}"
         return f"{self!r} has no artifact {name!r}: " + (
             f"its artifacts are {shown}" if names else "it has no public artifacts"
         )

@@ -24,8 +24,12 @@ class Decorator:
         attrs = dict(self.defaults)
         for key, value in (attributes or {}).items():
             if key not in self.defaults:
-                known = ", ".join(self.defaults) or "none"
-                raise InvalidFlow(f"@{self.name} has no argument '{key}' (its arguments: {known})")
+                from headwater.core.suggest import did_you_mean
+
+                known = did_you_mean(key, self.defaults) or (
+                    f"its arguments: {', '.join(self.defaults) or 'none'}"
+                )
+                raise InvalidFlow(f"@{self.name} has no argument '{key}' ({known})")
             attrs[key] = value
         self.attributes = attrs
         # The arguments written in the decorator (as opposed to defaults).

@@ -155,7 +155,10 @@ def parse_decospec(spec: str) -> StepDecorator:
     cls = registered(name.strip())
     if cls is None:
         known = ", ".join(sorted(_REGISTRY)) or "none"
-        raise InvalidFlow(f"--with {spec!r}: no step decorator named '{name}' (known: {known})")
+        from headwater.core.suggest import did_you_mean
+
+        hint = did_you_mean(name, _REGISTRY) or f"known: {known}"
+        raise InvalidFlow(f"--with {spec!r}: no step decorator named '{name}' ({hint})")
     attrs: dict[str, Any] = {}
     for part in filter(None, (p.strip() for p in args.split(","))):
         key, eq, raw = part.partition("=")

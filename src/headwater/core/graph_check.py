@@ -149,7 +149,11 @@ def _check_transitions(graph: FlowGraph) -> list[InvalidFlow]:
             if target in graph.plain_methods:
                 fix = f"'{target}' is a method but not a step: put @step above def {target}"
             else:
-                fix = f"define a @step method named {target}, or fix the name"
+                from headwater.core.suggest import did_you_mean
+
+                fix = did_you_mean(target, graph.nodes) or (
+                    f"define a @step method named {target}, or fix the name"
+                )
             errors.append(
                 _err(node, f"goes to unknown step '{target}': {fix}", line=node.next_lineno)
             )

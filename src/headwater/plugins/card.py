@@ -109,6 +109,7 @@ class CardDecorator(StepDecorator):
         facts = collector.cache.get(_FACTS)
         if facts is None:
             facts = _task_facts(collector, ok, failure, datastore, attempt)
+            facts.source = _step_source(type(flow), step_name)
             collector.cache[_FACTS] = facts
         html = render_card(
             slot.type,
@@ -118,6 +119,18 @@ class CardDecorator(StepDecorator):
             float(self.attributes["timeout"]),
         )
         write_card(datastore, attempt, slot.index, slot.type, slot.id, html)
+
+
+def _step_source(flow_cls: type, step_name: str) -> str | None:
+    """The step function's source, decorators included (None when it cannot be read, as for
+    a flow typed into an interpreter)."""
+    import inspect
+    import textwrap
+
+    try:
+        return textwrap.dedent(inspect.getsource(getattr(flow_cls, step_name)))
+    except (OSError, TypeError, AttributeError):
+        return None
 
 
 def _task_facts(

@@ -208,9 +208,12 @@ def _parameter_words(info: FlowInfo, key: str, value: Any) -> list[str]:
     param = _find_parameter(info, key)
     if param is None:
         if info.known:
+            from headwater.core.suggest import did_you_mean
+
             names = ", ".join(sorted(info.parameters)) or "none"
             raise ParameterError(
-                f"{info.name} has no parameter {key!r}: its parameters are {names}"
+                f"{info.name} has no parameter {key!r}: "
+                + (did_you_mean(key, info.parameters) or f"its parameters are {names}")
             )
         return [f"--{key}", _encode(value)]
     flag = f"--{param.name}"

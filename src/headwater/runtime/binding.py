@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from headwater.core.graph import GraphNode, NodeType
 from headwater.core.ids import AttemptPath
@@ -46,7 +46,7 @@ class InputTask:
         if ref is None:
             raise ArtifactNotFound(
                 f"the input from step '{self._hw_path.step}' (task {self._hw_path.task_id}) "
-                f"has no artifact '{name}'"
+                f"has no artifact '{name}'{_hint(name, self._hw_index.artifacts)}"
             )
         value = self._hw_ds.load_value(self._hw_path.flow, ref.key)
         cache[name] = value
@@ -91,9 +91,10 @@ class Inputs(Sequence[InputTask]):
         for item in self._items:
             if item.step_name == name:
                 return item
-        steps = ", ".join(sorted({i.step_name for i in self._items}))
+        names = sorted({i.step_name for i in self._items})
         raise AttributeError(
-            f"this join has no input from step '{name}' (inputs come from: {steps})"
+            f"this join has no input from step '{name}'{_hint(name, names)} (inputs come "
+            f"from: {', '.join(names)})"
         )
 
 
@@ -131,9 +132,11 @@ class StepBinding:
     def load_artifact(self, name: str) -> Any:
         ref = self.refs.get(name)
         if ref is None or name in self.parameter_attrs:
+            known = [*self.refs, *self.flow.__dict__, *dir(type(self.flow))]
+            hint = _hint(name, known)
             raise AttributeError(
-                f"step '{self.path.step}' has no artifact '{name}': assign self.{name} in this "
-                "step or in one before it"
+                f"step '{self.path.step}' has no artifact '{name}'{hint}: assign self.{name} "
+                "in this step or in one before it"
                 + (" (in a join, use inputs or merge_artifacts)" if self.node.is_join else "")
             )
         value = self.ds.load_value(self.path.flow, ref.key, track=True)
@@ -365,6 +368,14 @@ class StepBinding:
                     continue  # a mapped array left as it was: keep its key, skip the hash
             out[name] = value
         return out
+
+
+def _hint(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for a misspelt name, else nothing."""
+    from headwater.core.suggest import did_you_mean
+
+    hint = did_you_mean(name, [k for k in known if not k.startswith("_")])
+    return f" ({hint})" if hint else ""
 
 
 def _target_name(target: Any, step: str) -> str:

@@ -117,6 +117,7 @@ class RunSummary(Record):
     wall_s: float
     failed: tuple[tuple[str, str], ...]  # (task pathspec, exception headline)
     tasks_cloned: int = 0
+    attempts: int = 0  # attempts started: tasks_run plus retries
 
 
 class RunOptions(Record):
@@ -164,7 +165,8 @@ class Scheduler:
         self.sel = selectors.DefaultSelector()
         self.exec_fds: set[int] = set()
         self.failed: list[tuple[str, str]] = []
-        self.tasks_run = 0
+        self.tasks_run = 0  # tasks started (a retry is another attempt of the same task)
+        self.attempts = 0
         self.end_done = False
         self.stopping = False  # set when the run is being stopped (Ctrl-C)
         self.params_token = AttemptPath(flow, run_id, "_parameters", "0", 0).to_token()
@@ -199,6 +201,7 @@ class Scheduler:
             time.perf_counter() - t0,
             tuple(self.failed),
             self.cloner.cloned if self.cloner is not None else 0,
+            self.attempts,
         )
 
     def _release_timers(self) -> None:
@@ -344,7 +347,9 @@ class Scheduler:
             os.set_blocking(fd, False)
             self.by_fd[fd] = task
             self.sel.register(fd, selectors.EVENT_READ, "task")
-        self.tasks_run += 1
+        self.attempts += 1
+        if spec.attempt == 0:
+            self.tasks_run += 1
         self.events.task_started(spec)
         self._sync_exec_fds()
 

@@ -21,7 +21,7 @@ from headwater.core.graph import FlowGraph, NodeType
 from headwater.core.ids import AttemptPath
 from headwater.core.splits import Transition, TransitionKind
 from headwater.datastore.records import TaskIndex
-from headwater.exceptions import DoNotRetry, HeadwaterException
+from headwater.exceptions import DoNotRetry
 from headwater.runtime.binding import Inputs, InputTask, StepBinding
 from headwater.runtime.spec import NO_RETRY_EXIT_CODE, TaskResult, TaskSpec
 
@@ -113,6 +113,8 @@ def _import_rarely_needed() -> None:
     import shutil  # noqa: F401 - removes current.tempdir when a step made one
     import traceback  # noqa: F401 - formats a failing step's exception
 
+    import headwater.runtime.user_traceback  # noqa: F401 - trims it to the user's frames
+
 
 # Work many tasks would otherwise repeat, in pieces of a few milliseconds that the zygote
 # does one at a time until its first launch arrives (see zygote._zygote_main).
@@ -200,9 +202,7 @@ def execute(
             except BaseException as ex:  # noqa: BLE001 - @catch decides
                 if isinstance(ex, KeyboardInterrupt) or not (spec.catch_var and spec.last_attempt):
                     raise
-                import traceback
-
-                tb = traceback.format_exc()
+                tb = _report(ex)
                 caught = _headline(ex)
                 if spec.print_exception:
                     sys.stderr.write(tb)
@@ -259,6 +259,13 @@ def _decorators(spec: TaskSpec, flow_cls: type) -> list[Any]:
     return step_decorators(
         getattr(flow_cls, spec.step), [parse_decospec(d) for d in spec.decospecs]
     )
+
+
+def _report(ex: BaseException) -> str:
+    """The traceback of a failed step, trimmed to the user's frames (user_traceback)."""
+    from headwater.runtime.user_traceback import failure_report
+
+    return failure_report(ex, config.debug_enabled())
 
 
 def _headline(ex: BaseException) -> str:
@@ -323,14 +330,9 @@ def run_attempt(spec: TaskSpec, flow_cls: type, graph: FlowGraph, result_fd: int
     except BaseException as ex:  # noqa: BLE001 - the task reports every failure
         if isinstance(ex, SystemExit) and ex.code in (0, None):
             ex = RuntimeError(f"step '{spec.step}' called sys.exit({ex.code!r}) before finishing")
-        import traceback
-
-        tb = traceback.format_exc()
+        tb = _report(ex)
         headline = _headline(ex)
-        if isinstance(ex, HeadwaterException) and not isinstance(ex, DoNotRetry):
-            sys.stderr.write(f"{headline}\n")
-        else:
-            sys.stderr.write(tb)
+        sys.stderr.write(tb)
         no_retry = isinstance(ex, DoNotRetry) or (
             isinstance(ex, SystemExit) and ex.code == NO_RETRY_EXIT_CODE
         )

@@ -58,12 +58,28 @@ pre { margin:0; white-space:pre-wrap; word-break:break-word;
 pre.log { background:#0f1720; color:#dbe4ee; padding:12px 14px; border-radius:8px;
   max-height:480px; overflow:auto; }
 pre.log.stderr { color:#ffd8d3; }
-.value { max-height:180px; overflow:auto; }
-table.preview { border-collapse:collapse; margin-top:6px; font-size:12px; }
-table.preview th, table.preview td { border:1px solid var(--line); padding:2px 6px;
-  white-space:nowrap; }
-table.preview th { background:#fafbfc; text-transform:none; letter-spacing:0; font-size:12px;
-  color:var(--fg); padding:2px 6px; }
+.value { max-height:260px; overflow:auto; }
+/* value previews (headwater.cards.preview): a table scrolls inside its cell, not the page */
+table.artifacts td:last-child { width:100%; max-width:0; }
+.hw-meta, .hw-muted { color:var(--muted); font-size:12px; }
+.hw-meta { margin:0 0 4px; }
+.hw-scroll { overflow:auto; max-width:100%; }
+pre.hw-value { background:#fafbfc; border:1px solid var(--line); border-radius:6px;
+  padding:6px 8px; white-space:pre; overflow:auto; }
+pre.hw-wrap, .hw-scalar { white-space:pre-wrap; word-break:break-word; }
+.hw-scalar { font:12.5px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; }
+table.hw-table { border-collapse:collapse; font-size:12px; }
+table.hw-table th, table.hw-table td { border:1px solid var(--line); padding:2px 6px;
+  white-space:nowrap; text-align:left; }
+table.hw-table thead th { background:#fafbfc; font-weight:600; }
+table.grid table.hw-table th, table.grid table.hw-table td { padding:2px 6px; font-size:12px;
+  text-transform:none; letter-spacing:0; color:var(--fg); border:1px solid var(--line); }
+table.grid table.hw-table th.hw-index, table.grid table.hw-table tr.hw-dtypes th {
+  color:var(--muted); font-weight:400; }
+table.hw-data td { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
+  font-variant-numeric:tabular-nums; }
+tr.hw-dtypes th { font-weight:400; color:var(--muted); font-size:11px; }
+th.hw-index { color:var(--muted); font-weight:400; }
 table.grid .num { text-align:right; }
 .nowrap { white-space:nowrap; }
 .graph svg { display:block; }
@@ -91,6 +107,13 @@ table.grid .num { text-align:right; }
 .timeline .bar.st-failed { background:var(--bad); }
 .timeline .bar.st-running { background:var(--run); animation:pulse 1.2s ease-in-out infinite; }
 .timeline .axis td { color:var(--muted); font-size:11px; border-bottom:1px solid #cfd5dd; }
+.timeline .cloned-note { height:auto; color:var(--muted); font-size:12px; }
+.resumed { color:var(--muted); font-size:12px; white-space:nowrap; }
+.params-cell { max-width:320px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap;
+  font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; }
+ul.inputs { list-style:none; margin:0; padding:0; }
+ul.inputs li { display:inline; }
+ul.inputs li + li::before { content:", "; color:var(--muted); }
 .timeline .axis .track span { position:absolute; transform:translateX(-50%); }
 .timeline .axis .track span:first-child { transform:none; }
 .kv { margin:0; display:grid; grid-template-columns:max-content 1fr; gap:4px 18px; }

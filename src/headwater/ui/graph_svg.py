@@ -1,14 +1,15 @@
 """A run's graph as inline SVG: steps left to right in layers, each box coloured by its state.
 
-Layout: edges that close a loop (a switch that goes back) are found by a depth-first walk
-and drawn under the graph; every other edge goes one or more layers right (longest path from
-the start); the boxes of a layer are ordered by the mean position of their parents.
+The layout is :mod:`headwater.cards.graph_layout`'s (the one cards use), drawn left to right:
+each layer is a column, an edge that spans columns passes through its waypoints, and edges
+that close a loop (a switch that goes back) are drawn under the graph.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from headwater.cards.graph_layout import is_waypoint, layout_graph
 from headwater.record import Record
 from headwater.ui.markup import Markup, join, render
 
@@ -16,6 +17,7 @@ NODE_W = 172
 NODE_H = 52
 GAP_X = 56
 GAP_Y = 22
+WAYPOINT_H = 10  # room a long edge takes in a column it crosses
 PAD = 16
 LOOP_DROP = 28
 NAME_CHARS = 22
@@ -33,71 +35,6 @@ class Edge(Record):
     dst: str
     kind: str = ""  # "", "foreach" or "switch"
     label: str = ""  # shown along the edge (a switch case)
-
-
-def _back_edges(names: list[str], edges: Sequence[Edge]) -> set[tuple[str, str]]:
-    out: dict[str, list[str]] = {n: [] for n in names}
-    for e in edges:
-        out[e.src].append(e.dst)
-    back: set[tuple[str, str]] = set()
-    state: dict[str, int] = {}  # 1 on the walk's stack, 2 done
-    for root in names:
-        if root in state:
-            continue
-        stack = [(root, iter(out[root]))]
-        state[root] = 1
-        while stack:
-            node, children = stack[-1]
-            child = next(children, None)
-            if child is None:
-                state[node] = 2
-                stack.pop()
-            elif state.get(child) == 1:
-                back.add((node, child))
-            elif child not in state:
-                state[child] = 1
-                stack.append((child, iter(out[child])))
-    return back
-
-
-def _layers(names: list[str], forward: list[Edge]) -> dict[str, int]:
-    preds: dict[str, list[str]] = {n: [] for n in names}
-    indeg = dict.fromkeys(names, 0)
-    succ: dict[str, list[str]] = {n: [] for n in names}
-    for e in forward:
-        preds[e.dst].append(e.src)
-        succ[e.src].append(e.dst)
-        indeg[e.dst] += 1
-    layer = dict.fromkeys(names, 0)
-    ready = [n for n in names if indeg[n] == 0]
-    while ready:
-        n = ready.pop(0)
-        for m in succ[n]:
-            layer[m] = max(layer[m], layer[n] + 1)
-            indeg[m] -= 1
-            if indeg[m] == 0:
-                ready.append(m)
-    return layer
-
-
-def _order(names: list[str], layer: dict[str, int], forward: list[Edge]) -> list[list[str]]:
-    columns: list[list[str]] = [[] for _ in range(max(layer.values(), default=0) + 1)]
-    for n in names:
-        columns[layer[n]].append(n)
-    preds: dict[str, list[str]] = {n: [] for n in names}
-    for e in forward:
-        preds[e.dst].append(e.src)
-    pos = {n: i for col in columns for i, n in enumerate(col)}
-    for col in columns[1:]:
-
-        def key(n: str) -> float:
-            ps = [pos[p] for p in preds[n]]
-            return sum(ps) / len(ps) if ps else float(pos[n])
-
-        col.sort(key=key)
-        for i, n in enumerate(col):
-            pos[n] = i
-    return columns
 
 
 def _short(name: str) -> str:
@@ -127,6 +64,21 @@ def _node(n: Node, x: float, y: float) -> Markup:
     return box
 
 
+def _forward_path(points: list[tuple[float, float]]) -> str:
+    """Curves between columns, straight runs through the waypoints of a long edge."""
+    (x0, y0), rest = points[0], points[1:]
+    d = [f"M{x0:.1f},{y0:.1f}"]
+    prev = points[0]
+    for i, (x, y) in enumerate(rest):
+        if i % 2 == 1:  # across a waypoint's column
+            d.append(f"L{x:.1f},{y:.1f}")
+        else:
+            mid = (x - prev[0]) / 2
+            d.append(f"C{prev[0] + mid:.1f},{prev[1]:.1f} {x - mid:.1f},{y:.1f} {x:.1f},{y:.1f}")
+        prev = (x, y)
+    return " ".join(d)
+
+
 def render_graph(nodes: Sequence[Node], edges: Sequence[Edge]) -> Markup:
     """The SVG of the graph (an empty string when there are no steps)."""
     if not nodes:
@@ -134,19 +86,22 @@ def render_graph(nodes: Sequence[Node], edges: Sequence[Edge]) -> Markup:
     names = [n.name for n in nodes]
     known = set(names)
     edges = [e for e in edges if e.src in known and e.dst in known]
-    back = _back_edges(names, edges)
-    forward = [e for e in edges if (e.src, e.dst) not in back]
-    layer = _layers(names, forward)
-    columns = _order(names, layer, forward)
-    tallest = max(len(c) for c in columns)
-    height = PAD * 2 + tallest * NODE_H + (tallest - 1) * GAP_Y
-    where: dict[str, tuple[float, float]] = {}
-    for i, col in enumerate(columns):
-        col_h = len(col) * NODE_H + (len(col) - 1) * GAP_Y
-        top = PAD + (height - 2 * PAD - col_h) / 2
-        for j, name in enumerate(col):
-            where[name] = (PAD + i * (NODE_W + GAP_X), top + j * (NODE_H + GAP_Y))
-    width = PAD * 2 + len(columns) * NODE_W + (len(columns) - 1) * GAP_X
+    lay = layout_graph(names, [(e.src, e.dst) for e in edges], names[0])
+    back = lay.back
+
+    def size(n: str) -> float:
+        return WAYPOINT_H if is_waypoint(n) else NODE_H
+
+    col_h = [sum(size(n) for n in col) + GAP_Y * (len(col) - 1) for col in lay.layers]
+    height = PAD * 2 + max(col_h)
+    where: dict[str, tuple[float, float]] = {}  # top-left corner (a waypoint: its centre)
+    for i, col in enumerate(lay.layers):
+        y = PAD + (height - 2 * PAD - col_h[i]) / 2
+        x = PAD + i * (NODE_W + GAP_X)
+        for name in col:
+            where[name] = (x, y + WAYPOINT_H / 2) if is_waypoint(name) else (x, y)
+            y += size(name) + GAP_Y
+    width = PAD * 2 + len(lay.layers) * NODE_W + (len(lay.layers) - 1) * GAP_X
     paths = []
     labels = []
     loop_y = height - PAD + LOOP_DROP * 0.5
@@ -169,10 +124,14 @@ def render_graph(nodes: Sequence[Node], edges: Sequence[Edge]) -> Markup:
                 )
                 lx, ly = (sx + dx + NODE_W) / 2, bottom + LOOP_DROP * 0.75 + 12
         else:
-            x1, y1, x2, y2 = sx + NODE_W, sy + NODE_H / 2, dx, dy + NODE_H / 2
-            mid = (x1 + x2) / 2
-            d = f"M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}"
-            lx, ly = mid, (y1 + y2) / 2 - 5
+            points = [(sx + NODE_W, sy + NODE_H / 2)]
+            for waypoint in lay.routes[(e.src, e.dst)]:
+                wx, wy = where[waypoint]
+                points += [(wx, wy), (wx + NODE_W, wy)]
+            points.append((dx, dy + NODE_H / 2))
+            d = _forward_path(points)
+            (x1, y1), (x2, y2) = points[0], points[1]
+            lx, ly = (x1 + x2) / 2, (y1 + y2) / 2 - 5
         paths.append(
             render('<path class="{cls}" d="{d}" marker-end="url(#arrow)"></path>', cls=cls, d=d)
         )

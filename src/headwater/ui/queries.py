@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Sequence
 
+from headwater.cards.preview import safe_repr
 from headwater.core.ids import params_path
 from headwater.exceptions import HeadwaterException, IndexNotFound, ObjectNotFound
 from headwater.metadata_store.records import (
@@ -21,7 +22,6 @@ from headwater.metadata_store.records import (
     TaskStatus,
 )
 from headwater.record import Record
-from headwater.ui.previews import short_repr
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
@@ -250,11 +250,19 @@ def _run_inputs(stores: Stores, run: RunRecord) -> tuple[dict[str, Any], list[Pa
             if ref is None:
                 continue
             try:
-                text = short_repr(ds.load_value(run.flow, ref.key))
+                text = safe_repr(ds.load_value(run.flow, ref.key), 400)
             except Exception as ex:  # user classes may not unpickle here: show why, go on
                 text = f"(cannot load: {type(ex).__name__}: {ex})"
             rows.append(ParamValue(str(names.get(attr, attr)), kind, ref.type, text))
     return graph, rows
+
+
+def run_parameters(stores: Stores, run: RunRecord) -> list[ParamValue]:
+    """The run's parameter values (not its configs or constants), for the runs list."""
+    try:
+        return [p for p in _run_inputs(stores, run)[1] if p.kind == "parameter"]
+    except HeadwaterException:
+        return []
 
 
 def run_detail(stores: Stores, flow: str, run_id: str) -> RunDetail:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from headwater.cards.preview import preview_html
 from headwater.core.ids import AttemptPath
 from headwater.exceptions import HeadwaterException, IndexNotFound, ObjectNotFound
 from headwater.metadata_store.records import (
@@ -15,7 +16,6 @@ from headwater.metadata_store.records import (
     TaskStatus,
 )
 from headwater.record import Record
-from headwater.ui.previews import Preview, preview
 from headwater.ui.queries import Stores
 
 LOG_STREAMS = ("stdout", "stderr")
@@ -27,7 +27,7 @@ class ArtifactView(Record):
     name: str
     type: str
     size: int
-    preview: Preview | None  # None when not loaded (too big) or not loadable
+    preview: str | None  # escaped HTML (cards.preview); None when too big or not loadable
     note: str = ""  # why there is no preview
 
 
@@ -85,7 +85,8 @@ def shown_attempt(task: TaskRecord, asked: str | None) -> int:
     return task.successful_attempt if task.successful_attempt is not None else last
 
 
-def _artifacts(stores: Stores, path: AttemptPath) -> tuple[list[ArtifactView], str]:
+def artifact_views(stores: Stores, path: AttemptPath) -> tuple[list[ArtifactView], str]:
+    """The attempt's public artifacts with previews, and why there are none when so."""
     ds = stores.datastore
     try:
         index = ds.read_index(path)
@@ -107,7 +108,7 @@ def _artifacts(stores: Stores, path: AttemptPath) -> tuple[list[ArtifactView], s
             note = f"cannot load: {type(ex).__name__}: {ex}"
             out.append(ArtifactView(name, ref.type, ref.size, None, note))
             continue
-        out.append(ArtifactView(name, ref.type, ref.size, preview(value)))
+        out.append(ArtifactView(name, ref.type, ref.size, preview_html(value, max_rows=5)))
     return out, "" if out else "This attempt has no public artifacts."
 
 
@@ -152,7 +153,7 @@ def task_detail(
     run = stores.run(flow, run_id)
     number = shown_attempt(task, attempt)
     path = AttemptPath(flow, run_id, step, task_id, number)
-    artifacts, note = _artifacts(stores, path)
+    artifacts, note = artifact_views(stores, path)
     md = stores.metadata
     return TaskDetail(
         run=run,

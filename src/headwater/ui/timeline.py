@@ -1,5 +1,8 @@
 """A run's tasks as a timeline: one row per task, a bar from its start to its end (to now while
-it runs), on one time axis from the start of the run. The rows double as the task list."""
+it runs), on one time axis from the start of the run. The rows double as the task list.
+
+A task that ``resume`` cloned ran no code in this run: its row says which task it was cloned
+from (a link), instead of a bar, and cloning does not count as its duration."""
 
 from __future__ import annotations
 
@@ -28,11 +31,38 @@ def _pct(value: float) -> str:
     return f"{min(max(value, 0.0), 100.0):.3f}%"
 
 
+def _cloned_row(t: TaskRecord) -> Markup:
+    origin = t.origin_pathspec or ""
+    parts = origin.split("/")
+    link = (
+        render(
+            '<a href="{h}">run {run}, {label}</a>',
+            h=url("task", *parts),
+            run=parts[1],
+            label="/".join(parts[2:]),
+        )
+        if len(parts) == 4
+        else render("{p}", p=origin)
+    )
+    return render(
+        '<tr id="task-{step}-{task}" class="cloned"><td><a href="{href}">{step}/{task}</a></td>'
+        "<td>{badge}</td>"
+        '<td class="lane"><div class="track cloned-note">cloned from {link}</div></td>'
+        '<td class="num muted">cloned</td></tr>',
+        step=t.step,
+        task=t.task_id,
+        href=url("task", t.flow, t.run_id, t.step, t.task_id),
+        badge=display.badge(t.status.value),
+        link=link,
+    )
+
+
 def render_timeline(run: RunRecord, tasks: Sequence[TaskRecord], now: float) -> Markup:
     if not tasks:
         return Markup('<p class="empty">No task has started yet.</p>')
-    t0 = min(run.created_at, *(t.created_at for t in tasks))
-    ends = [t.finished_at if t.finished_at is not None else now for t in tasks]
+    ran = [t for t in tasks if not t.origin_pathspec] or list(tasks)
+    t0 = min(run.created_at, *(t.created_at for t in ran))
+    ends = [t.finished_at if t.finished_at is not None else now for t in ran]
     t1 = max([run.finished_at or 0.0, *ends])
     total = max(t1 - t0, 1e-3)
     shown = sorted(tasks, key=lambda t: (t.created_at, t.task_id))[:MAX_ROWS]
@@ -54,6 +84,9 @@ def render_timeline(run: RunRecord, tasks: Sequence[TaskRecord], now: float) -> 
         )
     ]
     for t in shown:
+        if t.origin_pathspec:
+            rows.append(_cloned_row(t))
+            continue
         end = t.finished_at if t.finished_at is not None else now
         left = 100 * (t.created_at - t0) / total
         width = 100 * (end - t.created_at) / total

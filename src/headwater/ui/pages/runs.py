@@ -9,7 +9,7 @@ from headwater.metadata_store.records import RunRecord, RunStatus
 from headwater.ui import display
 from headwater.ui.layout import Page
 from headwater.ui.markup import Markup, join, render, url
-from headwater.ui.queries import RunsPage, Stores, list_runs
+from headwater.ui.queries import RunsPage, Stores, list_runs, run_parameters
 
 
 def _status(value: str | None) -> RunStatus | None:
@@ -49,6 +49,28 @@ def _tags(p: RunsPage, run: RunRecord) -> Markup:
                 )
             )
     return join(chips)
+
+
+def _run_cell(r: RunRecord) -> Markup:
+    link = render(
+        '<a href="{href}">run {run_id}</a>', href=url("run", r.flow, r.run_id), run_id=r.run_id
+    )
+    if not r.origin_run_id:
+        return link
+    return render(
+        '{link}<div class="resumed">resumed from <a href="{h}">run {o}</a></div>',
+        link=link,
+        h=url("run", r.flow, r.origin_run_id),
+        o=r.origin_run_id,
+    )
+
+
+def _parameters(stores: Stores, r: RunRecord) -> Markup:
+    values = run_parameters(stores, r)
+    if not values:
+        return Markup('<span class="muted">none</span>')
+    text = ", ".join(f"{p.name}={p.value}" for p in values)
+    return render('<div class="params-cell" title="{t}">{t}</div>', t=text)
 
 
 def _filters(p: RunsPage) -> Markup:
@@ -98,11 +120,11 @@ def runs_page(stores: Stores, flow: str, query: Mapping[str, list[str]]) -> Page
     now = time.time()
     rows = [
         render(
-            '<tr><td class="nowrap"><a href="{href}">run {run_id}</a></td><td>{badge}</td>'
+            '<tr><td class="nowrap">{run}</td><td>{badge}</td>'
             '<td class="nowrap">{started}</td>'
-            '<td class="num">{dur}</td><td>{user}</td><td>{tags}</td></tr>',
-            href=url("run", r.flow, r.run_id),
-            run_id=r.run_id,
+            '<td class="num">{dur}</td><td>{user}</td><td>{params}</td><td>{tags}</td></tr>',
+            run=_run_cell(r),
+            params=_parameters(stores, r),
             badge=display.badge(r.status.value),
             started=display.when(r.created_at),
             dur=display.duration(display.span(r.created_at, r.finished_at, now)),
@@ -114,7 +136,8 @@ def runs_page(stores: Stores, flow: str, query: Mapping[str, list[str]]) -> Page
     if rows:
         table = render(
             '<div class="wrap"><table class="grid runs"><thead><tr><th>run</th><th>status</th>'
-            '<th>started</th><th class="num">duration</th><th>user</th><th>tags</th></tr>'
+            '<th>started</th><th class="num">duration</th><th>user</th><th>parameters</th>'
+            "<th>tags</th></tr>"
             "</thead><tbody>{rows}</tbody></table></div>",
             rows=join(rows),
         )

@@ -9,37 +9,25 @@ from headwater.ui import display
 from headwater.ui.layout import Page
 from headwater.ui.live import task_version
 from headwater.ui.markup import Markup, join, render, url
-from headwater.ui.previews import Preview
 from headwater.ui.queries import Stores
 from headwater.ui.task_queries import ArtifactView, LogView, TaskDetail, log_sizes, task_detail
 
 
-def _preview(p: Preview) -> Markup:
-    table = ""
-    if p.header:
-        head = join(render("<th>{c}</th>", c=c) for c in p.header)
-        body = join(
-            render("<tr>{cells}</tr>", cells=join(render("<td>{v}</td>", v=v) for v in row))
-            for row in p.rows
-        )
-        table = render(
-            '<table class="preview"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>',
-            head=head,
-            body=body,
-        )
-    summary = render('<div class="muted">{s}</div>', s=p.summary) if p.summary else ""
-    return render(
-        '{summary}<pre class="value">{text}</pre>{table}', summary=summary, text=p.text, table=table
-    )
-
-
 def _artifacts(d: TaskDetail) -> Markup:
-    if not d.artifacts:
-        return render('<p class="empty">{note}</p>', note=d.artifacts_note)
+    return artifact_table(d.artifacts, d.artifacts_note)
+
+
+def artifact_table(artifacts: list[ArtifactView], note: str) -> Markup:
+    """Artifacts with their type, size and a preview of the value (also the run page's
+    results)."""
+    if not artifacts:
+        return render('<p class="empty">{note}</p>', note=note)
 
     def row(a: ArtifactView) -> Markup:
         value = (
-            _preview(a.preview) if a.preview else render('<span class="muted">{n}</span>', n=a.note)
+            render('<div class="value">{v}</div>', v=Markup(a.preview))  # escaped by cards.preview
+            if a.preview is not None
+            else render('<span class="muted">{n}</span>', n=a.note)
         )
         return render(
             '<tr id="artifact-{name}"><td><code>{name}</code></td><td class="muted">{type}</td>'
@@ -53,7 +41,7 @@ def _artifacts(d: TaskDetail) -> Markup:
     return render(
         '<div class="wrap"><table class="grid artifacts"><thead><tr><th>name</th><th>type</th>'
         '<th class="num">size</th><th>value</th></tr></thead><tbody>{rows}</tbody></table></div>',
-        rows=join(row(a) for a in d.artifacts),
+        rows=join(row(a) for a in artifacts),
     )
 
 
@@ -186,14 +174,18 @@ def _failure(d: TaskDetail) -> Markup:
 
 def _summary(d: TaskDetail) -> Markup:
     t = d.task
-    parents = join(
-        (
-            render('<a href="{h}">{label}</a> ', h=url("task", *p.split("/")), label=p)
-            if p.count("/") == 3
-            else render("{p} ", p=p)
+    items = [
+        render(
+            '<li><a href="{h}" title="{p}">{label}</a></li>',
+            h=url("task", *p.split("/")),
+            p=p,
+            label="/".join(p.split("/")[2:]) if p.split("/")[1] == t.run_id else p,
         )
+        if p.count("/") == 3
+        else render("<li>{p}</li>", p=p)
         for p in t.parents
-    )
+    ]
+    parents = render('<ul class="inputs">{items}</ul>', items=join(items)) if items else ""
     extra = []
     if t.foreach_index is not None:
         extra.append(render("<dt>foreach index</dt><dd>{i}</dd>", i=t.foreach_index))
