@@ -41,9 +41,7 @@ class DocsFlow(FlowSpec):
 
 def flow_parser() -> argparse.ArgumentParser:
     from headwater.cli.main import build_parser
-    from headwater.plugins.builtin import load
 
-    load()
     return build_parser(DocsFlow)  # no command named: every command module registers
 
 
@@ -117,9 +115,6 @@ def flow_decorator_options() -> list[str]:
         from headwater.core.flow_decorators import registered_flow_decorators
     except ImportError:
         return []
-    from headwater.plugins.builtin import load
-
-    load()
     return [
         f"--{opt.name}" for deco in registered_flow_decorators().values() for opt in deco.options
     ]
@@ -204,11 +199,9 @@ DECORATORS = DOCS / "decorators"
 
 def builtin_decorators() -> dict[str, type]:
     """Every decorator headwater registers (step and flow), by name; not those tests define."""
-    from headwater.core.decorators import _REGISTRY
-    from headwater.plugins.builtin import load
+    from headwater.core.decorators import all_step_decorators
 
-    load()
-    found = dict(_REGISTRY)
+    found = dict(all_step_decorators())
     found.update(flow_decorator_classes())
     return {n: c for n, c in found.items() if c.__module__.startswith("headwater.")}
 

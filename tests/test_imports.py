@@ -88,8 +88,8 @@ def test_run_command_path_avoids_heavy_imports():
         "exec(compile(open(path).read(), path, 'exec'), {'__name__': 'flowfile'})\n"
         "import headwater.cli.main, headwater.cli.cmd_run, headwater.cli.cmd_graph\n"
         "import headwater.runtime.launch, headwater.runtime.scheduler, headwater.runtime.zygote\n"
-        "import headwater.plugins.builtin as plugins\n"
-        "plugins.load()\n"
+        "from headwater.core.decorators import parse_decospec\n"
+        "parse_decospec('retry:times=1')\n"
         "import headwater.metadata_store.sqlite\n"
     )
     loaded = modules_after(code)

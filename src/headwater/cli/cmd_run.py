@@ -95,9 +95,10 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--executor",
-        choices=["fork", "subprocess"],
         default="fork",
-        help="fork tasks from a warm zygote (default) or start each as a new process",
+        metavar="NAME",
+        help="what runs the tasks: fork (the default: forks of a warm process), subprocess (a "
+        "new process each), or an installed executor plugin",
     )
 
 
@@ -174,16 +175,30 @@ def handle_run(args: argparse.Namespace, ctx: CliContext) -> int:
     return launch_run(ctx, args, values, tags, user)
 
 
-def _executor(ctx: CliContext, kind: str, spill_dir: SpillDir) -> Any:
-    if kind == "subprocess":
-        from headwater.runtime.subprocess_executor import SubprocessExecutor
+def _executor(ctx: CliContext, default: str, spill_dir: SpillDir) -> Any:
+    """The executor of the run: ``default`` (--executor) for every step, unless a step's
+    decorators ask for another (then a router sends each task to its step's)."""
+    from headwater import registry
+    from headwater.runtime.executor import ExecutorContext
 
-        module = sys.modules.get(ctx.flow_cls.__module__)
-        script = getattr(module, "__file__", None) or sys.argv[0]
-        return SubprocessExecutor(script, spill_dir)
-    from headwater.runtime.zygote import ForkExecutor
+    module = sys.modules.get(ctx.flow_cls.__module__)
+    script = getattr(module, "__file__", None) or sys.argv[0]
+    context = ExecutorContext(ctx.flow_cls, ctx.graph, script, spill_dir, ctx.settings)
+    by_step = {}
+    for name in ctx.graph.nodes:
+        for deco in ctx.step_decorators(name):
+            wanted = deco.executor_name()
+            if wanted:
+                by_step[name] = wanted
+    names = {default, *by_step.values()}
+    made = {
+        name: registry.load("executors", name, "executor").from_context(context) for name in names
+    }
+    if len(made) == 1:
+        return made[default]
+    from headwater.runtime.step_router import StepRouter
 
-    return ForkExecutor(ctx.flow_cls, ctx.graph, spill_dir)
+    return StepRouter(made, default, by_step)
 
 
 class ResumeFrom(Record):

@@ -1,14 +1,14 @@
 """The ``headwater`` command (commands that are not about one flow file).
 
-Each subcommand lives in its own module, listed in :data:`SUBCOMMANDS`; a module provides
-``register(subparsers)``, which adds its parser and sets ``run(args, out) -> exit code`` as the
-parser's ``func`` default. Only the modules listed are imported, and they import their heavy
-parts inside ``run``.
+Each subcommand is a module registered by name (headwater.registry, group ``commands``; an
+installed package adds its own the same way); a module provides ``register(subparsers)``,
+which adds its parser and sets ``run(args, out) -> exit code`` as the parser's ``func``
+default. Only the module of the command named is imported (every one for ``--help``), and
+they import their heavy parts inside ``run``.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 import traceback
 from collections.abc import Sequence
@@ -18,21 +18,19 @@ from headwater.cli.main import ArgumentParser
 from headwater.cli.output import Output
 from headwater.exceptions import HeadwaterException
 
-# Subcommand name -> the module that registers it.
-SUBCOMMANDS: dict[str, str] = {
-    "ui": "headwater.cli.cmd_ui",
-    "metaflow-compat": "headwater.cli.cmd_compat",
-}
 
-
-def build_parser() -> ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> ArgumentParser:
+    """The parser, with the subcommand ``argv`` names (every one when it names none)."""
     import headwater
+    from headwater import registry
 
     parser = ArgumentParser(prog="headwater", description="headwater command line")
     parser.add_argument("--version", action="version", version=f"headwater {headwater.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
-    for module in dict.fromkeys(SUBCOMMANDS.values()):
-        importlib.import_module(module).register(sub)
+    first = next((a for a in argv or () if not a.startswith("-")), None)
+    names = [first] if first and registry.target("commands", first) else registry.names("commands")
+    for name in names:
+        registry.load("commands", name, "headwater command").register(sub)
     return parser
 
 
@@ -40,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Output()
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
-        parser = build_parser()
+        parser = build_parser(args_list)
         args = parser.parse_args(args_list)
         func = getattr(args, "func", None)
         if func is None:

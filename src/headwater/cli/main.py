@@ -250,9 +250,7 @@ def run_flow_cli(flow_cls: type, argv: Sequence[str], out: Output | None = None)
     try:
         from headwater.cli.flow_options import check_before_command
         from headwater.cli.flow_options import collect as collect_flow_options
-        from headwater.plugins.builtin import load
 
-        load()
         argv = list(argv)
         parser = build_parser(flow_cls, argv)
         check_before_command(flow_cls, argv, parser, COMMANDS)  # e.g. --branch, no @project

@@ -64,6 +64,10 @@ class StepDecorator(Decorator):
         """The artifact that receives the exception when all attempts failed (None: no catch)."""
         return None
 
+    def executor_name(self) -> str | None:
+        """The executor (registered name) that runs this step's tasks; None: the run's."""
+        return None
+
     def environment(self) -> Mapping[str, str]:
         """Environment variables to set in the task before the step runs."""
         return {}
@@ -85,7 +89,31 @@ class StepDecorator(Decorator):
 
 
 def registered(name: str) -> type[StepDecorator] | None:
-    return _REGISTRY.get(name)
+    """The step decorator class named ``name``: one imported already, else the plugin
+    registered under that name (headwater.registry), imported now; None when there is none."""
+    cls = _REGISTRY.get(name)
+    if cls is not None:
+        return cls
+    from headwater import registry
+
+    if registry.target("step_decorators", name) is None:
+        return None
+    found = registry.load("step_decorators", name, "step decorator")
+    return _REGISTRY.get(name) or (found if isinstance(found, type) else None)
+
+
+def known_names() -> list[str]:
+    """Every step decorator name: imported ones and registered plugins."""
+    from headwater import registry
+
+    return sorted(set(_REGISTRY) | set(registry.names("step_decorators")))
+
+
+def all_step_decorators() -> dict[str, type[StepDecorator]]:
+    """Every registered step decorator class, by name (each plugin is imported)."""
+    for name in known_names():
+        registered(name)
+    return {k: v for k, v in _REGISTRY.items() if not k.startswith("_")}
 
 
 def attach(func: Any, deco: StepDecorator) -> Any:
@@ -154,10 +182,11 @@ def parse_decospec(spec: str) -> StepDecorator:
     name, _, args = spec.partition(":")
     cls = registered(name.strip())
     if cls is None:
-        known = ", ".join(sorted(_REGISTRY)) or "none"
+        names = known_names()
+        known = ", ".join(names) or "none"
         from headwater.core.suggest import did_you_mean
 
-        hint = did_you_mean(name, _REGISTRY) or f"known: {known}"
+        hint = did_you_mean(name, names) or f"known: {known}"
         raise InvalidFlow(f"--with {spec!r}: no step decorator named '{name}' ({hint})")
     attrs: dict[str, Any] = {}
     for part in filter(None, (p.strip() for p in args.split(","))):

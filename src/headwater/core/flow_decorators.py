@@ -61,6 +61,13 @@ class FlowDecorator(Decorator):
 
 
 def registered_flow_decorators() -> dict[str, type[FlowDecorator]]:
+    """Every flow decorator class, by name: imported ones and registered plugins (imported
+    now; only error messages and docs need them all)."""
+    from headwater import registry
+
+    for name in registry.names("flow_decorators"):
+        if name not in _REGISTRY:
+            registry.load("flow_decorators", name, "flow decorator")
     return dict(_REGISTRY)
 
 

@@ -1,14 +1,40 @@
-"""The interface between the runtime and whatever starts task processes."""
+"""The interface between the runtime and whatever starts task processes.
+
+Executors are plugins found by name (headwater.registry, group ``executors``): ``fork`` (the
+default), ``subprocess``, and whatever an installed package registers (``ray``,
+``kubernetes``). Each is made with ``from_context(ExecutorContext)``. A step decorator may ask
+for an executor for its step (``StepDecorator.executor_name``); the runtime then routes each
+task to its step's executor (runtime/step_router.py).
+
+A remote executor implements the same protocol: it starts the task's ``step --spec`` command
+elsewhere, feeds the task's stdout, stderr and result to the given fds as they become
+available (from the datastore, where the task writes them), and signals its event fd when
+the task ends.
+"""
 
 from __future__ import annotations
 
-from headwater.runtime.spec import TaskSpec
+from collections.abc import Mapping
+
+from headwater.record import EMPTY_MAPPING, Record
+from headwater.runtime.spec import SpillDir, TaskSpec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Protocol
+    from typing import Any, Protocol
 else:  # interfaces only: at run time a plain base, and typing is never imported
     Protocol = object
+
+
+class ExecutorContext(Record):
+    """What an executor is made from."""
+
+    flow_cls: type
+    graph: Any
+    script: str  # the flow file, for executors that start ``python flow.py step``
+    spill_dir: SpillDir
+    settings: Any = None  # headwater.settings.Settings of the run
+    options: Mapping[str, Any] = EMPTY_MAPPING  # executor options from the command line
 
 
 class Executor(Protocol):

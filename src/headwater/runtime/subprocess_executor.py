@@ -11,9 +11,17 @@ from collections.abc import Callable
 from headwater.runtime.lifeline import die_with_parent
 from headwater.runtime.spec import SpillDir, TaskSpec
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
 
 class SubprocessExecutor:
     """Runs the same task code as the fork executor, in a new interpreter per attempt."""
+
+    @classmethod
+    def from_context(cls, ctx: Any) -> SubprocessExecutor:
+        return cls(ctx.script, ctx.spill_dir)
 
     def __init__(self, script: str, spill_dir: SpillDir, python: str | None = None) -> None:
         self.script = os.path.abspath(script)

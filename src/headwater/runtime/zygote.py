@@ -34,6 +34,10 @@ _MAX_MSG = 1 << 17
 class ForkExecutor:
     """Runs each task attempt as a fork of a zygote holding the imported flow module."""
 
+    @classmethod
+    def from_context(cls, ctx: Any) -> ForkExecutor:
+        return cls(ctx.flow_cls, ctx.graph, ctx.spill_dir)
+
     def __init__(self, flow_cls: type, graph: Any, spill_dir: SpillDir) -> None:
         self.flow_cls = flow_cls
         self.graph = graph
