@@ -56,6 +56,7 @@ BUILTIN: dict[str, dict[str, str]] = {
     "commands": {
         "ui": "headwater.cli.cmd_ui",
         "metaflow-compat": "headwater.cli.cmd_compat",
+        "configure": "headwater.cli.cmd_configure",
     },
 }
 
