@@ -11,6 +11,9 @@ import pytest
 
 FLOWS = Path(__file__).resolve().parent / "flows"
 
+# Real parts other test packages use too: a PostgreSQL server, the metadata service.
+pytest_plugins = ("fixtures.postgres", "fixtures.service")
+
 
 @pytest.fixture
 def hw_root(tmp_path, monkeypatch):

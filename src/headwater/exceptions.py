@@ -106,6 +106,24 @@ class MetadataError(HeadwaterException):
     headline = "metadata error"
 
 
+class MetadataUnavailable(MetadataError):
+    """The metadata database or service could not be reached, retries included."""
+
+    headline = "the metadata store cannot be reached"
+
+
+class MetadataAuthError(MetadataError):
+    """The metadata service refused the token (no token, an unknown or a revoked one)."""
+
+    headline = "the metadata service refused the token"
+
+
+class NotRunOwner(MetadataError):
+    """A write to a run that belongs to another user: only the run's user may write it."""
+
+    headline = "that run belongs to another user"
+
+
 class TagError(HeadwaterException):
     headline = "bad tag"
 
