@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-STORE_KINDS = ("sqlite", "postgres")
+STORE_KINDS = ("sqlite", "postgres", "service")
 
 
 @pytest.fixture(params=STORE_KINDS)
@@ -36,13 +36,7 @@ def open_store(store_kind, tmp_path, request):
             return PostgresMetadata(dsn, pool_max=4)
 
     else:
-        from headwater.metadata_store.service_client import ServiceMetadata
-
-        service = request.getfixturevalue("metadata_service")
-        service.empty()
-
-        def make():
-            return ServiceMetadata(service.url, token=service.tokens["alice"])
+        make = request.getfixturevalue("service_store")
 
     made = []
 

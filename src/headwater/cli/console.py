@@ -22,6 +22,7 @@ from headwater.exceptions import HeadwaterException
 SUBCOMMANDS: dict[str, str] = {
     "ui": "headwater.cli.cmd_ui",
     "metaflow-compat": "headwater.cli.cmd_compat",
+    "service": "headwater.cli.cmd_service",
 }
 
 

@@ -121,6 +121,10 @@ class PostgresMetadata:
 
         return self._db.transact(run)
 
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """One read-only statement of the metadata service's own; its rows."""
+        return self._db.read(sql, params)
+
     # --- runs -------------------------------------------------------------------------------
 
     def create_run(

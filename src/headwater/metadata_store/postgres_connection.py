@@ -8,7 +8,9 @@ transaction, run again when PostgreSQL aborted it for a deadlock or a serializat
 
 ``batch()`` is per thread: the thread's writes inside it share one transaction on one
 connection (each write a savepoint, undone alone when it fails), committed when the block
-ends; the thread's reads inside it see those writes. Other threads are not held up.
+ends, also when it ends with an exception, unless the database itself failed (the connection
+was lost, a deadlock): then it is rolled back whole and MetadataUnavailable raised. The
+thread's reads inside it see its writes. Other threads are not held up.
 
 psycopg errors become :class:`MetadataUnavailable` (the database cannot be reached) or
 :class:`MetadataError`, with the database's address and never its password.
@@ -251,7 +253,13 @@ class _Batch:
         psycopg = _psycopg()
         failed: BaseException | None = None
         try:
-            tx.__exit__(None, None, None)  # commit, also when the block raised
+            if isinstance(exc, MetadataUnavailable):  # the database aborted it: undo it whole
+                try:  # noqa: SIM105 - contextlib is not imported on this path
+                    tx.__exit__(type(exc), exc, tb)
+                except psycopg.Error:
+                    pass
+            else:
+                tx.__exit__(None, None, None)  # commit, also when the block raised
         except psycopg.Error as commit_exc:
             failed = commit_exc
         finally:
