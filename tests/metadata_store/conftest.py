@@ -27,6 +27,8 @@ def open_store(store_kind, tmp_path, request):
         def make():
             return SqliteMetadata(path)
 
+        address = str(path)
+
     elif store_kind == "postgres":
         from headwater.metadata_store.postgres import PostgresMetadata
 
@@ -35,8 +37,11 @@ def open_store(store_kind, tmp_path, request):
         def make():
             return PostgresMetadata(dsn, pool_max=4)
 
+        address = dsn
+
     else:
         make = request.getfixturevalue("service_store")
+        address = request.getfixturevalue("metadata_service").url  # the token: in the environment
 
     made = []
 
@@ -44,6 +49,7 @@ def open_store(store_kind, tmp_path, request):
         made.append(make())
         return made[-1]
 
+    open_one.kind, open_one.address = store_kind, address  # how another process opens it
     yield open_one
     for s in made:
         s.close()

@@ -51,8 +51,9 @@ def check_name(what: str, value: Any) -> str:
 
 
 def check_pathspec(what: str, value: Any) -> str:
-    """A pathspec ``Flow/run/step/task`` (parents, origins): parts that are valid names."""
-    if not isinstance(value, str) or not all(is_valid_name(p) for p in value.split("/")):
+    """A task pathspec ``Flow/run/step/task`` (parents, origins): four valid names."""
+    parts = value.split("/") if isinstance(value, str) else ()
+    if len(parts) != 4 or not all(is_valid_name(p) for p in parts):
         raise MetadataError(
             f"{what} {value!r} is not valid: use Flow/run/step/task, each part a non-empty "
             "name without '\\' or NUL, other than '.' and '..'"

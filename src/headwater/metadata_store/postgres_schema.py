@@ -155,7 +155,12 @@ _LOCK_KEY = 0x6865616477617465  # "headwate": the advisory lock migrations take
 
 def current_version(conn: Any) -> int:
     """The schema version of the database ``conn`` is connected to (0: none yet)."""
-    row = conn.execute("SELECT to_regclass('headwater_schema') IS NOT NULL").fetchone()
+    # The catalog as a table (an MVCC read), not to_regclass (a cache that may lag behind a
+    # migration another session has just committed).
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables"
+        " WHERE schemaname = current_schema() AND tablename = 'headwater_schema')"
+    ).fetchone()
     if not row[0]:
         return 0
     row = conn.execute("SELECT max(version) FROM headwater_schema").fetchone()
