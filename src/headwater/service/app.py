@@ -16,7 +16,7 @@ import logging
 import time
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
@@ -59,7 +59,7 @@ def make_app(store: "PostgresMetadata") -> FastAPI:
         redoc_url=None,
     )
 
-    def user(authorization: Annotated[str | None, Header()] = None) -> str:
+    def user(authorization: str | None) -> str:
         token = ""
         if authorization and authorization[:7].lower() == "bearer ":
             token = authorization[7:].strip()
@@ -68,7 +68,9 @@ def make_app(store: "PostgresMetadata") -> FastAPI:
             raise MetadataAuthError(_UNAUTHORIZED)
         return found
 
-    User = Annotated[str, Depends(user)]  # noqa: N806 - a type alias
+    # The token is checked inside each endpoint (in the worker thread that serves it), not as a
+    # FastAPI dependency, which would cost a second hop to the thread pool per request.
+    Auth = Annotated[str | None, Header(alias="Authorization")]  # noqa: N806 - a type alias
 
     @app.exception_handler(HeadwaterException)
     def headwater_error(request: Request, exc: HeadwaterException) -> Response:
@@ -104,20 +106,24 @@ def make_app(store: "PostgresMetadata") -> FastAPI:
         return _json({"ok": True, "schema_version": SCHEMA_VERSION})
 
     @app.get("/v1/whoami", response_model=schemas.WhoAmI, responses=errors)
-    def whoami(who: User) -> Response:
+    def whoami(authorization: Auth = None) -> Response:
+        who = user(authorization)
         return _json({"user": who})
 
     @app.get("/v1/list_flows", response_model=list[schemas.FlowOut], responses=errors)
-    def list_flows(who: User) -> Response:
+    def list_flows(authorization: Auth = None) -> Response:
+        user(authorization)
         return _records(store.list_flows())
 
     @app.get("/v1/get_flow", response_model=schemas.FlowOut | None, responses=errors)
-    def get_flow(who: User, flow: str) -> Response:
+    def get_flow(flow: str, authorization: Auth = None) -> Response:
+        user(authorization)
         names(flow_name=flow)
         return _record(store.get_flow(flow))
 
     @app.get("/v1/get_run", response_model=schemas.RunOut | None, responses=errors)
-    def get_run(who: User, flow: str, run_id: str) -> Response:
+    def get_run(flow: str, run_id: str, authorization: Auth = None) -> Response:
+        user(authorization)
         names(flow_name=flow, run_id=run_id)
         return _record(store.get_run(flow, run_id))
 
@@ -125,47 +131,63 @@ def make_app(store: "PostgresMetadata") -> FastAPI:
 
     @app.get("/v1/list_runs", response_model=list[schemas.RunOut], responses=errors)
     def list_runs(
-        who: User,
         flow: str,
         tags: Tags = [],  # noqa: B006 - FastAPI copies defaults
         status: str | None = None,
         limit: int | None = None,
+        authorization: Auth = None,
     ) -> Response:
+        user(authorization)
         names(flow_name=flow)
         return _records(store.list_runs(flow, tags, limit=limit, status=status))
 
     @app.get("/v1/latest_run", response_model=schemas.RunOut | None, responses=errors)
-    def latest_run(who: User, flow: str, tags: Tags = []) -> Response:  # noqa: B006
+    def latest_run(flow: str, tags: Tags = [], authorization: Auth = None) -> Response:  # noqa: B006
+        user(authorization)
         names(flow_name=flow)
         return _record(store.latest_run(flow, tags))
 
     @app.get("/v1/latest_successful_run", response_model=schemas.RunOut | None, responses=errors)
-    def latest_successful_run(who: User, flow: str, tags: Tags = []) -> Response:  # noqa: B006
+    def latest_successful_run(flow: str, tags: Tags = [], authorization: Auth = None) -> Response:  # noqa: B006
+        user(authorization)
         names(flow_name=flow)
         return _record(store.latest_successful_run(flow, tags))
 
     @app.get("/v1/list_steps", response_model=list[schemas.StepOut], responses=errors)
-    def list_steps(who: User, flow: str, run_id: str) -> Response:
+    def list_steps(flow: str, run_id: str, authorization: Auth = None) -> Response:
+        user(authorization)
         names(flow_name=flow, run_id=run_id)
         return _records(store.list_steps(flow, run_id))
 
     @app.get("/v1/list_tasks", response_model=list[schemas.TaskOut], responses=errors)
-    def list_tasks(who: User, flow: str, run_id: str, step: str | None = None) -> Response:
+    def list_tasks(
+        flow: str, run_id: str, step: str | None = None, authorization: Auth = None
+    ) -> Response:
+        user(authorization)
         names(flow_name=flow, run_id=run_id, step_name=step)
         return _records(store.list_tasks(flow, run_id, step))
 
     @app.get("/v1/get_task", response_model=schemas.TaskOut | None, responses=errors)
-    def get_task(who: User, flow: str, run_id: str, step: str, task_id: str) -> Response:
+    def get_task(
+        flow: str, run_id: str, step: str, task_id: str, authorization: Auth = None
+    ) -> Response:
+        user(authorization)
         names(flow_name=flow, run_id=run_id, step_name=step, task_id=task_id)
         return _record(store.get_task(flow, run_id, step, task_id))
 
     @app.get("/v1/list_attempts", response_model=list[schemas.AttemptOut], responses=errors)
-    def list_attempts(who: User, flow: str, run_id: str, step: str, task_id: str) -> Response:
+    def list_attempts(
+        flow: str, run_id: str, step: str, task_id: str, authorization: Auth = None
+    ) -> Response:
+        user(authorization)
         names(flow_name=flow, run_id=run_id, step_name=step, task_id=task_id)
         return _records(store.list_attempts(flow, run_id, step, task_id))
 
     @app.get("/v1/get_task_metadata", response_model=list[schemas.MetadataOut], responses=errors)
-    def get_task_metadata(who: User, flow: str, run_id: str, step: str, task_id: str) -> Response:
+    def get_task_metadata(
+        flow: str, run_id: str, step: str, task_id: str, authorization: Auth = None
+    ) -> Response:
+        user(authorization)
         names(flow_name=flow, run_id=run_id, step_name=step, task_id=task_id)
         return _records(store.get_task_metadata(flow, run_id, step, task_id))
 
@@ -178,8 +200,8 @@ def make_app(store: "PostgresMetadata") -> FastAPI:
         return Response(content=text, status_code=status, media_type="application/json")
 
     def add_write(op: str, model: type, out: Any) -> None:
-        def endpoint(body: Any, who: User, key: Key = None) -> Response:
-            return write(op, body, who, key)
+        def endpoint(body: Any, key: Key = None, authorization: Auth = None) -> Response:
+            return write(op, body, user(authorization), key)
 
         endpoint.__annotations__["body"] = model
         endpoint.__name__ = op
@@ -197,7 +219,8 @@ def make_app(store: "PostgresMetadata") -> FastAPI:
     add_write("update_tags", schemas.UpdateTags, schemas.RunOut)
 
     @app.post("/v1/batch", response_model=schemas.BatchOut, responses=write_errors)
-    def batch(body: schemas.Batch, who: User, key: Key = None) -> Response:
+    def batch(body: schemas.Batch, key: Key = None, authorization: Auth = None) -> Response:
+        who = user(authorization)
         ops = []
         for op in body.ops:
             model = operations.WRITES[op.op][0]
