@@ -120,3 +120,31 @@ def test_commands_without_a_database_or_extras_say_what_to_do(monkeypatch):
     assert "--db postgresql://" in done.stderr and "HEADWATER_SERVICE_DB" in done.stderr
     done = cli("service", "--db", "mysql://x")
     assert done.returncode == 1 and "not a PostgreSQL URL" in done.stderr
+
+
+def test_a_missing_extra_is_a_one_line_error_naming_it(tmp_path):
+    import subprocess
+    import sys
+
+    for blocked, code in (
+        ("fastapi", "main(['service', '--db', 'postgresql://u@127.0.0.1:1/x'])"),
+        ("psycopg", "main(['service', 'token', 'list', '--db', 'postgresql://u@127.0.0.1:1/x'])"),
+    ):
+        script = (
+            f"import sys; sys.modules[{blocked!r}] = None\n"
+            "from headwater.cli.console import main\n"
+            f"sys.exit({code})\n"
+        )
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+        assert done.returncode == 1
+        assert done.stderr.count("\n") == 1
+        assert blocked in done.stderr and "pip install 'headwater[service]'" in done.stderr
+
+    script = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "from headwater.metadata_store.postgres import PostgresMetadata\n"
+        "PostgresMetadata('postgresql://u@127.0.0.1:1/x').list_flows()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert "MetadataError: the PostgreSQL metadata store needs psycopg" in done.stderr
+    assert "pip install 'headwater[service]'" in done.stderr

@@ -65,9 +65,14 @@ def _db(args: argparse.Namespace) -> str:
 
 
 def _need(*modules: str) -> None:
-    import importlib.util
+    import importlib
 
-    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    missing = []
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module)
     if missing:
         raise CommandLineError(
             f"headwater service needs {', '.join(missing)}, which is not installed: "
