@@ -57,8 +57,10 @@ class HttpConnection:
 
     def _connect(self) -> Any:
         last: OSError | None = None
+        # An ASCII host name as bytes: a str would go through the idna codec, which imports re.
+        host = self.host.encode("ascii") if self.host.isascii() else self.host
         for family, kind, proto, _name, address in _socket.getaddrinfo(
-            self.host, self.port, 0, _socket.SOCK_STREAM
+            host, self.port, 0, _socket.SOCK_STREAM
         ):
             sock = _socket.socket(family, kind, proto)
             try:
