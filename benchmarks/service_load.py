@@ -158,7 +158,7 @@ def run_load(url: str, token: str, seconds: float, writers: int, readers: int) -
     }
 
 
-def _own_service():
+def _own_service(*extra: str):
     """Start a throwaway PostgreSQL and service; returns (url, token, stop)."""
     sys.path.insert(0, str(REPO / "tests"))
     import tempfile
@@ -173,7 +173,7 @@ def _own_service():
     cluster.wait_ready()
     dsn = cluster.create_database("load")
     log = Path(tempfile.mkdtemp(prefix="hw-load-")) / "service.log"
-    service = ServiceProcess(dsn, log, env={}).start("--log-level", "warning")
+    service = ServiceProcess(dsn, log, env={}).start("--log-level", "warning", *extra)
     token = create_token(dsn, "load")
 
     def stop():
@@ -191,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--writers", type=int, default=50)
     parser.add_argument("--readers", type=int, default=10)
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
+    parser.add_argument(
+        "--service-workers", type=int, default=1, help="--workers of the service it starts"
+    )
     args = parser.parse_args(argv)
     stop = None
     if args.url:
@@ -198,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--url needs --token (or HEADWATER_SERVICE_TOKEN)")
         url, token = args.url, args.token
     else:
-        url, token, stop = _own_service()
+        url, token, stop = _own_service("--workers", str(args.service_workers))
     try:
         figures = run_load(url, token, args.seconds, args.writers, args.readers)
     finally:

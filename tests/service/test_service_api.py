@@ -148,3 +148,22 @@ def test_a_missing_extra_is_a_one_line_error_naming_it(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert "MetadataError: the PostgreSQL metadata store needs psycopg" in done.stderr
     assert "pip install 'headwater[service]'" in done.stderr
+
+
+def test_several_worker_processes_serve_the_same_database(postgres, tmp_path):
+    from fixtures.service import ServiceProcess
+    from headwater.metadata_store.service_client import ServiceMetadata
+
+    dsn = postgres.create_database("workers")
+    service = ServiceProcess(dsn, tmp_path / "service.log").add_users("alice")
+    service.start("--workers", "2")
+    try:
+        stores = [ServiceMetadata(service.url, service.tokens["alice"]) for _ in range(4)]
+        runs = [s.create_run("F", "alice").run_id for s in stores]  # 4 connections, 2 workers
+        assert sorted(runs) == ["1", "2", "3", "4"]
+        assert [r.run_id for r in stores[0].list_runs("F")] == ["4", "3", "2", "1"]
+        for s in stores:
+            s.close()
+    finally:
+        service.stop()
+    assert service.proc.returncode is not None

@@ -32,6 +32,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="database connections the service may open (default 20)",
     )
     p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes (default 1); each opens up to --pool-size connections",
+    )
+    p.add_argument(
         "--log-level",
         default="info",
         choices=("debug", "info", "warning", "error"),
@@ -90,6 +97,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
         raise CommandLineError(f"--port {args.port} is not a port: use 1 to 65535")
     if args.pool_size < 1:
         raise CommandLineError(f"--pool-size {args.pool_size}: use 1 or more")
+    if args.workers < 1:
+        raise CommandLineError(f"--workers {args.workers}: use 1 or more")
     if args.host not in LOOPBACK and not args.host.startswith("127."):
         out.warn(
             f"listening on {args.host}: other machines can reach the service; tokens travel in "
@@ -103,7 +112,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         "press Ctrl-C to stop"
     )
     try:
-        serve(store, args.host, args.port, args.log_level)
+        serve(store, args.host, args.port, args.log_level, workers=args.workers)
     except KeyboardInterrupt:
         pass
     finally:

@@ -111,6 +111,11 @@ class PostgresMetadata:
         block ends (one transaction; each write still whole or undone)."""
         return self._db.batch()
 
+    def transaction(self, savepoints: bool = False) -> Any:
+        """``with store.transaction():`` like batch(), but any exception leaving the block
+        rolls back every write made in it (the metadata service applies requests this way)."""
+        return self._db.transaction(savepoints)
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """One statement of the metadata service's own (its tables: see postgres_schema), in
         its own transaction or in this thread's batch; the rows it returns, if any."""

@@ -169,6 +169,8 @@ class PostgresConnection:
         conn = self._batch_conn()
         if conn is not None:
             try:
+                if not self._local.savepoints:  # inside transaction(): all or nothing anyway
+                    return fn(conn)
                 with conn.transaction():
                     return fn(conn)
             except psycopg.Error as exc:
@@ -193,7 +195,13 @@ class PostgresConnection:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def batch(self) -> _Batch:
-        return _Batch(self)
+        return _Batch(self, atomic=False, savepoints=True)
+
+    def transaction(self, savepoints: bool = False) -> _Batch:
+        """Like batch(), but all or nothing: any exception leaving the block rolls back every
+        write made in it. ``savepoints``: each write is still undone alone when it fails (the
+        block may go on); without, a failing write spoils the transaction."""
+        return _Batch(self, atomic=True, savepoints=savepoints)
 
     def in_batch(self) -> bool:
         return self._batch_conn() is not None
@@ -215,12 +223,14 @@ def _is_driver_error(exc: BaseException) -> bool:
 
 
 class _Batch:
-    """The context manager :meth:`PostgresConnection.batch` returns."""
+    """The context manager :meth:`PostgresConnection.batch` and ``transaction`` return."""
 
-    __slots__ = ("_db",)
+    __slots__ = ("_db", "_atomic", "_savepoints")
 
-    def __init__(self, db: PostgresConnection) -> None:
+    def __init__(self, db: PostgresConnection, atomic: bool, savepoints: bool) -> None:
         self._db = db
+        self._atomic = atomic
+        self._savepoints = savepoints
 
     def __enter__(self) -> None:
         db = self._db
@@ -240,6 +250,7 @@ class _Batch:
                     raise db.error(exc) from exc
                 raise
             local.checkout, local.conn, local.tx = checkout, conn, tx
+            local.savepoints, local.atomic = self._savepoints, self._atomic
         local.depth = depth + 1
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -248,12 +259,13 @@ class _Batch:
         local.depth -= 1
         if local.depth:
             return
-        checkout, tx = local.checkout, local.tx
+        checkout, tx, atomic = local.checkout, local.tx, local.atomic
         local.checkout = local.conn = local.tx = None
         psycopg = _psycopg()
         failed: BaseException | None = None
         try:
-            if isinstance(exc, MetadataUnavailable):  # the database aborted it: undo it whole
+            if exc is not None and (atomic or isinstance(exc, MetadataUnavailable)):
+                # all or nothing, or the database aborted it: undo it whole
                 try:  # noqa: SIM105 - contextlib is not imported on this path
                     tx.__exit__(type(exc), exc, tb)
                 except psycopg.Error:

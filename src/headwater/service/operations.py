@@ -9,7 +9,8 @@ tag calls refuse system tags, so clients can never change them afterwards.
 
 A request that carries an ``Idempotency-Key`` is recorded in ``service_requests`` with its
 answer, in the transaction of its writes: the same key again (a client retrying after the
-service committed but before the answer arrived) gets the recorded answer and changes nothing.
+service committed but before the answer arrived) rolls its own writes back and gets the
+recorded answer, so the writes are applied once.
 """
 
 from __future__ import annotations
@@ -158,23 +159,33 @@ WRITES: dict[str, tuple[type, Callable[..., Any]]] = {
 }
 
 
-def _claim(store: PostgresMetadata, user: str, key: str, now: float) -> tuple[int, str] | None:
-    """Record ``key`` as being applied; a key seen before gives its recorded answer. A
-    concurrent request with the same key waits here until that one commits or rolls back."""
+class _Replay(Exception):
+    """The request's idempotency key was recorded by an earlier request: undo this one."""
+
+
+def _record(store: PostgresMetadata, user: str, key: str, answer: str, now: float) -> None:
+    """Record the answer of the request with ``key``, in the transaction of its writes. A key
+    recorded before raises _Replay (a concurrent request with the same key makes this wait
+    until that one commits or rolls back)."""
     fresh = store.execute(
-        "INSERT INTO service_requests (request_key, username, created_at) VALUES (%s, %s, %s)"
-        " ON CONFLICT DO NOTHING RETURNING 1",
-        (key, user, now),
+        "INSERT INTO service_requests (request_key, username, created_at, response)"
+        " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1",
+        (key, user, now, answer),
     )
-    if fresh:
-        return None
-    rows = store.execute(
+    if not fresh:
+        raise _Replay
+
+
+def _recorded(store: PostgresMetadata, user: str, key: str) -> tuple[int, str]:
+    rows = store.query(
         "SELECT username, response FROM service_requests WHERE request_key = %s", (key,)
     )
     if not rows or rows[0][0] != user or rows[0][1] is None:
-        return 409, json.dumps(
-            {"error": "this idempotency key was used by another request", "kind": "MetadataError"}
-        )
+        text = {
+            "error": "this idempotency key was used by another request",
+            "kind": "MetadataError",
+        }
+        return 409, json.dumps(text)
     status, _, body = rows[0][1].partition(" ")
     return int(status), body
 
@@ -189,39 +200,41 @@ def apply(
 ) -> tuple[int, str]:
     """Apply ``ops`` [(name, body model)] in order in one transaction, stopping at the first
     that fails; returns (HTTP status, JSON body). A single op answers with its result or its
-    error; a batch answers 200 with ``{"results": [...], "error": null | {...}}``."""
+    error (a failed op changes nothing and is not recorded: sent again, it fails again); a
+    batch answers 200 with ``{"results": [...], "error": null | {...}}``, the writes before a
+    failing one applied and the answer recorded."""
     if key is not None and (len(key) > 200 or not key.isprintable()):
         key = None
-    with store.batch():
-        if key is not None:
-            recorded = _claim(store, user, key, now)
-            if recorded is not None:
-                return recorded
-        results: list[Any] = []
-        failure: tuple[int, HeadwaterException] | None = None
-        for index, (name, body) in enumerate(ops):
-            try:
-                results.append(WRITES[name][1](store, user, body))
-            except MetadataUnavailable:
-                raise  # the transaction is lost: rolled back whole, the client retries
-            except HeadwaterException as exc:
-                failure = (index, exc)
-                break
-        if batch:
-            error = None
-            if failure is not None:
-                index, exc = failure
-                error = {**error_body(failure[1]), "status": status_of(exc), "index": index}
-            status, text = 200, json.dumps({"results": results, "error": error})
-        elif failure is not None:
-            status, text = status_of(failure[1]), json.dumps(error_body(failure[1]))
-        else:
-            status, text = 200, json.dumps(results[0])
-        if key is not None:
-            store.execute(
-                "UPDATE service_requests SET response = %s WHERE request_key = %s",
-                (f"{status} {text}", key),
-            )
+    try:
+        with store.transaction(savepoints=batch):
+            results: list[Any] = []
+            failure: tuple[int, HeadwaterException] | None = None
+            for index, (name, body) in enumerate(ops):
+                try:
+                    results.append(WRITES[name][1](store, user, body))
+                except MetadataUnavailable:
+                    raise  # the database failed: roll back whole, the client retries
+                except HeadwaterException as exc:
+                    if not batch:
+                        raise
+                    failure = (index, exc)
+                    break
+            if batch:
+                error = None
+                if failure is not None:
+                    index, exc = failure
+                    error = {**error_body(exc), "status": status_of(exc), "index": index}
+                status, text = 200, json.dumps({"results": results, "error": error})
+            else:
+                status, text = 200, json.dumps(results[0])
+            if key is not None:
+                _record(store, user, key, f"{status} {text}", now)
+    except _Replay:
+        return _recorded(store, user, key)  # type: ignore[arg-type]
+    except MetadataUnavailable:
+        raise
+    except HeadwaterException as exc:  # a single op that failed: rolled back
+        return status_of(exc), json.dumps(error_body(exc))
     return status, text
 
 

@@ -31,7 +31,24 @@ def _forget_old_answers(store: PostgresMetadata) -> None:
         time.sleep(3600)
 
 
-def serve(store: PostgresMetadata, host: str, port: int, log_level: str = "info") -> None:
+DB_ENV = "HEADWATER_SERVICE_WORKER_DB"  # how worker processes learn the database
+
+
+def worker_app() -> object:
+    """The application of one worker process (``--workers`` above 1): its own pool."""
+    import os
+
+    from headwater.metadata_store.postgres import PostgresMetadata
+    from headwater.service.app import make_app
+
+    return make_app(
+        PostgresMetadata(os.environ[DB_ENV], pool_max=int(os.environ[DB_ENV + "_POOL"]))
+    )
+
+
+def serve(
+    store: PostgresMetadata, host: str, port: int, log_level: str = "info", workers: int = 1
+) -> None:
     import uvicorn
 
     from headwater.service.app import make_app
@@ -39,14 +56,24 @@ def serve(store: PostgresMetadata, host: str, port: int, log_level: str = "info"
     threading.Thread(
         target=_forget_old_answers, args=(store,), name="headwater-forget-answers", daemon=True
     ).start()
-    config = uvicorn.Config(
-        make_app(store),
-        host=host,
-        port=port,
-        log_config=logs.config(log_level),
-        timeout_keep_alive=KEEP_ALIVE_S,
-        server_header=False,
-        access_log=True,
-        proxy_headers=False,
-    )
-    uvicorn.Server(config).run()
+    if workers > 1:
+        import os
+
+        os.environ[DB_ENV] = store.dsn
+        os.environ[DB_ENV + "_POOL"] = str(store.pool_max)
+        app: object = "headwater.service.server:worker_app"
+    else:
+        app = make_app(store)
+    settings = {
+        "host": host,
+        "port": port,
+        "log_config": logs.config(log_level),
+        "timeout_keep_alive": KEEP_ALIVE_S,
+        "server_header": False,
+        "access_log": True,
+        "proxy_headers": False,
+    }
+    if workers > 1:
+        uvicorn.run(app, factory=True, workers=workers, **settings)  # type: ignore[arg-type]
+    else:
+        uvicorn.Server(uvicorn.Config(app, **settings)).run()
