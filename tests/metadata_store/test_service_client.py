@@ -211,3 +211,62 @@ def test_a_forked_child_uses_its_own_connection(service_store):
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0 and child_task == "1"
     assert store.create_task("F", run.run_id, "start").task_id == "2"  # parent's still works
+
+
+def test_a_held_runs_heartbeat_runs_only_in_the_process_that_created_it(service_store, monkeypatch):
+    monkeypatch.setenv("HEADWATER_RUN_LEASE_S", "1")
+    store = service_store()
+    run = store.create_run("F", "alice", held=True)
+    beating = [t for t in threading.enumerate() if t.name == "headwater-run-heartbeat"]
+    assert len(beating) == 1 and beating[0].daemon
+    pid = os.fork()
+    if pid == 0:  # the child holds nothing and renews nothing
+        ok = store._heartbeat.held() == [] and not any(
+            t.name == "headwater-run-heartbeat" for t in threading.enumerate()
+        )
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    time.sleep(2.5)  # the parent's thread keeps the lease alive
+    assert store.get_run("F", run.run_id).status is RunStatus.RUNNING
+    store.set_run_status("F", run.run_id, RunStatus.COMPLETED)
+    assert store._heartbeat.held() == []
+
+
+def test_the_client_rides_out_a_restart_of_postgresql(tmp_path, monkeypatch):
+    """The service answers 503 while its database is down; the client retries until it is back."""
+    from fixtures.postgres import PostgresCluster, find_bin_dir
+    from fixtures.service import ServiceProcess
+
+    if find_bin_dir() is None:
+        pytest.skip("PostgreSQL is not installed")
+    monkeypatch.setenv("HEADWATER_SERVICE_RETRY_S", "90")
+    cluster = PostgresCluster(find_bin_dir()).init().start()
+    try:
+        cluster.wait_ready()
+        dsn = cluster.create_database("restart")
+        service = ServiceProcess(dsn, tmp_path / "service.log").add_users("alice").start()
+        store = ServiceMetadata(service.url, service.tokens["alice"])
+        run = store.create_run("F", "alice")
+        cluster.stop("fast")  # (the test cluster commits asynchronously: a crash may lose it)
+        result, errors = [], []
+
+        def write():
+            try:
+                result.append(store.create_task("F", run.run_id, "start"))
+            except Exception as exc:  # pragma: no cover - what the test looks for
+                errors.append(exc)
+
+        thread = threading.Thread(target=write)
+        thread.start()
+        time.sleep(2.0)
+        assert thread.is_alive()  # still retrying
+        cluster.start()
+        thread.join(120)
+        assert errors == [] and [t.task_id for t in result] == ["1"]
+        assert [t.task_id for t in store.list_tasks("F", run.run_id)] == ["1"]
+        assert " 503" in service.log()  # it did answer "unavailable" meanwhile
+        store.close()
+        service.stop()
+    finally:
+        cluster.remove()

@@ -104,7 +104,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
             f"listening on {args.host}: other machines can reach the service; tokens travel in "
             "clear over plain HTTP, so serve it behind a TLS proxy on untrusted networks"
         )
-    store = PostgresMetadata(db, pool_max=args.pool_size)
+    store = PostgresMetadata(db, pool_max=args.pool_size, label="the metadata service")
     prepare(store)
     url_host = f"[{args.host}]" if ":" in args.host else args.host
     out.info(

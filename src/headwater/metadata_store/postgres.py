@@ -67,11 +67,14 @@ if TYPE_CHECKING:  # pragma: no cover
 class PostgresMetadata:
     """Run, step, task and attempt records and run tags in a PostgreSQL database."""
 
-    def __init__(self, dsn: str, pool_max: int = 10, migrate: bool = True) -> None:
+    def __init__(
+        self, dsn: str, pool_max: int = 10, migrate: bool = True, label: str | None = None
+    ) -> None:
         self.dsn = dsn
         self.pool_max = pool_max
         self._db = PostgresConnection(dsn, pool_max=pool_max, migrate=migrate)
         self.where = self._db.where
+        self.label = label or self.where  # how "no run ... in <label>" names the store
         self._heartbeat: Any = None  # run_heartbeat.Heartbeat, made for the first held run
 
     def __repr__(self) -> str:
@@ -91,12 +94,12 @@ class PostgresMetadata:
 
     def _no_run(self, flow: str, run_id: str) -> MetadataError:
         return MetadataError(
-            f"no run {flow}/{run_id} in {self.where}: create it with create_run first"
+            f"no run {flow}/{run_id} in {self.label}: create it with create_run first"
         )
 
     def _no_task(self, flow: str, run_id: str, step: str, task_id: str) -> MetadataError:
         return MetadataError(
-            f"no task {flow}/{run_id}/{step}/{task_id} in {self.where}: "
+            f"no task {flow}/{run_id}/{step}/{task_id} in {self.label}: "
             "create it with create_task first"
         )
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
     T = TypeVar("T")
 
 CONNECT_TIMEOUT_S = 10
-CHECKOUT_TIMEOUT_S = 30.0
+CHECKOUT_TIMEOUT_S = 10.0
 WRITE_TRIES = 5  # for transactions PostgreSQL aborted (deadlock, serialization failure)
 
 # Pools a forked child inherited: kept alive, never used or closed (the sessions are the parent's).
