@@ -270,3 +270,29 @@ def test_the_client_rides_out_a_restart_of_postgresql(tmp_path, monkeypatch):
         service.stop()
     finally:
         cluster.remove()
+
+
+def test_a_client_lookup_loads_no_heavy_module(service_store, metadata_service):
+    """The client's path stays light: no json, re, socket, http.client, email, ssl or typing,
+    and nothing of the server side (FastAPI, psycopg)."""
+    import subprocess
+    import sys
+
+    store = service_store()
+    run = store.create_run("F", "alice")
+    store.set_run_status("F", run.run_id, RunStatus.COMPLETED)
+    code = (
+        "from headwater.metadata_store.service_client import ServiceMetadata\n"
+        f"store = ServiceMetadata({metadata_service.url!r})\n"
+        "assert store.latest_successful_run('F').run_id == '1'\n"
+        "assert len(store.list_runs('F')) == 1\n"
+        "import sys\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
+    )
+    loaded = set(done.stdout.split())
+    heavy = {"json", "re", "socket", "http", "http.client", "email", "ssl", "typing", "enum"}
+    heavy |= {"inspect", "dataclasses", "psycopg", "fastapi", "uvicorn", "pydantic", "threading"}
+    assert sorted(loaded & heavy) == []

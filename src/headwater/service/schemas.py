@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_BATCH_OPS = 5000  # the client sends at most 500 at a time
 
 
 class _Body(BaseModel):
@@ -91,7 +93,7 @@ class BatchOp(_Body):
 
 
 class Batch(_Body):
-    ops: list[BatchOp]
+    ops: list[BatchOp] = Field(max_length=MAX_BATCH_OPS)
 
 
 # --- responses (documentation: the endpoints send these shapes as they are) ---------------------
