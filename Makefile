@@ -14,7 +14,7 @@ $(VENV)/.headwater: pyproject.toml
 	touch $@
 
 $(VENV)/.installed: $(VENV)/.headwater
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,all]'
 	touch $@
 
 demo: $(VENV)/.headwater
@@ -30,7 +30,21 @@ $(CHROMIUM):
 		echo "note: $(CHROMIUM) is missing and cannot be installed here; browser tests will skip"; \
 	fi
 
-test: $(VENV)/.installed $(CHROMIUM)
+# The metadata service's tests start Debian's PostgreSQL (initdb into a temp dir); install it
+# when this machine lets us (under CI a missing PostgreSQL fails those tests).
+POSTGRES_INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
+
+.PHONY: postgresql
+postgresql:
+	@if [ -z "$(POSTGRES_INITDB)" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+		else \
+			echo "note: PostgreSQL is missing and cannot be installed here; its tests will skip"; \
+		fi; \
+	fi
+
+test: $(VENV)/.installed $(CHROMIUM) postgresql
 	$(PY) -m pytest tests -q
 
 # The fast tier: everything not marked slow (no browser, no second executor, no waiting).

@@ -16,6 +16,9 @@ import pytest
 
 FLOWS = Path(__file__).resolve().parent / "flows"
 
+# Real parts other test packages use too: a PostgreSQL server, the metadata service.
+pytest_plugins = ("fixtures.postgres", "fixtures.service")
+
 
 SETTINGS_VARIABLES = (
     "HEADWATER_DEFAULT_DATASTORE",

@@ -106,12 +106,6 @@ class MetadataError(HeadwaterException):
     headline = "metadata error"
 
 
-class ServiceError(MetadataError):
-    """The metadata service could not be reached, or refused a request."""
-
-    headline = "metadata service error"
-
-
 class PluginError(HeadwaterException):
     """A plugin (backend, executor, decorator, card type, command) named in settings or on the
     command line cannot be found or loaded."""
@@ -135,6 +129,24 @@ class SettingsError(HeadwaterException):
     """Settings (options, environment, the settings file) do not make a usable setup."""
 
     headline = "bad settings"
+
+
+class MetadataUnavailable(MetadataError):
+    """The metadata database or service could not be reached, retries included."""
+
+    headline = "the metadata store cannot be reached"
+
+
+class MetadataAuthError(MetadataError):
+    """The metadata service refused the token (no token, an unknown or a revoked one)."""
+
+    headline = "the metadata service refused the token"
+
+
+class NotRunOwner(MetadataError):
+    """A write to a run that belongs to another user: only the run's user may write it."""
+
+    headline = "that run belongs to another user"
 
 
 class TagError(HeadwaterException):

@@ -36,6 +36,7 @@ BUILTIN: dict[str, dict[str, str]] = {
     },
     "metadata": {
         "local": "headwater.metadata_store.sqlite:SqliteMetadata",
+        "service": "headwater.metadata_store.service_client:ServiceMetadata",
     },
     "executors": {
         "fork": "headwater.runtime.zygote:ForkExecutor",
@@ -57,6 +58,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "ui": "headwater.cli.cmd_ui",
         "metaflow-compat": "headwater.cli.cmd_compat",
         "configure": "headwater.cli.cmd_configure",
+        "service": "headwater.cli.cmd_service",
     },
 }
 

@@ -18,6 +18,19 @@ from headwater.metadata_store.sqlite import SqliteMetadata
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="leases need fcntl")
 
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "root" / "metadata.db"
+
+
+@pytest.fixture
+def store(db_path):
+    s = SqliteMetadata(db_path)
+    yield s
+    s.close()
+
+
 # Creates a run (held or not), one task with a running attempt, prints the run id, then waits.
 HOLDER = textwrap.dedent(
     """

@@ -49,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         nargs="?",
         choices=["show"],
         default=None,
+        metavar="show",
         help="show: print the settings in force and where each comes from",
     )
     p.set_defaults(func=run)

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from headwater.core.tags import check_user_tag_count, is_system_tag, validate_user_tags
 from headwater.exceptions import MetadataError, TagError
+from headwater.metadata_store.checks import check_parents, check_pathspec
 from headwater.metadata_store.records import (
     AttemptRecord,
     FlowRecord,
@@ -242,7 +243,9 @@ class SqliteMetadata:
         """Register a task (and its step, on first use); allocates the next task id of the run
         unless ``task_id`` is given. Status RUNNING, attempts 0."""
         check_name("step name", step)
-        parent_list = (parents,) if isinstance(parents, str) else tuple(parents)
+        parent_list = check_parents(parents)
+        if origin_pathspec is not None:
+            check_pathspec("origin pathspec", origin_pathspec)
         parents_json = _json_list(parent_list) if parent_list else None
         if task_id is not None:
             task_id = check_name("task id", str(task_id))

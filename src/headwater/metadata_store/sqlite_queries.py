@@ -1,19 +1,21 @@
-"""SQL text and row decoding for the SQLite metadata store, plus its argument checks."""
+"""SQL text and row decoding for the SQLite metadata store (its argument checks: checks.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from headwater.exceptions import MetadataError, TagError
+from headwater.metadata_store.checks import (  # noqa: F401 - re-exported for sqlite.py
+    canonical_number,
+    check_attempt,
+    check_name,
+    check_system_tags,
+    coerce,
+)
 from headwater.metadata_store.records import RunRecord, RunStatus, TaskRecord, TaskStatus
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Any, TypeVar
-
-    from headwater.metadata_store.records import Status
-
-    E = TypeVar("E", bound=Status)
+    from typing import Any
 
 RUN_COLUMNS = (
     "r.flow, r.run_id, r.run_number, r.user, r.status, r.created_at, r.finished_at, r.origin_run_id"
@@ -23,52 +25,6 @@ TASK_COLUMNS = (
     "successful_attempt, parents, foreach_index, origin_pathspec"
 )
 TASK_KEY = "flow = ? AND run_id = ? AND step = ? AND task_id = ?"
-
-
-def canonical_number(text: str) -> bool:
-    """Whether ``text`` is a number written the one way ``str(int)`` writes it ("0", "12")."""
-    return text.isascii() and text.isdigit() and (text == "0" or text[0] != "0")
-
-
-def coerce(kind: type[E], value: Any) -> E:
-    try:
-        return kind(value)
-    except ValueError:
-        allowed = ", ".join(m.value for m in kind)  # type: ignore[attr-defined]
-        raise MetadataError(f"{value!r} is not a {kind.__name__}: use one of {allowed}") from None
-
-
-def check_name(what: str, value: Any) -> str:
-    """A flow, run, step or task name: non-empty, not '.' or '..', no '/', '\\' or NUL (it
-    becomes part of datastore keys and pathspecs)."""
-    if (
-        not isinstance(value, str)
-        or value in ("", ".", "..")
-        or "/" in value
-        or "\\" in value
-        or "\0" in value
-    ):
-        raise MetadataError(
-            f"{what} {value!r} is not valid: use a non-empty name without '/', '\\' or NUL, "
-            "other than '.' and '..'"
-        )
-    return value
-
-
-def check_attempt(attempt: Any) -> int:
-    if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 0:
-        raise MetadataError(f"attempt {attempt!r} is not valid: attempts are numbered 0, 1, 2, ...")
-    return attempt
-
-
-def check_system_tags(tags: Iterable[str]) -> list[str]:
-    out: list[str] = []
-    for tag in tags:
-        if not isinstance(tag, str) or not tag.strip():
-            raise TagError(f"system tag {tag!r} is not valid: system tags are non-empty text")
-        if tag not in out:
-            out.append(tag)
-    return out
 
 
 def runs_query(

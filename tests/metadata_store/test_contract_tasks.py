@@ -1,4 +1,4 @@
-"""Steps, tasks, attempts and task metadata in the SQLite metadata store."""
+"""Steps, tasks, attempts and task metadata, in every metadata store."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Run tags in the SQLite metadata store: validation, protection, ordering, filtering."""
+"""Run tags, in every metadata store: validation, protection, ordering, filtering."""
 
 from __future__ import annotations
 
@@ -134,11 +134,11 @@ def test_tag_writes_on_unknown_runs_are_metadata_errors(store):
 
 
 def test_filter_runs_by_several_tags_user_and_system(store):
-    a = store.create_run("F", "alice", tags=["x", "y"], system_tags=["user:alice"])
-    b = store.create_run("F", "bob", tags=["x"], system_tags=["user:bob"])
-    c = store.create_run("F", "alice", tags=["y", "x"], system_tags=["user:alice"])
-    d = store.create_run("F", "alice", tags=["y"], system_tags=["user:alice"])
-    store.create_run("G", "alice", tags=["x", "y"], system_tags=["user:alice"])
+    a = store.create_run("F", "alice", tags=["x", "y"], system_tags=["project:p1"])
+    b = store.create_run("F", "alice", tags=["x"], system_tags=["project:p2"])
+    c = store.create_run("F", "alice", tags=["y", "x"], system_tags=["project:p1"])
+    d = store.create_run("F", "alice", tags=["y"], system_tags=["project:p1"])
+    store.create_run("G", "alice", tags=["x", "y"], system_tags=["project:p1"])
 
     def ids(*tags):
         return [r.run_id for r in store.list_runs("F", tags=list(tags))]
@@ -146,27 +146,27 @@ def test_filter_runs_by_several_tags_user_and_system(store):
     assert ids("x") == [c.run_id, b.run_id, a.run_id]
     assert ids("x", "y") == [c.run_id, a.run_id]
     assert ids("y", "x") == [c.run_id, a.run_id]
-    assert ids("x", "user:alice") == [c.run_id, a.run_id]
-    assert ids("user:alice", "y") == [d.run_id, c.run_id, a.run_id]
-    assert ids("x", "y", "user:bob") == []
+    assert ids("x", "project:p1") == [c.run_id, a.run_id]
+    assert ids("project:p1", "y") == [d.run_id, c.run_id, a.run_id]
+    assert ids("x", "y", "project:p2") == []
     assert ids("nope") == []
     assert ids("x", "x") == ids("x")
     assert [r.run_id for r in store.list_runs("F", tags=["x"], limit=2)] == [c.run_id, b.run_id]
     # listed runs carry all their tags, not just the ones filtered on
-    assert store.list_runs("F", tags=["user:bob"])[0].tags == ("x",)
+    assert store.list_runs("F", tags=["project:p2"])[0].tags == ("x",)
 
 
 def test_latest_runs_with_tags(store):
-    a = store.create_run("F", "alice", tags=["x"], system_tags=["user:alice"])
-    b = store.create_run("F", "alice", tags=["x"], system_tags=["user:alice"])
-    c = store.create_run("F", "bob", tags=["x"], system_tags=["user:bob"])
+    a = store.create_run("F", "alice", tags=["x"], system_tags=["project:p1"])
+    b = store.create_run("F", "alice", tags=["x"], system_tags=["project:p1"])
+    c = store.create_run("F", "alice", tags=["x"], system_tags=["project:p2"])
     store.set_run_status("F", a.run_id, RunStatus.COMPLETED)
     store.set_run_status("F", c.run_id, RunStatus.COMPLETED)
-    assert store.latest_run("F", ["user:alice"]).run_id == b.run_id
-    assert store.latest_successful_run("F", ["user:alice"]).run_id == a.run_id
+    assert store.latest_run("F", ["project:p1"]).run_id == b.run_id
+    assert store.latest_successful_run("F", ["project:p1"]).run_id == a.run_id
     assert store.latest_successful_run("F", ["x"]).run_id == c.run_id
-    assert store.latest_successful_run("F", ["x", "user:alice"]).run_id == a.run_id
-    assert store.latest_successful_run("F", ["user:carol"]) is None
+    assert store.latest_successful_run("F", ["x", "project:p1"]).run_id == a.run_id
+    assert store.latest_successful_run("F", ["project:p3"]) is None
     # tags added later count for filtering
     store.add_tags("F", a.run_id, ["best"])
     assert store.latest_successful_run("F", ["best"]).run_id == a.run_id
