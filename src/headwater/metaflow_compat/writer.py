@@ -24,7 +24,14 @@ _STUB = '''{marker}: written by `headwater metaflow-compat`; run it again to upd
 from headwater.metaflow_compat.names import module_attributes as _module_attributes
 
 __getattr__, __dir__ = _module_attributes(__name__)
-'''
+{settings}'''
+
+# Only the top-level package: importing it is what marks a Metaflow flow or script.
+_SETTINGS = """
+from headwater.metaflow_compat.metaflow_settings import use_metaflow_settings as _use
+
+_use()  # Metaflow's store variables (METAFLOW_DEFAULT_DATASTORE, ...) name headwater's stores
+"""
 
 
 class Written(Record):
@@ -111,7 +118,9 @@ def write_package(directory: str | os.PathLike[str]) -> Written:
                     f"{path} exists and was not written by headwater: choose another directory"
                 )
             tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-            tmp.write_text(_STUB.format(marker=MARKER, module=module), encoding="utf-8")
+            settings = _SETTINGS if module == PACKAGE else ""
+            text = _STUB.format(marker=MARKER, module=module, settings=settings)
+            tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, path)
             files.append(path)
     except OSError as ex:
