@@ -32,7 +32,10 @@ from collections import namedtuple
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - type checkers read this; nothing imports typing
-    from typing import Any, dataclass_transform
+    from collections.abc import Iterator
+    from typing import Any, ClassVar, TypeVar, dataclass_transform
+
+    _R = TypeVar("_R", bound="Record")
 else:
 
     def dataclass_transform(**_kwargs: object):  # type: ignore[no-redef]
@@ -68,3 +71,16 @@ class Record(metaclass=_RecordMeta):
     """Subclass and annotate fields (see the module docstring); never instantiated itself."""
 
     __slots__ = ()
+
+    if TYPE_CHECKING:  # what the named tuple gives every record, for type checkers
+        _fields: ClassVar[tuple[str, ...]]
+
+        def _replace(self: _R, **changes: Any) -> _R: ...
+
+        def _asdict(self) -> dict[str, Any]: ...
+
+        def __iter__(self) -> Iterator[Any]: ...
+
+        def __getitem__(self, index: int) -> Any: ...
+
+        def __len__(self) -> int: ...

@@ -2,45 +2,17 @@
 
 from __future__ import annotations
 
-import ast
 import pickle
 import re
 from pathlib import Path
 
 import pytest
 
+from graph_shapes import SHAPES
+from graph_shapes import expected_of as _expected
 from headwater import Flow, metadata, namespace
 
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
-
-
-def _shape_files() -> list[Path]:
-    """Flow files that declare the end step's expected artifacts (EXPECTED = {...})."""
-    out = []
-    for path in sorted(FLOWS.glob("*.py")):
-        if "EXPECTED" in path.read_text():
-            out.append(path)
-    return out
-
-
-def _expected(path: Path) -> tuple[str, dict]:
-    tree = ast.parse(path.read_text())
-    expected = None
-    flow_name = None
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "EXPECTED" for t in node.targets
-        ):
-            expected = ast.literal_eval(node.value)
-        if isinstance(node, ast.ClassDef) and any(
-            isinstance(b, ast.Name) and b.id == "FlowSpec" for b in node.bases
-        ):
-            flow_name = node.name
-    assert expected is not None and flow_name is not None, path
-    return flow_name, expected
-
-
-SHAPES = _shape_files()
 
 
 @pytest.mark.parametrize("executor", ["fork", "subprocess"])

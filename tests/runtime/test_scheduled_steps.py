@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 from scheduler_walker import Walk
-from test_run_matrix import SHAPES, _expected
 
+from graph_shapes import SHAPES
+from graph_shapes import expected_of as _expected
 from headwater import Flow, Run, Task, metadata, namespace
 from headwater.core.ids import AttemptPath
 from headwater.metadata_store.records import RunStatus

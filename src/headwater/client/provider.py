@@ -116,7 +116,10 @@ def connect(provider: str | os.PathLike[str]) -> Connection:
                 conn = Connection(key, settings, where)
             else:
                 settings = settings._replace(metadata=kind, service_url=where or None)
-                conn = Connection(key, settings, None)
+                local = None
+                if settings.datastore == LOCAL:  # artifacts in a local directory
+                    local = config.reading_root(settings.datastore_root)
+                conn = Connection(key, settings, local)
             _connections[key] = conn
         return conn
 

@@ -52,14 +52,25 @@ class Status(str, metaclass=_StatusKind):
         return (type(self), (self.value,))
 
 
-class RunStatus(Status):
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - type checkers see the statuses as a (str, Enum)
+    import enum
+
+    class _StatusBase(str, enum.Enum):
+        pass
+
+else:
+    _StatusBase = Status
+
+
+class RunStatus(_StatusBase):
     RUNNING = "running"
     COMPLETED = "completed"  # the end step succeeded
     FAILED = "failed"
     INTERRUPTED = "interrupted"  # Ctrl-C or the runtime was stopped
 
 
-class TaskStatus(Status):
+class TaskStatus(_StatusBase):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
