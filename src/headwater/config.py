@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from headwater.exceptions import DatastoreNotFound
 
@@ -35,10 +36,12 @@ def _resolve(path: str | os.PathLike[str]) -> str:
     return os.path.realpath(os.path.expanduser(os.fspath(path)))
 
 
-def locate_root(start: str | os.PathLike[str] | None = None) -> str | None:
+def locate_root(
+    start: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> str | None:
     """The datastore root: HEADWATER_ROOT, else the nearest ``.headwater`` walking up from
     ``start`` (the working directory by default); None when there is none."""
-    env = os.environ.get("HEADWATER_ROOT")
+    env = (os.environ if environ is None else environ).get("HEADWATER_ROOT")
     if env:
         return _resolve(env)
     here = _resolve(start or os.getcwd())

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 from headwater.exceptions import RunnerError
 from headwater.runner.process import STREAMS, Child
@@ -29,13 +28,13 @@ class ExecutingRun:
         child: Child,
         flow_name: str | None,
         run_id: str,
-        root: Callable[[], Path],
+        connection: Callable[[], Any],
     ) -> None:
         self.runner = runner
         self._child = child
         self.flow_name = flow_name
         self.run_id = run_id
-        self._root = root
+        self._connection = connection  # the client's stores of the command, made when needed
         self._run: Any = None
 
     def __repr__(self) -> str:
@@ -55,10 +54,9 @@ class ExecutingRun:
                     f"run {self.run_id} started, but its flow class could not be told from the "
                     "file: end it with `if __name__ == '__main__': MyFlow()`"
                 )
-            from headwater.client.provider import connect
             from headwater.client.run import Run
 
-            self._run = Run(self.pathspec, _namespace_check=False, _conn=connect(self._root()))
+            self._run = Run(self.pathspec, _namespace_check=False, _conn=self._connection())
         return self._run
 
     # --- the subprocess -----------------------------------------------------------------------

@@ -33,7 +33,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
-_ROOT_DIR_NAME = ".headwater"
 _ID_WAIT_START_S = 0.005
 _ID_WAIT_MAX_S = 0.1
 
@@ -184,19 +183,33 @@ class Runner:
                 f"{self.flow_file.name} did not start a run (exit code {child.returncode}): "
                 f"{_headline(child.text('stderr'))}"
             )
-        return ExecutingRun(self, child, self._info().name, run_id, self._root)
+        return ExecutingRun(self, child, self._info().name, run_id, self._connection)
 
-    def _root(self) -> Path:
-        """The datastore root the command used: as config.run_root decides, from the
-        command's working directory and environment."""
-        explicit = self.top_level_kwargs.get("datastore_root") or self.env.get("HEADWATER_ROOT")
-        base = Path(self.cwd)
-        if explicit:
-            return (base / Path(explicit).expanduser()).resolve()
-        for d in (base, *base.parents):
-            if (d / _ROOT_DIR_NAME).is_dir():
-                return d / _ROOT_DIR_NAME
-        return base / _ROOT_DIR_NAME
+    def _connection(self) -> Any:
+        """The stores the command used (headwater.stores), as its options, its environment
+        and its working directory decide: what the client reads the run from."""
+        from headwater import config
+        from headwater.client.provider import connection_of
+        from headwater.settings import load_settings
+        from headwater.stores import open_stores
+
+        kw = self.top_level_kwargs
+        settings = load_settings(
+            environ=self.env,
+            datastore=kw.get("datastore"),
+            datastore_root=kw.get("datastore_root"),
+            metadata=kw.get("metadata"),
+        )
+        local_root = None
+        if "local" in (settings.datastore, settings.metadata):
+            explicit = settings.datastore_root if settings.datastore == "local" else None
+            explicit = explicit or self.env.get("HEADWATER_ROOT")
+            if explicit:
+                local_root = str((Path(self.cwd) / Path(explicit).expanduser()).resolve())
+            else:
+                found = config.locate_root(self.cwd, environ=self.env)
+                local_root = found or str(Path(self.cwd) / config.ROOT_DIR_NAME)
+        return connection_of(open_stores(settings, local_root=local_root))
 
 
 def _headline(stderr: str) -> str:
