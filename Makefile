@@ -9,7 +9,7 @@ HW_PY ?= $(PY)
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,all]'
 	touch $@
 
 demo: $(VENV)/.installed

@@ -11,6 +11,9 @@ import pytest
 
 FLOWS = Path(__file__).resolve().parent / "flows"
 
+# Fixtures every test package may use: a real S3 API server (s3_server, s3_bucket).
+pytest_plugins = ["fixtures.s3"]
+
 
 SETTINGS_VARIABLES = (
     "HEADWATER_DEFAULT_DATASTORE",
