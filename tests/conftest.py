@@ -11,8 +11,9 @@ import pytest
 
 FLOWS = Path(__file__).resolve().parent / "flows"
 
-# Fixtures every test package may use: a real S3 API server (s3_server, s3_bucket).
-pytest_plugins = ["fixtures.s3"]
+# Fixtures every test package may use: a real S3 API server (s3_server, s3_bucket) and a
+# fault-injecting proxy in front of it (fault_proxy).
+pytest_plugins = ["fixtures.s3", "fixtures.fault_proxy"]
 
 
 SETTINGS_VARIABLES = (
