@@ -23,7 +23,7 @@ import random
 import threading
 import time
 
-from headwater.exceptions import DatastoreError, MissingExtra
+from headwater.exceptions import DatastoreError, HeadwaterException, MissingExtra
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
@@ -260,11 +260,12 @@ def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
-def translate(e: BaseException, doing: str, where: str, endpoint: str | None) -> DatastoreError:
+def translate(e: BaseException, doing: str, where: str, endpoint: str | None) -> HeadwaterException:
     """A one-line DatastoreError for an S3 failure: what failed, and what to do about it.
+    headwater's own errors (KeyNotFound, MissingExtra, ...) are returned as they are.
 
     ``doing``: 'read', 'write', 'list', ...; ``where``: the s3:// URL of the object."""
-    if isinstance(e, DatastoreError):
+    if isinstance(e, HeadwaterException):
         return e
     name = type(e).__name__
     code = error_code(e) if _is_client_error(e) else ""

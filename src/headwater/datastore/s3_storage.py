@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from headwater.datastore import s3_client
 from headwater.datastore.s3_client import Truncated, error_code, translate, with_retries
 from headwater.datastore.storage import Chunk, KeyNotFound, check_key, total_size
-from headwater.exceptions import DatastoreError, SettingsError
+from headwater.exceptions import DatastoreError, HeadwaterException, SettingsError
 
 PART_SIZE = 16 << 20  # bytes per part of a multipart upload or ranged read
 MAX_PARTS = 10_000  # S3's limit on the parts of one upload
@@ -97,7 +97,7 @@ class S3Storage:
     def _name(self, key: str) -> str:
         return self._base + check_key(key)
 
-    def _error(self, e: BaseException, doing: str, key: str) -> DatastoreError:
+    def _error(self, e: BaseException, doing: str, key: str) -> HeadwaterException:
         return translate(e, doing, f"{self.url}/{key}", self.endpoint_url)
 
     def _missing(self, key: str) -> KeyNotFound:
