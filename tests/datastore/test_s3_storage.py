@@ -279,7 +279,7 @@ def test_roots_with_and_without_a_prefix(s3_bucket):
     assert S3Storage(f"s3://{s3_bucket.name}/a/b/").url == f"s3://{s3_bucket.name}/a/b"
     bare = S3Storage(f"s3://{s3_bucket.name}", s3_bucket.endpoint_url)
     bare.put("F/k", [b"v"])
-    assert s3_bucket.keys() == ["F/k"]
+    assert s3_bucket.object_keys() == ["F/k"]
     assert bare.list("F") == [("F/k", 1)]
 
 
