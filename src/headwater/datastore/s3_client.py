@@ -129,7 +129,7 @@ def _make_client(endpoint_url: str | None) -> Any:
         raise DatastoreError(
             f"invalid S3 endpoint {endpoint_url!r} ({e}): fix HEADWATER_S3_ENDPOINT_URL"
         ) from None
-    if not _hooked:
+    if not _hooked and hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork
         os.register_at_fork(after_in_child=_after_fork_in_child)
         _hooked = True
     return made

@@ -108,7 +108,7 @@ def _flusher() -> _Flusher:
     if not _state:
         with _state_lock:
             if not _state:
-                if not _hooked:
+                if not _hooked and hasattr(os, "register_at_fork"):
                     os.register_at_fork(after_in_child=_forget)
                     _hooked.append(True)
                 _state.append(_Flusher())
