@@ -94,6 +94,12 @@ class S3Storage:
         """The process's boto3 (botocore) S3 client for this endpoint."""
         return s3_client.client(self.endpoint_url)
 
+    def connect(self) -> None:
+        """Make the process's client now rather than at the first request (importing boto3
+        and building it take ~0.5 s): a process that forks tasks calls this first, so that
+        each task starts with a client (and its own connections, see s3_client)."""
+        s3_client.client(self.endpoint_url)
+
     def _name(self, key: str) -> str:
         return self._base + check_key(key)
 
