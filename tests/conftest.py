@@ -16,8 +16,9 @@ import pytest
 
 FLOWS = Path(__file__).resolve().parent / "flows"
 
-# Real parts other test packages use too: a PostgreSQL server, the metadata service.
-pytest_plugins = ("fixtures.postgres", "fixtures.service")
+# Real parts other test packages use too: a PostgreSQL server, the metadata service, a real S3
+# API server (s3_server, s3_bucket) and a fault-injecting proxy in front of it (fault_proxy).
+pytest_plugins = ("fixtures.postgres", "fixtures.service", "fixtures.s3", "fixtures.fault_proxy")
 
 
 SETTINGS_VARIABLES = (

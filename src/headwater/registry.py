@@ -33,6 +33,7 @@ GROUPS: dict[str, str] = {
 BUILTIN: dict[str, dict[str, str]] = {
     "storage": {
         "local": "headwater.datastore.local_storage:LocalStorage",
+        "s3": "headwater.datastore.s3_storage:S3Storage",
     },
     "metadata": {
         "local": "headwater.metadata_store.sqlite:SqliteMetadata",

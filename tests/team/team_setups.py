@@ -7,7 +7,7 @@ machine, several users). ``s3+service``: artifacts in an S3 bucket, records in t
 
 from __future__ import annotations
 
-SETUPS = ["local+service"]
+SETUPS = ["local+service", "s3+service"]
 
 
 def team_env(request, setup: str, user: str) -> dict[str, str]:
@@ -21,6 +21,5 @@ def team_env(request, setup: str, user: str) -> dict[str, str]:
     }
     datastore = setup.split("+")[0]
     if datastore == "s3":
-        s3 = request.getfixturevalue("s3_bucket_env")
-        env.update(s3)
+        env.update(request.getfixturevalue("s3_bucket").env())
     return env
