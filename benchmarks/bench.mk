@@ -10,7 +10,7 @@ PYTHON ?= python3
 HW_PY ?= .venv/bin/python
 BENCH_VENV ?= .venv-bench
 BENCH_PY := $(BENCH_VENV)/bin/python
-BENCH_PACKAGES := metaflow==2.19.7 numpy
+BENCH_PACKAGES := metaflow==2.19.7 numpy boto3
 BENCH_ARGS ?=
 
 # Metaflow lives in its own venv so it never shares site-packages with headwater.

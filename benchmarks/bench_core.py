@@ -102,6 +102,7 @@ class Bench:
         watch_rss: bool = False,
         keep_as: str | None = None,
         workdir: Path | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> tuple[float, dict[str, int]]:
         """Time ``python flow.py run ARGS`` in a fresh directory; return (seconds, memory).
 
@@ -112,7 +113,7 @@ class Bench:
         With ``keep_as``, the directory of a run that succeeds is kept as
         ``self.kept[keep_as]`` (replacing, and deleting, the one kept before under that name).
         With ``workdir``, the run happens in that existing directory, next to its earlier runs,
-        and the directory stays.
+        and the directory stays. ``extra_env`` adds to the environment (a team's stores).
         """
         given = workdir is not None
         if workdir is None:
@@ -123,9 +124,8 @@ class Bench:
         memory: dict[str, int] = {}
         with open(workdir / "output.log", "wb") as log:
             start = time.perf_counter()
-            proc = subprocess.Popen(
-                cmd, cwd=workdir, env=self.env(workdir), stdout=log, stderr=subprocess.STDOUT
-            )
+            env = {**self.env(workdir), **(extra_env or {})}
+            proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
             sampler = HwmSampler(proc.pid) if watch_rss else None
             _, status, usage = os.wait4(proc.pid, 0)
             seconds = time.perf_counter() - start
@@ -143,13 +143,14 @@ class Bench:
             shutil.rmtree(old, ignore_errors=True)
         self.kept[name] = workdir
 
-    def run_script(self, impl: Impl, workdir: Path, argv: list[str]) -> tuple[float, str]:
+    def run_script(
+        self, impl: Impl, workdir: Path, argv: list[str], extra_env: dict[str, str] | None = None
+    ) -> tuple[float, str]:
         """Time ``python ARGV`` in an existing directory (kept as it is); return (seconds,
         stdout)."""
         start = time.perf_counter()
-        proc = subprocess.run(
-            [impl.python, *argv], cwd=workdir, env=self.env(workdir), capture_output=True
-        )
+        env = {**self.env(workdir), **(extra_env or {})}
+        proc = subprocess.run([impl.python, *argv], cwd=workdir, env=env, capture_output=True)
         seconds = time.perf_counter() - start
         if proc.returncode:
             tail = (proc.stdout + proc.stderr).decode(errors="replace").strip().splitlines()[-5:]

@@ -39,6 +39,7 @@ from bench_core import (
     progress,
 )
 from client_scenarios import CLIENT_QUICK, CLIENT_SCENARIOS, foreach_keep_name
+from team_scenarios import TEAM_SCENARIOS, close_team_stores
 
 REPO = HERE.parent
 MB = 2**20
@@ -260,6 +261,7 @@ SCENARIOS: dict[str, Callable[[Bench, Settings], Outcome]] = {
     "foreach10000": scenario_foreach10000,
     # after foreach100/foreach1000, whose last runs client_artifacts reads
     **CLIENT_SCENARIOS,
+    **TEAM_SCENARIOS,
 }
 QUICK = ["import", "linear3", "foreach100", "numpy256", *CLIENT_QUICK]
 
@@ -372,9 +374,10 @@ def main(argv: list[str] | None = None) -> int:
             progress(f"{name}:")
             try:
                 outcomes.append(SCENARIOS[name](bench, s))
-            except RunFailed as e:
+            except (RunFailed, RuntimeError, subprocess.CalledProcessError) as e:
                 outcomes.append(Outcome(name, "", error=str(e)))
     finally:
+        close_team_stores()
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
     print_table(outcomes, mode)

@@ -15,8 +15,9 @@ import os
 import sys
 from pathlib import Path
 
-from headwater.core.ids import AttemptPath
 from headwater.datastore.local import LocalDatastore
+
+from headwater.core.ids import AttemptPath
 from headwater.metadata_store.records import RunStatus, TaskStatus
 from headwater.metadata_store.sqlite import SqliteMetadata
 

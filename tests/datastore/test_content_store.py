@@ -409,3 +409,15 @@ def test_concurrent_saves_from_several_processes(backend):
     # 2 shared values per round plus one own value per worker and round
     assert len(blob_keys(store)) == N_ROUNDS * (2 + N_PROCS)
     assert backend.temp_objects() == []
+
+
+def test_read_indexes_reads_several_in_order(store, backend):
+    paths = [attempt(task=str(i)) for i in range(12)]
+    for i, p in enumerate(paths):
+        store.write_index(p, TaskIndex({}, attrs={"i": i}))
+    got = backend.store().read_indexes(list(reversed(paths)))
+    assert [ix.attrs["i"] for ix in got] == list(reversed(range(12)))
+    with pytest.raises(IndexNotFound) as e:
+        store.read_indexes([paths[0], attempt(task="missing")])
+    assert "missing" in one_line(e)
+    assert store.read_indexes([]) == []

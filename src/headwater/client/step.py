@@ -88,8 +88,19 @@ class Step(InRun):
         """The step's tasks, newest first; none unless the run carries every tag in ``tags``."""
         if not all(t in self.tags for t in tags):
             return
-        for rec in reversed(self._tasks):
-            yield self._task(rec)
+        records = list(reversed(self._tasks))
+        ds = self._ds
+        from headwater.client.siblings import Siblings
+
+        if not Siblings.worth_it(ds, len(records)):
+            for rec in records:
+                yield self._task(rec)
+            return
+        tasks = [self._task(rec) for rec in records]
+        siblings = Siblings(tasks, ds)
+        for task in tasks:
+            task._siblings = siblings
+        yield from tasks
 
     def __iter__(self) -> Iterator[Any]:
         return self.tasks()

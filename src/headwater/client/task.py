@@ -102,6 +102,7 @@ class Task(InRun):
         self._rec: Any = None
         self._index_cache: TaskIndex | None = None
         self._index_missing = False
+        self._siblings: Any = None  # client.siblings.Siblings of a step iteration
         self._attempts_cache: list[Any] | None = None
         self._parent_obj: Any = None
 
@@ -149,6 +150,8 @@ class Task(InRun):
 
     @property
     def _index(self) -> TaskIndex:
+        if self._index_cache is None and self._siblings is not None:
+            self._siblings.read_indexes()
         if self._index_cache is None:
             try:
                 self._index_cache = self._ds.read_index(self._path)
@@ -186,6 +189,8 @@ class Task(InRun):
         ref = self._index.artifacts.get(name)
         if ref is None:
             raise self._missing(name)
+        if self._siblings is not None:
+            return self._siblings.value(self, name, ref.key)
         return self._ds.load_value(self._parts[0], ref.key)
 
     @property

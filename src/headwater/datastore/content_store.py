@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from headwater.core.ids import AttemptPath
 from headwater.datastore.records import INDEX_VERSION, ArtifactRef, TaskIndex
@@ -195,6 +195,24 @@ class ContentStore:
             self._mapped.add(key, buf)
         return value
 
+    def load_values(self, flow: str, keys: Sequence[str]) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        try:
+            blob_keys = {self.blob_key(flow, k): k for k in keys}
+            found = self.storage.get_many(list(blob_keys))
+            out = {}
+            for blob_key, data in found.items():
+                if data is None:
+                    continue
+                key = blob_keys[blob_key]
+                try:
+                    out[key] = deserialize(data, key=key)
+                except (CorruptBlob, UnsupportedFormat) as e:
+                    raise type(e)(f"artifact blob {blob_key} in {self.url}: {e}") from None
+            return out
+        finally:
+            self.load_s += time.perf_counter() - t0
+
     def unchanged_since_load(self, key: str, value: Any) -> bool:
         """Whether ``value``, loaded with ``track`` from the blob ``key``, would serialize to
         that same blob (see :mod:`headwater.datastore.mapped`); False when unsure."""
@@ -227,6 +245,19 @@ class ContentStore:
         newer headwater wrote it, and :class:`DatastoreError` when it cannot be parsed."""
         where = f"{self.url}/{self.attempt_key(path)}/{INDEX_FILE}"
         return parse_index(self._index_bytes(path), where)
+
+    def read_indexes(self, paths: Sequence[AttemptPath]) -> list[TaskIndex]:
+        if len(paths) < 2:
+            return [self.read_index(p) for p in paths]
+        keys = [f"{self.attempt_key(p)}/{INDEX_FILE}" for p in paths]
+        found = self.storage.get_many(keys)
+        out = []
+        for path, key in zip(paths, keys, strict=True):
+            data = found.get(key)
+            if data is None:
+                self._index_bytes(path)  # raises IndexNotFound with the usual message
+            out.append(parse_index(bytes(data or b""), f"{self.url}/{key}"))
+        return out
 
     def has_index(self, path: AttemptPath) -> bool:
         return self.storage.exists(f"{self.attempt_key(path)}/{INDEX_FILE}")

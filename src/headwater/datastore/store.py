@@ -16,7 +16,7 @@ Key layout (the same in every backend; see DESIGN.md, "Data on disk")::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from headwater.core.ids import AttemptPath
 from headwater.datastore.records import ArtifactRef, TaskIndex
@@ -54,6 +54,11 @@ class Datastore(Protocol):
         that ``unchanged_since_load`` can tell the value was not modified."""
         ...
 
+    def load_values(self, flow: str, keys: Sequence[str]) -> dict[str, Any]:
+        """Several small values at once (in parallel where the storage can), by key; a key
+        whose blob is missing is left out (``load_value`` then says why)."""
+        ...
+
     def unchanged_since_load(self, key: str, value: Any) -> bool: ...
 
     def has_blob(self, flow: str, key: str) -> bool: ...
@@ -63,6 +68,11 @@ class Datastore(Protocol):
 
     def read_index(self, path: AttemptPath) -> TaskIndex:
         """Raises IndexNotFound when the attempt has none."""
+        ...
+
+    def read_indexes(self, paths: Sequence[AttemptPath]) -> list[TaskIndex]:
+        """Several indexes at once (in parallel where the storage can), in order; raises
+        IndexNotFound for the first one missing."""
         ...
 
     def has_index(self, path: AttemptPath) -> bool: ...

@@ -112,6 +112,7 @@ class StepBinding:
         constant_names: frozenset[str],
         stack: Stack,
         max_num_splits: int,
+        known_indexes: Mapping[AttemptPath, TaskIndex] | None = None,
     ) -> None:
         self.ds = datastore
         self.path = path
@@ -123,6 +124,8 @@ class StepBinding:
         self.constant_names = constant_names
         self.stack = stack
         self.max_num_splits = max_num_splits
+        # indexes read already (the parents'): a foreach body's split task is its parent
+        self.known_indexes = dict(known_indexes or {})
         self.loaded: dict[str, tuple[str, Any]] = {}  # name -> (key, value as loaded)
         self.flow: Any = None
         self.next_call: tuple[tuple[Any, ...], str | None, str | None, int | None] | None = None
@@ -177,7 +180,9 @@ class StepBinding:
 
     def _frame_value(self, frame: SplitFrame) -> Any:
         split = AttemptPath(self.path.flow, self.path.run_id, frame.step, frame.task, frame.attempt)
-        index = self.ds.read_index(split)
+        index = self.known_indexes.get(split)
+        if index is None:
+            index = self.known_indexes[split] = self.ds.read_index(split)
         ref = index.artifacts[frame.var or ""]
         values = self.ds.load_value(self.path.flow, ref.key)
         if not hasattr(values, "__getitem__"):

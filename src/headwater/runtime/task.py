@@ -156,9 +156,9 @@ def execute(
     ds = ds or open_task_datastore(spec)
     node = graph[spec.step]
     flow = spec.flow
-    params_index = ds.read_index(AttemptPath.from_token(flow, spec.params))
+    params_path = AttemptPath.from_token(flow, spec.params)
     parents = [AttemptPath.from_token(flow, token) for token in spec.inputs]
-    parent_indexes = [ds.read_index(p) for p in parents]
+    params_index, *parent_indexes = ds.read_indexes([params_path, *parents])
     if node.is_join or not parent_indexes:
         inherited: Mapping[str, Any] = {}
     else:
@@ -176,6 +176,7 @@ def execute(
         constant_names=constants,
         stack=tuple(spec.stack),
         max_num_splits=spec.max_num_splits,
+        known_indexes=dict(zip(parents, parent_indexes, strict=True)),
     )
     obj = flow_cls.__new__(flow_cls)
     object.__setattr__(obj, "_hw_binding", binding)
