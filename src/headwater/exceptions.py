@@ -65,6 +65,19 @@ class MergeArtifactsError(HeadwaterException):
         super().__init__(msg)
 
 
+class MissingInMergeArtifactsError(MergeArtifactsError):
+    """merge_artifacts(include=...) names artifacts that no input has."""
+
+    headline = "merge_artifacts was asked to include artifacts no input has"
+
+
+class UnhandledInMergeArtifactsError(MergeArtifactsError):
+    """merge_artifacts met artifacts whose values differ between inputs and that the join
+    neither set on self nor excluded."""
+
+    headline = "merge_artifacts found conflicting values the join does not handle"
+
+
 class ReadOnlyArtifact(HeadwaterException, AttributeError):
     headline = "parameters and class constants are read-only inside steps"
 

@@ -339,6 +339,7 @@ def handle_step(args: argparse.Namespace, ctx: CliContext) -> int:
     spec = TaskSpec.decode(args.spec.encode())
     if spec.step != args.step_name:
         raise CommandLineError(f"step {args.step_name!r} does not match the spec's {spec.step!r}")
+    ctx.decospecs = list(spec.decospecs)  # --with custom decorators attach to the steps
     if "headwater.core.configs" in sys.modules:  # the flow may have configs: use the run's
         from headwater.core.ids import AttemptPath
         from headwater.datastore.local import LocalDatastore
@@ -347,6 +348,8 @@ def handle_step(args: argparse.Namespace, ctx: CliContext) -> int:
         ds = LocalDatastore(spec.root)
         index = ds.read_index(AttemptPath.from_token(spec.flow, spec.params))
         ctx.resolve_configs(saved_configs(ds, spec.flow, index))
+    elif ctx.decospecs or "headwater.core.user_decorators" in sys.modules:
+        ctx.resolve_configs({})  # mutators and custom decorators
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.reconfigure(line_buffering=True)

@@ -16,18 +16,39 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def resolve(ctx: CliContext, saved: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The flow's config values by attribute name, applied to the flow class.
+    """The flow's config values by attribute name, applied to the flow class, then its
+    mutators and custom decorators (see headwater.core.mutable).
 
     Without ``saved`` they come from the command line and the configs' defaults; with it, from
     an earlier run (``resume``, and tasks started by the subprocess executor).
     """
+    user_specs = [s for s in ctx.decospecs if _is_user_decospec(s)]
+    customised = user_specs or "headwater.core.user_decorators" in sys.modules
+    if customised:
+        from headwater.core.mutable import restore_written
+
+        restore_written(ctx.flow_cls)
+    values, resolver = _apply_configs(ctx, saved)
+    if customised:
+        from headwater.core.mutable import apply_mutators
+
+        apply_mutators(ctx.flow_cls, values, resolver, user_specs)
+    return values
+
+
+def _is_user_decospec(spec: str) -> bool:
+    """``--with module.name``: a custom decorator given by its import path."""
+    return "." in spec.partition(":")[0]
+
+
+def _apply_configs(ctx: CliContext, saved: dict[str, Any] | None) -> tuple[dict[str, Any], Any]:
     module = sys.modules.get("headwater.core.configs")
     if module is None or not module.flow_configs(ctx.flow_cls):
         if ctx.config_files or ctx.config_texts:
             from headwater.core.configs import read_config_values
 
             read_config_values(ctx.flow_cls, ctx.config_files, ctx.config_texts, "")  # raises
-        return {}
+        return {}, None
     configs = module.flow_configs(ctx.flow_cls)
     if saved is None:
         values = module.read_config_values(
@@ -42,4 +63,4 @@ def resolve(ctx: CliContext, saved: dict[str, Any] | None = None) -> dict[str, A
             )
         values = {attr: saved[attr] for attr in configs}
     module.apply_configs(ctx.flow_cls, values)
-    return values
+    return values, module.ConfigResolver(ctx.flow_cls, values).resolve

@@ -77,7 +77,11 @@ class CliContext:
         if self._with_decorators is None:
             from headwater.core.decorators import parse_decospec
 
-            self._with_decorators = [parse_decospec(spec) for spec in self.decospecs]
+            self._with_decorators = [
+                parse_decospec(spec)
+                for spec in self.decospecs
+                if "." not in spec.partition(":")[0]  # custom decorators: on the flow class
+            ]
         return self._with_decorators
 
     def step_decorators(self, step: str) -> list[Any]:

@@ -92,6 +92,13 @@ class Step(InRun):
         for rec in reversed(self._tasks):
             yield self._task(rec)
 
+    def control_tasks(self, *tags: str) -> Iterator[Any]:
+        """The control tasks of a @parallel step (its gangs' task 0), newest first; none
+        unless the run carries every tag in ``tags``."""
+        for task in self.tasks(*tags):
+            if task.metadata_dict.get("internal_task_type") == "control_task":
+                yield task
+
     def __iter__(self) -> Iterator[Any]:
         return self.tasks()
 

@@ -32,6 +32,16 @@ class CurrentState(Record):
     client_factory: Callable[[str], Any] | None = None
 
 
+class Parallel(Record):
+    """``current.parallel``: where a task of a @parallel gang stands in it. ``node_index`` 0 is
+    the control task; outside a gang a task is a gang of one."""
+
+    main_ip: str = "127.0.0.1"
+    num_nodes: int = 1
+    node_index: int = 0
+    control_task_id: str | None = None
+
+
 _state: contextvars.ContextVar[CurrentState | None] = contextvars.ContextVar(
     "headwater_current", default=None
 )
@@ -74,7 +84,6 @@ class Current:
         "origin_run_id",
         "namespace",
         "username",
-        "tags",
         "parameter_names",
         "graph",
     )
@@ -88,6 +97,26 @@ class Current:
         if name.startswith("__") or state is not None or name not in _KNOWN_EXTRAS:
             raise AttributeError(f"current has no attribute {name!r}")
         return None
+
+    @property
+    def tags(self) -> set[str] | None:
+        """The run's tags (user and system), as a set a step may keep and change."""
+        s = _state.get()
+        return None if s is None else set(s.tags)
+
+    @property
+    def parallel(self) -> Parallel | None:
+        """This task's place in its @parallel gang (a gang of one outside @parallel steps)."""
+        s = _state.get()
+        if s is None:
+            return None
+        return s.extras.get("parallel") or Parallel()
+
+    @property
+    def is_parallel(self) -> bool:
+        """True in a task of a @parallel step."""
+        s = _state.get()
+        return s is not None and "parallel" in s.extras
 
     @property
     def tempdir(self) -> str | None:
@@ -146,7 +175,6 @@ _KNOWN_EXTRAS = frozenset(
         "is_production",
         "project_flow_name",
         "card",
-        "parallel",
     }
 )
 

@@ -36,7 +36,13 @@ TOP_LEVEL = (
     "JSONType",
     "IncludeFile",
     "Config",
+    "ConfigValue",
     "config_expr",
+    "UserStepDecorator",
+    "user_step_decorator",
+    "USER_SKIP_STEP",
+    "StepMutator",
+    "FlowMutator",
     "current",
     "retry",
     "catch",
@@ -100,6 +106,12 @@ MODULES: dict[str, CompatModule] = {
             "ParameterFieldFailed": "headwater.exceptions:ParameterError",
             "InvalidDecoratorAttribute": "headwater.exceptions:InvalidFlow",
             "MergeArtifactsException": "headwater.exceptions:MergeArtifactsError",
+            "MissingInMergeArtifactsException": (
+                "headwater.exceptions:MissingInMergeArtifactsError"
+            ),
+            "UnhandledInMergeArtifactsException": (
+                "headwater.exceptions:UnhandledInMergeArtifactsError"
+            ),
         },
         (
             "MetaflowException",
@@ -113,6 +125,8 @@ MODULES: dict[str, CompatModule] = {
             "ParameterFieldFailed",
             "InvalidDecoratorAttribute",
             "MergeArtifactsException",
+            "MissingInMergeArtifactsException",
+            "UnhandledInMergeArtifactsException",
         ),
     ),
     "metaflow.flowspec": CompatModule("headwater.core.flowspec", listed=("FlowSpec",)),

@@ -8,6 +8,7 @@ def load() -> None:
         card,
         catch,
         environment,
+        parallel,
         project,  # a flow decorator: --branch, --production
         resources,
         retry,

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 
+from headwater.core.flowspec import ForeachFrame
 from headwater.core.graph import GraphNode, NodeType
 from headwater.core.ids import AttemptPath
 from headwater.datastore.local import LocalDatastore
 from headwater.datastore.records import ArtifactRef, TaskIndex
-from headwater.exceptions import ArtifactNotFound, InvalidFlow, MergeArtifactsError
+from headwater.exceptions import (
+    ArtifactNotFound,
+    InvalidFlow,
+    MergeArtifactsError,
+    MissingInMergeArtifactsError,
+    UnhandledInMergeArtifactsError,
+)
 from headwater.runtime.spec import Transition
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
+
+# Split frames that give a task an item and an index (self.input, self.index): a foreach, and a
+# @parallel gang (whose tasks' item is their node index).
+_FOREACH_KINDS = ("foreach", "parallel")
 
 # Values of these types cannot change in place, so a loaded one needs no re-save check.
 _IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), frozenset)
@@ -52,7 +63,7 @@ class InputTask:
 
     @property
     def index(self) -> int | None:
-        frames = [f for f in self._hw_index.stack if f.get("kind") == "foreach"]
+        frames = [f for f in self._hw_index.stack if f.get("kind") in _FOREACH_KINDS]
         return frames[-1]["index"] if frames else None
 
     @property
@@ -162,10 +173,44 @@ class StepBinding:
             )
         self.next_call = (tuple(targets), foreach, condition, num_parallel)
 
+    def usual_next(self, overrides: Mapping[str, Any]) -> None:
+        """Make the step's ``self.next`` call as its source writes it, with ``overrides``
+        (``foreach=``, ``condition=``, ``num_parallel=``) replacing those arguments; whatever
+        the step recorded before is dropped. Custom decorators that skip or replace a step use
+        it. The end step takes no ``self.next``."""
+        node = self.node
+        if node.type == NodeType.END or not node.out_funcs:
+            return
+        known = {"foreach", "condition", "num_parallel"}
+        unknown = set(overrides) - known
+        if unknown:
+            raise InvalidFlow(
+                f"step '{self.path.step}': a custom decorator passed {sorted(unknown)} to "
+                "self.next; it takes foreach, condition and num_parallel",
+                step=self.path.step,
+            )
+        num_parallel = node.num_parallel if isinstance(node.num_parallel, int) else None
+        args = {
+            "foreach": node.foreach_param,
+            "condition": node.condition,
+            "num_parallel": num_parallel,
+        }
+        args.update(overrides)
+        if args["num_parallel"] is None and node.num_parallel is not None:
+            raise InvalidFlow(
+                f"step '{self.path.step}' starts a @parallel step with num_parallel="
+                f"{node.num_parallel}: a custom decorator that skips it must give num_parallel",
+                step=self.path.step,
+            )
+        targets = tuple(getattr(self.flow, name) for name in node.out_funcs)
+        self.next_call = (targets, args["foreach"], args["condition"], args["num_parallel"])
+
     def _foreach_frames(self) -> list[Mapping[str, Any]]:
-        return [f for f in self.stack if f.get("kind") == "foreach"]
+        return [f for f in self.stack if f.get("kind") in _FOREACH_KINDS]
 
     def _frame_value(self, frame: Mapping[str, Any]) -> Any:
+        if frame.get("kind") == "parallel":
+            return int(frame["index"])  # a @parallel task's input is its node index
         split = AttemptPath(
             self.path.flow,
             self.path.run_id,
@@ -200,6 +245,34 @@ class StepBinding:
             out.append((int(f["index"]), int(f["num_splits"]), value))
         return out
 
+    def foreach_frames(self) -> list[ForeachFrame]:
+        frames = self._foreach_frames()
+        out = []
+        for i, f in enumerate(frames):
+            value = self.foreach_input() if i == len(frames) - 1 else self._frame_value(f)
+            out.append(
+                ForeachFrame(
+                    str(f["step"]), f.get("var"), int(f["num_splits"]), int(f["index"]), value
+                )
+            )
+        return out
+
+    def delete_artifact(self, name: str) -> None:
+        """``del self.<name>``: the task saves no ``name``, set here or inherited."""
+        present = name in self.flow.__dict__ or (
+            name in self.refs and name not in self.parameter_attrs
+        )
+        if not present:
+            raise AttributeError(f"step '{self.path.step}' has no artifact '{name}' to delete")
+        if name in self.parameter_attrs or name in self.constant_names:
+            raise InvalidFlow(
+                f"cannot delete self.{name}: parameters and class constants are read-only",
+                step=self.path.step,
+            )
+        self.flow.__dict__.pop(name, None)
+        self.refs.pop(name, None)
+        self.loaded.pop(name, None)
+
     def merge_artifacts(self, inputs: Any, include: Sequence[str], exclude: Sequence[str]) -> None:
         step = self.path.step
         if not self.node.is_join or not isinstance(inputs, Inputs):
@@ -227,7 +300,7 @@ class StepBinding:
         if include:
             missing = [n for n in include if n not in candidates and n not in own]
             if missing:
-                raise MergeArtifactsError(
+                raise MissingInMergeArtifactsError(
                     f"merge_artifacts() in step '{step}': include names "
                     f"{', '.join(repr(m) for m in missing)} which no input has; "
                     "check the spelling or drop it from include",
@@ -243,7 +316,7 @@ class StepBinding:
             for name in sorted(conflicts):
                 groups = " vs ".join("+".join(branches) for branches in conflicts[name].values())
                 parts.append(f"'{name}' ({groups})")
-            raise MergeArtifactsError(
+            raise UnhandledInMergeArtifactsError(
                 f"merge_artifacts() in step '{step}': inputs disagree on {'; '.join(parts)}: "
                 "set these on self before merging, or exclude them",
                 names=tuple(sorted(conflicts)),
@@ -273,7 +346,7 @@ class StepBinding:
                 f"self.next(self.{node.out_funcs[0] if node.out_funcs else '<step>'})",
                 step=step,
             )
-        targets, foreach, condition, _num_parallel = self.next_call
+        targets, foreach, condition, num_parallel = self.next_call
         if condition is not None:
             return self._resolve_switch(targets, condition)
         names = tuple(_target_name(t, step) for t in targets)
@@ -286,6 +359,8 @@ class StepBinding:
             )
         if foreach is not None:
             return self._resolve_foreach(names, foreach)
+        if num_parallel is not None:
+            return self._resolve_parallel(names, num_parallel)
         return Transition(kind="split" if len(names) > 1 else "linear", targets=names)
 
     def _resolve_foreach(self, names: tuple[str, ...], var: str) -> Transition:
@@ -324,6 +399,16 @@ class StepBinding:
                 step=step,
             )
         return Transition(kind="foreach", targets=names, foreach_var=var, num_splits=n)
+
+    def _resolve_parallel(self, names: tuple[str, ...], num_parallel: Any) -> Transition:
+        step = self.path.step
+        if isinstance(num_parallel, bool) or not isinstance(num_parallel, int) or num_parallel < 1:
+            raise InvalidFlow(
+                f"step '{step}' passed num_parallel={num_parallel!r} to self.next: give a whole "
+                "number of tasks, at least 1",
+                step=step,
+            )
+        return Transition(kind="parallel", targets=names, num_splits=num_parallel)
 
     def _resolve_switch(self, targets: tuple[Any, ...], condition: str) -> Transition:
         step = self.path.step

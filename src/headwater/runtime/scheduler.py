@@ -166,6 +166,8 @@ class Scheduler:
         self.stopping = False  # set when the run is being stopped (Ctrl-C)
         self.params_token = AttemptPath(flow, run_id, "_parameters", "0", 0).to_token()
         self.timers: list[tuple[float, int, Pending]] = []  # delayed retries
+        self.gangs: dict[tuple[str, str, str], str] = {}  # @parallel gang -> control task id
+        self.gang_workers = 0  # running @parallel workers (not counted in --max-workers)
         self._seq = itertools.count()
 
     # --- the loop -----------------------------------------------------------------------------
@@ -250,7 +252,7 @@ class Scheduler:
         """When resuming, clone the origin run's finished task for ``p`` if there is one."""
         if self.cloner is None or p.task_id is not None:
             return False
-        frames = [f for f in p.stack if f.get("kind") == "foreach"]
+        frames = [f for f in p.stack if f.get("kind") in _INDEXED]
         index = int(frames[-1]["index"]) if frames else None
         cloned = self.cloner.try_clone(p.step, p.inputs, p.stack, index)
         if cloned is None:
@@ -281,16 +283,26 @@ class Scheduler:
                 self._launch(p, spec)
 
     def _can_launch(self, registered: int) -> bool:
-        return (
-            bool(self.queue)
-            and len(self.running) + registered < self.opts.max_workers
-            and not self.stopping
-        )
+        if not self.queue or self.stopping:
+            return False
+        if _gang_index(self.queue[0]):
+            return True  # a @parallel worker starts with its control task, whatever the limit
+        return len(self.running) - self.gang_workers + registered < self.opts.max_workers
+
+    def _join_gang(self, p: Pending) -> None:
+        """Tell a task of a @parallel gang its control task (the gang's task 0, registered
+        first): the frame carries the control task's id."""
+        top = dict(p.stack[-1])
+        key = (p.step, str(top["step"]), str(top["task"]))
+        if int(top["index"]) == 0:
+            self.gangs[key] = str(p.task_id)
+        top["control_task"] = self.gangs.get(key, str(p.task_id))
+        p.stack = (*p.stack[:-1], top)
 
     def _register(self, p: Pending) -> TaskSpec:
         """Record the task (when new) and the attempt ``p`` is about to start; its spec."""
         if p.task_id is None:
-            frames = [f for f in p.stack if f.get("kind") == "foreach"]
+            frames = [f for f in p.stack if f.get("kind") in _INDEXED]
             p.task_id = self.md.create_task(
                 self.flow,
                 self.run_id,
@@ -298,6 +310,8 @@ class Scheduler:
                 parents=[f"{self.flow}/{a.run_id}/{a.step}/{a.task_id}" for a in p.inputs],
                 foreach_index=int(frames[-1]["index"]) if frames else None,
             ).task_id
+            if _gang_index(p) is not None:
+                self._join_gang(p)
         policy = self.opts.policies.get(p.step, _NO_POLICY)
         attempt = p.attempt
         spec = TaskSpec(
@@ -339,6 +353,8 @@ class Scheduler:
         if policy.timeout_s and p.fallback is None:
             task.deadline = time.monotonic() + policy.timeout_s
         self.running[handle] = task
+        if _gang_index(p):
+            self.gang_workers += 1
         for fd in task.fds:
             os.set_blocking(fd, False)
             self.by_fd[fd] = task
@@ -406,6 +422,8 @@ class Scheduler:
         task = self.running.pop(handle, None)
         if task is None:
             return
+        if _gang_index(task.pending):
+            self.gang_workers -= 1
         task.exit_code = code
         for fd in list(task.fds):
             # Drain what the task wrote; a leftover grandchild may hold the pipe open, so
@@ -496,6 +514,9 @@ class Scheduler:
                 "artifacts_load_s": f"{result.load_s:.6f}",
                 "exit_code": str(task.exit_code),
                 **({"caught": result.caught} if result.caught else {}),
+                **(
+                    {"internal_task_type": "control_task"} if _gang_index(task.pending) == 0 else {}
+                ),
             },
         )
         if not result.ok and final:
@@ -524,6 +545,12 @@ class Scheduler:
                 frame = {"kind": "foreach", **base, "var": t.foreach_var, "index": i}
                 frame["num_splits"] = n
                 self._enqueue(target, me, (*stack, frame))
+            return
+        if t.kind == "parallel":  # a gang: task 0 is the control task, the others workers
+            n = int(t.num_splits or 0)
+            for i in range(n):
+                frame = {"kind": "parallel", **base, "index": i, "num_splits": n}
+                self._enqueue(t.targets[0], me, (*stack, frame))
             return
         raise RuntimeError(f"unknown transition kind {t.kind!r}")
 
@@ -557,6 +584,17 @@ class Scheduler:
             self.executor.kill(handle, signal.SIGKILL)
             del self.running[handle]
             self._record(task, TaskResult(ok=False, exception=_INTERRUPTED))
+
+
+_INDEXED = ("foreach", "parallel")  # split frames whose index is the task's foreach index
+
+
+def _gang_index(p: Pending) -> int | None:
+    """The node index of a task of a @parallel gang (0: its control task), else None."""
+    top = p.stack[-1] if p.stack else None
+    if top is None or top.get("kind") != "parallel":
+        return None
+    return int(top["index"])
 
 
 def _seconds(s: float) -> str:

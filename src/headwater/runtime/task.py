@@ -166,7 +166,7 @@ def execute(
             graph=_graph_dict(graph),
             tempdir=tempdir,
             client_factory=_client_object(spec.root),
-            extras=flow_current_extras(flow_cls, frozenset(spec.tags)),  # @project's fields
+            extras=_extras(spec, flow_cls),
         )
     )
     decorators = _decorators(spec, flow_cls)
@@ -226,8 +226,18 @@ def _run_step(
         os.environ.update(deco.environment())
     for deco in decorators:
         deco.task_pre_step(obj, spec.step, spec.attempt)
+    inputs = None
     if node.is_join:
-        func(Inputs([InputTask(ds, p, i) for p, i in zip(parents, parent_indexes, strict=True)]))
+        inputs = Inputs([InputTask(ds, p, i) for p, i in zip(parents, parent_indexes, strict=True)])
+    wrappers = getattr(func, "wrappers", None)
+    if wrappers:
+        from headwater.runtime.wrapped_step import run_wrapped
+
+        binding = obj.__dict__["_hw_binding"]
+        call = (lambda: func(inputs)) if node.is_join else func
+        run_wrapped(wrappers, spec.step, obj, inputs, call, binding.usual_next)
+    elif node.is_join:
+        func(inputs)
     else:
         func()
     for deco in decorators:
@@ -245,10 +255,33 @@ def _finish_hooks(
             sys.stderr.write(f"headwater: @{deco.name} failed after the step: {_headline(ex)}\n")
 
 
+def _extras(spec: TaskSpec, flow_cls: type) -> dict[str, Any]:
+    """``current`` attributes from the flow decorators (@project's) and, in a task of a
+    @parallel gang, ``current.parallel`` (also given as Metaflow's MF_PARALLEL_* variables)."""
+    extras = flow_current_extras(flow_cls, frozenset(spec.tags))
+    top = spec.stack[-1] if spec.stack else None
+    if top is not None and top.get("kind") == "parallel":
+        from headwater.core.current import Parallel
+
+        gang = Parallel(
+            main_ip="127.0.0.1",
+            num_nodes=int(top["num_splits"]),
+            node_index=int(top["index"]),
+            control_task_id=str(top.get("control_task", spec.task_id)),
+        )
+        extras["parallel"] = gang
+        os.environ.update(
+            MF_PARALLEL_MAIN_IP=gang.main_ip,
+            MF_PARALLEL_NUM_NODES=str(gang.num_nodes),
+            MF_PARALLEL_NODE_INDEX=str(gang.node_index),
+            MF_PARALLEL_CONTROL_TASK_ID=str(gang.control_task_id),
+        )
+    return extras
+
+
 def _decorators(spec: TaskSpec, flow_cls: type) -> list[Any]:
-    return step_decorators(
-        getattr(flow_cls, spec.step), [parse_decospec(d) for d in spec.decospecs]
-    )
+    given = [parse_decospec(d) for d in spec.decospecs if "." not in d.partition(":")[0]]
+    return step_decorators(getattr(flow_cls, spec.step), given)  # custom ones: func.wrappers
 
 
 def _headline(ex: BaseException) -> str:
