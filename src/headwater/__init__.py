@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "resources": "headwater.plugins.resources",
     "card": "headwater.plugins.card",
     "parallel": "headwater.plugins.parallel",
+    "secrets": "headwater.plugins.secrets",
     "StepDecorator": "headwater.core.decorators",
     # custom decorators and mutators
     "UserStepDecorator": "headwater.core.user_decorators",
@@ -128,4 +129,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from headwater.plugins.card import card
     from headwater.plugins.parallel import parallel
     from headwater.plugins.project import project
+    from headwater.plugins.secrets import secrets
     from headwater.runner import ExecutingRun, NBRunner, Runner

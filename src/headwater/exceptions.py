@@ -82,6 +82,12 @@ class ReadOnlyArtifact(HeadwaterException, AttributeError):
     headline = "parameters and class constants are read-only inside steps"
 
 
+class ReadOnlyConfig(ReadOnlyArtifact, TypeError):
+    """A config value was changed in place; a TypeError too, as Metaflow raises for it."""
+
+    headline = "a config is read-only"
+
+
 class UnpicklableArtifact(HeadwaterException):
     headline = "an artifact could not be saved"
 
@@ -166,6 +172,31 @@ class CardNotFound(ObjectNotFound):
 
 class RunFailed(HeadwaterException):
     headline = "the run failed"
+
+
+class TaskDied(HeadwaterException):
+    """A task attempt ended without an exception of its code (killed, crashed, timed out):
+    the type @catch records when that was the last attempt."""
+
+    headline = "the task failed without raising an exception"
+
+
+class StepTimedOut(HeadwaterException, TimeoutError):
+    """A step ran longer than its @timeout (raised inside the step when the time is up)."""
+
+    headline = "the step timed out"
+
+
+class ExternalCommandFailed(HeadwaterException):
+    """A command a step ran failed (Metaflow's name; raise it from your own steps)."""
+
+    headline = "an external command failed"
+
+
+class SecretsError(HeadwaterException):
+    """@secrets could not read a secret (the message never includes a secret value)."""
+
+    headline = "a secret could not be read"
 
 
 class DoNotRetry(HeadwaterException):

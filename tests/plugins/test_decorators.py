@@ -96,7 +96,7 @@ class TestDecoratorMatrix:
         )
         assert proc.returncode == 0, proc.stderr
         err = _middle(run).data.err
-        assert err.type == "TaskDied" and "SIGSEGV" in err.message
+        assert err.type == "headwater.exceptions.TaskDied" and "SIGSEGV" in err.message
 
     def test_timeout_then_retry(self, run_flow, hw_root, shape, executor):
         proc, run, attempts = _run(
@@ -127,7 +127,8 @@ class TestDecoratorMatrix:
         )
         assert proc.returncode == 0, proc.stderr
         err = _middle(run).data.err
-        assert err.type == "TimeoutError" and "timed out after 1 s" in err.message
+        assert err.type == "headwater.exceptions.StepTimedOut"
+        assert "timed out after 1 s" in err.message
 
 
 @pytest.mark.parametrize("mode", ["noretry", "exit202"])

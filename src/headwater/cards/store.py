@@ -99,6 +99,25 @@ def list_card_files(attempt_dir: str | os.PathLike[str]) -> list[CardFile]:
     return sorted(found, key=lambda c: (c.index, c.type, c.id or ""))
 
 
+def card_data_path(card_path: str | os.PathLike[str]) -> Path:
+    """Where the data kept with a card is (beside it: ``<card name>.data.json``)."""
+    path = Path(card_path)
+    return path.with_name(path.name[: -len(SUFFIX)] + ".data.json")
+
+
+def read_card_data(card_path: str | os.PathLike[str]) -> Any:
+    """The data kept with a card (see headwater.cards.live), or None when it has none."""
+    import json
+
+    try:
+        text = card_data_path(card_path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise DatastoreError(f"could not read the data of card {card_path} ({e})") from e
+    return json.loads(text)
+
+
 def read_card(path: str | os.PathLike[str]) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")

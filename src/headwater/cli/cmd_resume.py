@@ -78,6 +78,8 @@ def handle_resume(args: argparse.Namespace, ctx: CliContext) -> int:
 
         # Decorators and parameter defaults see the origin's configs, as its tasks did.
         ctx.resolve_configs(load_run_configs(ctx.datastore(root), ctx.flow_name, origin.run_id))
+    elif ctx.decospecs or "headwater.core.user_decorators" in sys.modules:
+        ctx.resolve_configs({})  # mutators and custom decorators
     _validate(ctx)
     rerun = frozenset({step}) if step else frozenset()
     return launch_run(ctx, args, None, tags, user, ResumeFrom(origin.run_id, rerun))

@@ -15,6 +15,34 @@ if TYPE_CHECKING:  # pragma: no cover
     from headwater.cli.context import CliContext
 
 
+def from_environment(option: str) -> dict[str, str]:
+    """Configs given in the environment, used when the command line gives none: for
+    ``--config``, ``HEADWATER_FLOW_CONFIG`` (or Metaflow's ``METAFLOW_FLOW_CONFIG``), a JSON
+    object of config name to file path; for ``--config-value``,
+    ``HEADWATER_FLOW_CONFIG_VALUE`` (``METAFLOW_FLOW_CONFIG_VALUE``), a JSON object of config
+    name to value."""
+    import json
+    import os
+
+    suffix = "FLOW_CONFIG" if option == "--config" else "FLOW_CONFIG_VALUE"
+    for var in (f"HEADWATER_{suffix}", f"METAFLOW_{suffix}"):
+        text = os.environ.get(var)
+        if not text:
+            continue
+        try:
+            given = json.loads(text)
+        except ValueError as ex:
+            raise ConfigError(f"{var} is not valid JSON ({ex}): give a JSON object") from None
+        if not isinstance(given, dict):
+            raise ConfigError(f"{var} must be a JSON object of config name to value")
+        # A value may be given as JSON text or as the JSON value itself.
+        return {
+            str(name): value if isinstance(value, str) else json.dumps(value)
+            for name, value in given.items()
+        }
+    return {}
+
+
 def resolve(ctx: CliContext, saved: dict[str, Any] | None = None) -> dict[str, Any]:
     """The flow's config values by attribute name, applied to the flow class, then its
     mutators and custom decorators (see headwater.core.mutable).

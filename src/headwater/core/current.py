@@ -61,6 +61,17 @@ def set_state(state: CurrentState | None) -> None:
     _state.set(state)
 
 
+# ``current`` attributes known in the launching process before any task runs (@project's, for
+# callable Parameter defaults); tasks get theirs from their own state.
+_launch_extras: dict[str, Any] = {}
+
+
+def set_launch_extras(extras: Mapping[str, Any]) -> None:
+    """Make ``current.<name>`` answer ``extras[name]`` outside tasks (while a run launches)."""
+    _launch_extras.clear()
+    _launch_extras.update(extras)
+
+
 def add_extra(name: str, value: Any) -> None:
     """Make ``current.<name>`` return ``value`` in the running task (decorators use this:
     ``current.card``, ``current.project_name``...). No-op outside a task."""
@@ -94,15 +105,22 @@ class Current:
             return None if state is None else getattr(state, name)
         if state is not None and name in state.extras:
             return state.extras[name]
+        if state is None and name in _launch_extras:
+            return _launch_extras[name]
         if name.startswith("__") or state is not None or name not in _KNOWN_EXTRAS:
             raise AttributeError(f"current has no attribute {name!r}")
         return None
 
     @property
     def tags(self) -> set[str] | None:
-        """The run's tags (user and system), as a set a step may keep and change."""
+        """The run's user tags, as a new set a step may keep and change (as Metaflow's; the
+        system tags are on ``current.run.system_tags``)."""
         s = _state.get()
-        return None if s is None else set(s.tags)
+        if s is None:
+            return None
+        from headwater.core.tags import is_system_tag
+
+        return {t for t in s.tags if not is_system_tag(t)}
 
     @property
     def parallel(self) -> Parallel | None:

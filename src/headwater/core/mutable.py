@@ -153,7 +153,7 @@ class MutableStep:
             deco.statically_defined = False
             deco.external_init()
             field = "wrappers" if isinstance(deco, UserStepDecorator) else "config_decorators"
-            return self._add(deco, field, deco.decorator_name, True, duplicates)
+            return self._add(deco, field, deco.decorator_name, False, duplicates)
         from headwater.core.decorators import StepDecorator
 
         if not (isinstance(deco_type, type) and issubclass(deco_type, StepDecorator)):

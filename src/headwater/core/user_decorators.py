@@ -248,16 +248,16 @@ class _GeneratorDecorator(UserStepDecorator):
     def post_step(self, step_name: str, flow: Any, exception: BaseException | None = None) -> Any:
         gen = self.__dict__.pop("_hw_generator", None)
         if gen is None:
-            return exception, None
+            return exception
         try:
             if exception is not None:
                 gen.throw(exception)
             else:
                 next(gen)
         except StopIteration as stop:
-            return stop.value if stop.value is not None else (None, None)
+            return stop.value  # None: the step (or the skip) stands as it is
         except Exception as ex:  # noqa: BLE001 - the step's error, re-raised, or a new one
-            return ex, None
+            return ex
         gen.close()
         return InvalidFlow(f"@{self.name} yields more than once: yield exactly once"), None
 

@@ -12,5 +12,6 @@ def load() -> None:
         project,  # a flow decorator: --branch, --production
         resources,
         retry,
+        secrets,
         timeout,
     )

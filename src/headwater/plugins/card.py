@@ -39,12 +39,16 @@ class CardDecorator(StepDecorator):
 
     def init(self) -> None:
         from headwater.cards.card_types import CARD_OPTIONS, CARD_TYPES
-        from headwater.cards.store import ID_RE
+        from headwater.cards.store import ID_RE, TYPE_RE
 
         card_type = self.attributes["type"]
-        if card_type not in CARD_TYPES:
-            known = ", ".join(sorted(CARD_TYPES))
-            raise InvalidFlow(f"@card(type={card_type!r}): no such card type (known: {known})")
+        if not isinstance(card_type, str) or not TYPE_RE.match(card_type):
+            raise InvalidFlow(
+                f"@card(type={card_type!r}): a card type is a name of lowercase letters, digits "
+                "and '_'"
+            )
+        # A custom type is looked up when the card is rendered: an unknown one then gives an
+        # error card and a warning, as in Metaflow, rather than stopping the flow.
         card_id = self.attributes["id"]
         if card_id is not None:
             card_id = str(card_id)
@@ -56,7 +60,7 @@ class CardDecorator(StepDecorator):
         options = self.attributes["options"]
         if not isinstance(options, Mapping):
             raise InvalidFlow(f"@card(options=...) takes a dict, not {type(options).__name__}")
-        unknown = sorted(set(options) - CARD_OPTIONS[card_type])
+        unknown = sorted(set(options) - CARD_OPTIONS[card_type]) if card_type in CARD_TYPES else []
         if unknown:
             known = ", ".join(sorted(CARD_OPTIONS[card_type])) or "none"
             raise InvalidFlow(
@@ -94,12 +98,31 @@ class CardDecorator(StepDecorator):
         return None
 
     def task_pre_step(self, flow: Any, step_name: str, retry_count: int) -> None:
-        self._slot(flow, step_name)
+        from headwater.cards.custom import allows_components, find_card_type
+
+        collector, slot = self._slot(flow, step_name)
+        card_type = self.attributes["type"]
+        slot.editable = allows_components(card_type)
+        cls = None if card_type in ("default", "blank") else find_card_type(card_type)
+        if cls is not None and cls.RUNTIME_UPDATABLE:
+            slot.components.live = partial(self._render_live, cls, flow, step_name)
+
+    def _render_live(self, cls: Any, flow: Any, step_name: str, data: Any) -> None:
+        """``current.card.refresh(data)`` on a runtime-updatable card: render it now with
+        ``render_runtime`` (what readers see while the task runs) and keep the data."""
+        from headwater.cards.live import render_live
+
+        collector, slot = self._slot(flow, step_name)
+        binding = flow.__dict__.get("_hw_binding")
+        if binding is None:
+            return
+        render_live(cls, slot, self.attributes["options"], binding.ds, binding.path, data)
 
     def task_finished(
         self, flow: Any, step_name: str, ok: bool, datastore: Any, attempt: Any
     ) -> None:
-        from headwater.cards.card_types import render_card
+        from headwater.cards.card_types import CARD_TYPES, render_card
+        from headwater.cards.custom import find_card_type, why_missing
         from headwater.cards.store import write_card
 
         failure = sys.exc_info()[1] if not ok else None
@@ -116,8 +139,33 @@ class CardDecorator(StepDecorator):
             slot.components,
             self.attributes["options"],
             float(self.attributes["timeout"]),
+            task=_task_of(attempt),
         )
+        if slot.type not in CARD_TYPES and find_card_type(slot.type) is None:
+            sys.stderr.write(
+                f"headwater: @card(type={slot.type!r}): {why_missing(slot.type)}; the card "
+                "shows this error instead\n"
+            )
         write_card(datastore.attempt_dir(attempt), slot.index, slot.type, slot.id, html)
+        live = getattr(slot.components, "live_data", None)
+        if live is not None:
+            from headwater.cards.live import write_card_data
+
+            write_card_data(datastore.attempt_dir(attempt), slot, live)
+
+
+def _task_of(attempt: Any) -> Any:
+    """A function giving the finished task's client Task (what custom card types render)."""
+
+    def task() -> Any:
+        from headwater.client.task import Task
+
+        made = current.task
+        if made is None or made.pathspec != attempt.pathspec:
+            made = Task(attempt.pathspec, _namespace_check=False)
+        return made
+
+    return task
 
 
 def _task_facts(

@@ -340,6 +340,10 @@ class StepBinding:
             if self.next_call is not None:
                 raise InvalidFlow(f"the end step '{step}' must not call self.next()", step=step)
             return Transition(kind="end")
+        if self.next_call is None and self._is_gang_worker():
+            # A worker of a @parallel gang goes where its control task goes (as Metaflow's
+            # workers, whose own self.next is not needed).
+            return Transition(kind="linear", targets=tuple(node.out_funcs))
         if self.next_call is None:
             raise InvalidFlow(
                 f"step '{step}' finished without calling self.next(): end it with "
@@ -399,6 +403,10 @@ class StepBinding:
                 step=step,
             )
         return Transition(kind="foreach", targets=names, foreach_var=var, num_splits=n)
+
+    def _is_gang_worker(self) -> bool:
+        top = self.stack[-1] if self.stack else None
+        return top is not None and top.get("kind") == "parallel" and int(top["index"]) > 0
 
     def _resolve_parallel(self, names: tuple[str, ...], num_parallel: Any) -> Transition:
         step = self.path.step

@@ -14,6 +14,7 @@ import itertools
 import os
 import selectors
 import signal
+import sys
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -351,7 +352,8 @@ class Scheduler:
                 os.close(fd)
         task = Running(spec, p, handle, {out_r: "stdout", err_r: "stderr", res_r: "result"})
         if policy.timeout_s and p.fallback is None:
-            task.deadline = time.monotonic() + policy.timeout_s
+            # The task stops itself at timeout_s (@timeout); this is the backstop.
+            task.deadline = time.monotonic() + policy.timeout_s + _TIMEOUT_GRACE_S
         self.running[handle] = task
         if _gang_index(p):
             self.gang_workers += 1
@@ -513,6 +515,9 @@ class Scheduler:
                 "artifacts_save_s": f"{result.save_s:.6f}",
                 "artifacts_load_s": f"{result.load_s:.6f}",
                 "exit_code": str(task.exit_code),
+                "attempt": str(s.attempt),
+                "python_version": _PYTHON_VERSION,
+                **({"origin-run-id": s.origin_run_id} if s.origin_run_id else {}),
                 **({"caught": result.caught} if result.caught else {}),
                 **(
                     {"internal_task_type": "control_task"} if _gang_index(task.pending) == 0 else {}
@@ -586,6 +591,8 @@ class Scheduler:
             self._record(task, TaskResult(ok=False, exception=_INTERRUPTED))
 
 
+_TIMEOUT_GRACE_S = 2.0  # how long after its @timeout a task that did not stop is killed
+_PYTHON_VERSION = "{}.{}.{}".format(*sys.version_info[:3])
 _INDEXED = ("foreach", "parallel")  # split frames whose index is the task's foreach index
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 
 from headwater import config
 from headwater.core.caught import CaughtException
+from headwater.core.caught import type_name as caught_type_name
 from headwater.core.current import CurrentState, set_state
 from headwater.core.decorators import parse_decospec, step_decorators
 from headwater.core.flow_decorators import flow_current_extras
@@ -176,7 +177,12 @@ def execute(
     try:
         if spec.fallback is not None:
             # The previous attempt died hard; @catch records that without running the step.
-            _set_caught(obj, spec, spec.fallback, spec.fallback_traceback or "")
+            type_name, _, message = spec.fallback.partition(": ")
+            if type_name == "TaskDied":  # the attempts died without an exception
+                from headwater.exceptions import TaskDied
+
+                type_name = caught_type_name(TaskDied)
+            _set_caught(obj, spec, type_name, message, spec.fallback_traceback or "")
             caught = spec.fallback
             transition = _static_transition(node)
         else:
@@ -195,7 +201,7 @@ def execute(
                 if spec.print_exception:
                     sys.stderr.write(tb)
                     sys.stderr.write(f"@catch kept this failure in self.{spec.catch_var}\n")
-                _set_caught(obj, spec, caught, tb)
+                _set_caught(obj, spec, caught_type_name(type(ex)), str(ex), tb)
                 transition = _static_transition(node)
         failed = False
     finally:
@@ -289,8 +295,7 @@ def _headline(ex: BaseException) -> str:
     return f"{type(ex).__name__}: {text[0]}" if text else type(ex).__name__
 
 
-def _set_caught(obj: Any, spec: TaskSpec, headline: str, tb: str) -> None:
-    type_name, _, message = headline.partition(": ")
+def _set_caught(obj: Any, spec: TaskSpec, type_name: str, message: str, tb: str) -> None:
     assert spec.catch_var is not None
     object.__setattr__(obj, spec.catch_var, CaughtException(type_name, message, tb))
 

@@ -65,7 +65,9 @@ def run_wrapped(
         elif isinstance(verdict, BaseException):
             error = verdict
         elif isinstance(verdict, tuple) and len(verdict) == 2:
-            error, next_args = verdict
+            error = verdict[0]
+            if verdict[1] is not None:  # None: keep what inner layers decided
+                next_args = verdict[1]
         elif isinstance(verdict, tuple) and len(verdict) > 2:
             raise verdict[2]
         else:
