@@ -58,3 +58,19 @@ def test_num_parallel_must_be_a_positive_number(run_flow, hw_root):
     proc = run_flow("parallel_flow.py", "run", "--nodes", "0")
     assert proc.returncode == 1
     assert "num_parallel=0" in proc.stderr and "at least 1" in proc.stderr
+
+
+def test_catch_on_a_gang_keeps_the_failure_in_the_control_task(run_flow, client):
+    proc = run_flow("parallel_catch_flow.py", "run")
+    assert proc.returncode == 0, proc.stderr
+    namespace(None)
+    run = Flow("ParallelCatchFlow")[re.search(r"Run (\d+) of", proc.stderr).group(1)]
+    (control,) = run["train"].control_tasks()
+    attempts = {
+        t.id: sorted(m.value for m in t.metadata if m.name == "attempt") for t in run["train"]
+    }
+    # The control task: two attempts and the one that records the failure for @catch;
+    # each worker: its two attempts, then it is left out.
+    assert attempts.pop(control.id) == ["0", "1", "2"]
+    assert list(attempts.values()) == [["0", "1"], ["0", "1"]]
+    assert run["join"].task.data.errors == ["headwater.exceptions.TaskDied"]

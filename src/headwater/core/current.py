@@ -72,6 +72,13 @@ def set_launch_extras(extras: Mapping[str, Any]) -> None:
     _launch_extras.update(extras)
 
 
+def run_tags() -> frozenset[str]:
+    """Every tag of the running task's run, system tags included (empty outside a task);
+    ``current.tags`` gives the user tags only, as in Metaflow."""
+    state = _state.get()
+    return frozenset() if state is None else state.tags
+
+
 def add_extra(name: str, value: Any) -> None:
     """Make ``current.<name>`` return ``value`` in the running task (decorators use this:
     ``current.card``, ``current.project_name``...). No-op outside a task."""

@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 from functools import partial
 
-from headwater.core.current import add_extra, current
+from headwater.core.current import add_extra, current, run_tags
 from headwater.core.decorators import StepDecorator, make_step_decorator
 from headwater.exceptions import HeadwaterException, InvalidFlow
 
@@ -198,7 +198,7 @@ def _task_facts(
         started_at=collector.started_at,
         finished_at=collector.finished_at,
         username=current.username,
-        tags=tuple(sorted(current.tags or ())),
+        tags=tuple(sorted(run_tags())),
         exception=exception_text(failure) if failure is not None else None,
         parameters=tuple(parameters),
         artifacts=tuple(artifacts),

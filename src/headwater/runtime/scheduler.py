@@ -158,7 +158,7 @@ class Scheduler:
         self.queue: deque[Pending] = deque()
         self.running: dict[int, Running] = {}  # executor handle -> task
         self.by_fd: dict[int, Running] = {}
-        self.joins: dict[tuple[str, str, str], dict[int, AttemptPath]] = {}
+        self.joins: dict[tuple[str, str, str], dict[int, AttemptPath | None]] = {}
         self.sel = selectors.DefaultSelector()
         self.exec_fds: set[int] = set()
         self.failed: list[tuple[str, str]] = []
@@ -446,6 +446,10 @@ class Scheduler:
         policy = self.opts.policies.get(spec.step, _NO_POLICY)
         retry = result.retryable and spec.attempt < policy.retries and not self.stopping
         fallback = not retry and policy.catch_var is not None and not self.stopping
+        # @catch on a @parallel step keeps the failure in the control task; a worker that
+        # failed for good is left out of the join.
+        left_out = fallback and bool(_gang_index(task.pending))
+        fallback = fallback and not left_out
         self._record(task, result, final=not (retry or fallback))
         self.events.task_finished(spec, result)
         p = task.pending
@@ -459,6 +463,8 @@ class Scheduler:
             self.queue.appendleft(
                 Pending(p.step, p.inputs, p.stack, spec.attempt + 1, spec.task_id, why)
             )
+        elif left_out:
+            self._enqueue(self.graph[spec.step].out_funcs[0], None, spec.stack)
         else:
             # Keep running what does not depend on the failed task (its successors never
             # become ready), so that `resume` has only the failed part left to do.
@@ -560,11 +566,14 @@ class Scheduler:
         raise RuntimeError(f"unknown transition kind {t.kind!r}")
 
     def _enqueue(
-        self, step: str, parent: AttemptPath, stack: tuple[Mapping[str, Any], ...]
+        self, step: str, parent: AttemptPath | None, stack: tuple[Mapping[str, Any], ...]
     ) -> None:
+        """Queue ``step`` after ``parent``, or count ``parent`` in for the join ``step`` (None:
+        a gang worker left out of its join)."""
         node = self.graph[step]
         if node.type != NodeType.JOIN:
-            self.queue.append(Pending(step, (parent,), stack))
+            if parent is not None:
+                self.queue.append(Pending(step, (parent,), stack))
             return
         top = stack[-1]
         key = (step, str(top["step"]), str(top["task"]))
@@ -572,7 +581,7 @@ class Scheduler:
         arrived[int(top["index"])] = parent
         if len(arrived) == int(top["num_splits"]):
             del self.joins[key]
-            parents = tuple(arrived[i] for i in sorted(arrived))
+            parents = tuple(arrived[i] for i in sorted(arrived) if arrived[i] is not None)
             self.queue.append(Pending(step, parents, stack[:-1]))
 
     # --- stopping ---------------------------------------------------------------------------------
