@@ -173,6 +173,23 @@ def test_retry_waits_between_attempts(run_flow, hw_root):
     assert "Retrying in 1.2 s" in proc.stderr
 
 
+def test_retry_without_minutes_between_retries_retries_at_once(run_flow, hw_root):
+    # Metaflow's local runtime retries at once unless minutes_between_retries is given.
+    proc, run, attempts = _run(
+        run_flow, hw_root, "linear", "fork", ["retry:times=1"], "--fail-times", "1"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert attempts == [0, 1]
+    assert "Retrying now (attempt 2)" in proc.stderr
+
+
+def test_retry_given_in_code_without_a_wait_does_not_wait():
+    from headwater.plugins.retry import RetryDecorator
+
+    assert RetryDecorator({"times": 2}).retry_wait_seconds() == 0
+    assert RetryDecorator({"minutes_between_retries": 2}).retry_wait_seconds() == 120
+
+
 def test_catch_on_a_foreach_step_is_refused_by_check(run_flow):
     proc = run_flow("catch_on_foreach_flow.py", "check")
     assert proc.returncode == 1

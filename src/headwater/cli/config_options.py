@@ -50,7 +50,9 @@ def resolve(ctx: CliContext, saved: dict[str, Any] | None = None) -> dict[str, A
     Without ``saved`` they come from the command line and the configs' defaults; with it, from
     an earlier run (``resume``, and tasks started by the subprocess executor).
     """
-    user_specs = [s for s in ctx.decospecs if _is_user_decospec(s)]
+    from headwater.core.decorators import is_custom_decospec
+
+    user_specs = [s for s in ctx.decospecs if is_custom_decospec(s)]
     customised = user_specs or "headwater.core.user_decorators" in sys.modules
     if customised:
         from headwater.core.mutable import restore_written
@@ -62,11 +64,6 @@ def resolve(ctx: CliContext, saved: dict[str, Any] | None = None) -> dict[str, A
 
         apply_mutators(ctx.flow_cls, values, resolver, user_specs)
     return values
-
-
-def _is_user_decospec(spec: str) -> bool:
-    """``--with module.name``: a custom decorator given by its import path."""
-    return "." in spec.partition(":")[0]
 
 
 def _apply_configs(ctx: CliContext, saved: dict[str, Any] | None) -> tuple[dict[str, Any], Any]:

@@ -83,11 +83,6 @@ def import_object(path: str) -> Any:
         raise InvalidFlow(f"cannot load the decorator {path!r} ({ex}): check the name") from None
 
 
-def is_user_decospec(spec: str) -> bool:
-    """True when a ``--with`` spec names a custom decorator by import path (``mod.deco``)."""
-    return "." in spec.partition(":")[0]
-
-
 # --- one step ------------------------------------------------------------------------------------
 
 

@@ -79,7 +79,6 @@ class _UserDecorator(metaclass=_UserDecoratorMeta):
             )
         self._args = list(args)
         self._kwargs = dict(kwargs)
-        self._hw_init_done = False
 
     @classmethod
     def _hw_targets(cls, obj: Any) -> bool:
@@ -92,8 +91,12 @@ class _UserDecorator(metaclass=_UserDecoratorMeta):
 
     def __call__(self, target: Any) -> Any:
         if not self._hw_targets(target):
-            where = "a flow class" if self._hw_kind == "flow mutator" else "a @step method"
-            raise InvalidFlow(f"@{self.name} decorates {where} (put it above @step)")
+            where = (
+                "a FlowSpec subclass (above `class`)"
+                if self._hw_kind == "flow mutator"
+                else "a step (above @step)"
+            )
+            raise InvalidFlow(f"@{self.name} decorates {where}, not {target!r}")
         return self._hw_apply(target)
 
     def _hw_apply(self, target: Any) -> Any:  # pragma: no cover - each kind overrides
@@ -117,7 +120,6 @@ class _UserDecorator(metaclass=_UserDecoratorMeta):
             kwargs = {k: resolve(v) for k, v in kwargs.items()}
         self._hw_resolved = (args, kwargs)
         self.init(*args, **kwargs)
-        self._hw_init_done = True
 
     def get_args_kwargs(self) -> tuple[list[Any], dict[str, Any]]:
         """The arguments as given (evaluated once configs are read)."""
@@ -310,21 +312,3 @@ def flow_mutators(flow_cls: type) -> list[FlowMutator]:
     for klass in reversed(flow_cls.__mro__):
         out.extend(klass.__dict__.get("_hw_flow_mutators", ()))
     return out
-
-
-def step_wrappers(func: Any) -> list[UserStepDecorator]:
-    """The user step decorators of a step function, outermost first."""
-    return list(getattr(func, "wrappers", ()) or ())
-
-
-def has_user_decorators(flow_cls: type) -> bool:
-    """True when the flow or any of its steps carries a mutator or user step decorator."""
-    if flow_mutators(flow_cls):
-        return True
-    for klass in flow_cls.__mro__:
-        for value in vars(klass).values():
-            if _is_step_function(value) and (
-                getattr(value, "wrappers", None) or getattr(value, "config_decorators", None)
-            ):
-                return True
-    return False

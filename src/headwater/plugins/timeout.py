@@ -10,9 +10,6 @@ its whole process group.
 
 from __future__ import annotations
 
-import os
-import signal
-
 from headwater.core.decorators import StepDecorator, make_step_decorator
 from headwater.exceptions import InvalidFlow, StepTimedOut
 
@@ -45,6 +42,8 @@ class TimeoutDecorator(StepDecorator):
 
     # --- in the task ----------------------------------------------------------------------------
     def task_pre_step(self, flow: Any, step_name: str, retry_count: int) -> None:
+        import signal  # here: only tasks of @timeout steps need it
+
         total = self._total
         self._fired = False
 
@@ -56,11 +55,15 @@ class TimeoutDecorator(StepDecorator):
         signal.setitimer(signal.ITIMER_REAL, total)
 
     def task_post_step(self, flow: Any, step_name: str) -> None:
+        import signal
+
         signal.setitimer(signal.ITIMER_REAL, 0)
 
     def task_finished(
         self, flow: Any, step_name: str, ok: bool, datastore: Any, attempt: Any
     ) -> None:
+        import signal
+
         signal.setitimer(signal.ITIMER_REAL, 0)
         if getattr(self, "_fired", False):
             _stop_children()
@@ -69,6 +72,9 @@ class TimeoutDecorator(StepDecorator):
 def _stop_children() -> None:
     """SIGTERM every other process of this task's process group (the task leads its own),
     so that what the timed-out step started does not outlive it."""
+    import os
+    import signal
+
     try:
         group = os.getpgid(0)
     except OSError:

@@ -16,7 +16,7 @@ from headwater import config
 from headwater.core.caught import CaughtException
 from headwater.core.caught import type_name as caught_type_name
 from headwater.core.current import CurrentState, set_state
-from headwater.core.decorators import parse_decospec, step_decorators
+from headwater.core.decorators import is_custom_decospec, parse_decospec, step_decorators
 from headwater.core.flow_decorators import flow_current_extras
 from headwater.core.graph import FlowGraph, NodeType
 from headwater.core.ids import AttemptPath
@@ -286,7 +286,7 @@ def _extras(spec: TaskSpec, flow_cls: type) -> dict[str, Any]:
 
 
 def _decorators(spec: TaskSpec, flow_cls: type) -> list[Any]:
-    given = [parse_decospec(d) for d in spec.decospecs if "." not in d.partition(":")[0]]
+    given = [parse_decospec(d) for d in spec.decospecs if not is_custom_decospec(d)]
     return step_decorators(getattr(flow_cls, spec.step), given)  # custom ones: func.wrappers
 
 
