@@ -42,11 +42,16 @@ def custom_run(tmp_path_factory):
 
 
 @pytest.fixture
-def start(custom_run, client_state):
+def run(custom_run, client_state):
     root, run_id, _ = custom_run
     metadata(f"local@{root}")
     namespace(None)
-    return Flow("CustomCardsFlow")[run_id]["start"].task
+    return Flow("CustomCardsFlow")[run_id]
+
+
+@pytest.fixture
+def start(run):
+    return run["start"].task
 
 
 def _card(task, card_type):
@@ -93,3 +98,15 @@ def test_card_hash_identifies_the_html(start):
     again = get_cards(start, type="taskspec_card")[0]
     assert again.hash == _card(start, "taskspec_card").hash
     assert re.fullmatch(r"[0-9a-f]{40}", again.hash)
+
+
+def test_save_errors_false_keeps_no_card_when_rendering_fails(run):
+    ids = [c.id for c in get_cards(run["end"].task, type="broken_card")]
+    assert ids == ["kept"]
+    assert "this card type cannot render" in get_cards(run["end"].task, id="kept")[0].get()
+
+
+def test_customize_makes_a_card_the_default_one(run):
+    end = run["end"].task
+    assert "to the customized card" in get_cards(end, id="chosen")[0].get()
+    assert "to the customized card" not in get_cards(end, id="first")[0].get()

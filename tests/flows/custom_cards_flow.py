@@ -28,6 +28,14 @@ class ProgressCard(MetaflowCard):
         return {"progress": data["user"]["step"]}
 
 
+@register_card_type
+class BrokenCard(MetaflowCard):
+    type = "broken_card"
+
+    def render(self, task):
+        raise RuntimeError("this card type cannot render")
+
+
 class CustomCardsFlow(FlowSpec):
     @card(type="taskspec_card")
     @card(type="progress_card", id="progress", options={"title": "Training"})
@@ -46,9 +54,13 @@ class CustomCardsFlow(FlowSpec):
         self.done = "yes"
         self.next(self.end)
 
+    @card(type="broken_card", id="kept")
+    @card(type="broken_card", id="dropped", save_errors=False)
+    @card(type="blank", id="first")
+    @card(type="blank", id="chosen", customize=True)
     @step
     def end(self):
-        pass
+        current.card.append(Markdown("to the customized card"))
 
 
 if __name__ == "__main__":

@@ -301,14 +301,16 @@ def render_card(
     options: Mapping[str, Any] | None = None,
     timeout: float | None = None,
     task: Any = None,
-) -> str:
+    save_errors: bool = True,
+) -> str | None:
     """The HTML of one card; never raises.
 
     Rendering runs in a helper thread: when it takes longer than ``timeout`` seconds the card
     says so instead (the thread is left to finish on its own and its result is dropped), and
     when it raises the card shows the error. A custom type (see headwater.cards.custom) is
     given ``task``, the task's client Task (or a function returning it); an unknown type
-    gives an error card that says so.
+    gives an error card that says so. With ``save_errors=False`` a card that could not be
+    rendered is None instead of an error card.
     """
     renderer = CARD_TYPES.get(card_type)
     if renderer is None:
@@ -316,6 +318,8 @@ def render_card(
 
         cls = find_card_type(card_type)
         if cls is None:
+            if not save_errors:
+                return None
             return error_card(
                 facts, card_type, f"unknown card type {card_type!r}", why_missing(card_type)
             )
@@ -333,8 +337,10 @@ def render_card(
     thread.start()
     thread.join(timeout)
     if thread.is_alive():
-        return timeout_card(facts, card_type, float(timeout or 0))
+        return timeout_card(facts, card_type, float(timeout or 0)) if save_errors else None
     if "error" in result:
         ex = result["error"]
+        if not save_errors:
+            return None
         return error_card(facts, card_type, f"{type(ex).__name__}: {ex}", exception_text(ex))
     return result["html"]

@@ -44,7 +44,7 @@ class ComponentList(list):
 class CardSlot:
     """One ``@card`` of the running step."""
 
-    __slots__ = ("type", "id", "index", "key", "components", "editable")
+    __slots__ = ("type", "id", "index", "key", "components", "editable", "preferred")
 
     def __init__(
         self,
@@ -60,6 +60,7 @@ class CardSlot:
         self.key = key  # identifies the decorator that owns the slot
         self.components = ComponentList() if components is None else components
         self.editable = True  # False: a type that takes no components (never the default)
+        self.preferred = False  # @card(customize=True): the default card whatever the others
 
 
 def _warn(message: str) -> None:
@@ -100,6 +101,9 @@ class CardCollector:
     # --- what a step calls ----------------------------------------------------------------------
 
     def _default_slot(self) -> CardSlot | None:
+        preferred = [s for s in self._slots if s.preferred]
+        if len(preferred) == 1:
+            return preferred[0]
         editable = [s for s in self._slots if s.editable]
         if len(editable) == 1:
             return editable[0]

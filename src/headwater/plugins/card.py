@@ -1,15 +1,17 @@
 """``@card``: render an HTML report of the task after it finishes (several per step allowed).
 
-``@card(type="default", id=None, options={}, timeout=45)``. Before the step runs, each
-``@card`` adds a slot to ``current.card`` (see :mod:`headwater.cards.collector`). After the
+``@card(type="default", id=None, options={}, timeout=45, save_errors=True,
+customize=False)`` (``scope="task"`` and ``refresh_interval`` are accepted, as Metaflow's).
+Before the step runs, each ``@card`` adds a slot to ``current.card`` (see
+:mod:`headwater.cards.collector`; ``customize=True`` makes it the default card). After the
 task has saved its artifacts (also when the step failed), each card is rendered from what was
 saved and what the step appended, and written to ``<attempt dir>/cards/``. Rendering never
 fails the task: an error, or a rendering that runs over ``timeout`` seconds, gives a card that
-says so.
+says so (no card at all with ``save_errors=False``).
 
 Types: ``default`` (task, parameters, artifacts, graph; options ``include``/``exclude``: lists
-of artifact names, ``max_rows``: rows of tables shown, ``hide_graph``) and ``blank`` (only the
-appended components).
+of artifact names, ``max_rows``: rows of tables shown, ``hide_graph``), ``blank`` (only the
+appended components), ``taskspec_card`` and custom types (see headwater.cards.custom).
 """
 
 from __future__ import annotations
@@ -34,7 +36,16 @@ class CardDecorator(StepDecorator):
     """Render an HTML card of the task when it finishes."""
 
     name = "card"
-    defaults = {"type": "default", "id": None, "options": {}, "timeout": 45}
+    defaults = {
+        "type": "default",
+        "id": None,
+        "options": {},
+        "timeout": 45,
+        "save_errors": True,
+        "customize": False,
+        "scope": "task",
+        "refresh_interval": 5,
+    }
     allow_multiple = True
 
     def init(self) -> None:
@@ -67,6 +78,8 @@ class CardDecorator(StepDecorator):
                 f"@card(type={card_type!r}) has no option {unknown[0]!r} (its options: {known})"
             )
         self.attributes["options"] = dict(options)
+        if self.attributes["scope"] != "task":
+            raise InvalidFlow(f"@card(scope={self.attributes['scope']!r}): only 'task' exists")
         timeout = self.attributes["timeout"]
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
             raise InvalidFlow(f"@card(timeout={timeout!r}): give a positive number of seconds")
@@ -103,6 +116,7 @@ class CardDecorator(StepDecorator):
         collector, slot = self._slot(flow, step_name)
         card_type = self.attributes["type"]
         slot.editable = allows_components(card_type)
+        slot.preferred = bool(self.attributes["customize"]) and slot.editable
         cls = None if card_type in ("default", "blank") else find_card_type(card_type)
         if cls is not None and cls.RUNTIME_UPDATABLE:
             slot.components.live = partial(self._render_live, cls, flow, step_name)
@@ -140,12 +154,15 @@ class CardDecorator(StepDecorator):
             self.attributes["options"],
             float(self.attributes["timeout"]),
             task=_task_of(attempt),
+            save_errors=bool(self.attributes["save_errors"]),
         )
         if slot.type not in CARD_TYPES and find_card_type(slot.type) is None:
             sys.stderr.write(
                 f"headwater: @card(type={slot.type!r}): {why_missing(slot.type)}; the card "
                 "shows this error instead\n"
             )
+        if html is None:
+            return  # @card(save_errors=False): a card that failed is not kept
         write_card(datastore.attempt_dir(attempt), slot.index, slot.type, slot.id, html)
         live = getattr(slot.components, "live_data", None)
         if live is not None:
