@@ -110,3 +110,30 @@ def test_customize_makes_a_card_the_default_one(run):
     end = run["end"].task
     assert "to the customized card" in get_cards(end, id="chosen")[0].get()
     assert "to the customized card" not in get_cards(end, id="first")[0].get()
+
+
+def test_card_cli_lists_as_json_and_picks_cards_by_hash(run, custom_run, tmp_path):
+    import json
+
+    root, run_id, _ = custom_run
+    env = dict(os.environ, HEADWATER_ROOT=str(root), HEADWATER_USER="tester")
+    flow = str(FLOWS / "custom_cards_flow.py")
+    target = tmp_path / "cards.json"
+
+    def cli(*args):
+        proc = subprocess.run(
+            [sys.executable, flow, "card", *args], capture_output=True, text=True, env=env
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc
+
+    cli("list", f"{run_id}/start", "--as-json", "--file", str(target))
+    listed = json.loads(target.read_text())
+    start = run["start"].task
+    assert listed["pathspec"] == start.pathspec
+    by_type = {c["type"]: c for c in listed["cards"]}
+    taskspec = _card(start, "taskspec_card")
+    assert by_type["taskspec_card"]["hash"] == taskspec.hash
+    assert by_type["taskspec_card"]["filename"] == Path(taskspec.path).name
+    got = cli("get", f"{run_id}/start", "--hash", taskspec.hash[:10])
+    assert got.stdout == start.pathspec
