@@ -29,7 +29,17 @@ _EXPORTS: dict[str, str] = {
     "environment": "headwater.plugins.environment",
     "resources": "headwater.plugins.resources",
     "card": "headwater.plugins.card",
+    "parallel": "headwater.plugins.parallel",
+    "secrets": "headwater.plugins.secrets",
     "StepDecorator": "headwater.core.decorators",
+    # custom decorators and mutators
+    "UserStepDecorator": "headwater.core.user_decorators",
+    "user_step_decorator": "headwater.core.user_decorators",
+    "USER_SKIP_STEP": "headwater.core.user_decorators",
+    "StepMutator": "headwater.core.user_decorators",
+    "FlowMutator": "headwater.core.user_decorators",
+    "MutableStep": "headwater.core.mutable",
+    "MutableFlow": "headwater.core.mutable",
     # client
     "Metaflow": "headwater.client.flow",
     "Flow": "headwater.client.flow",
@@ -106,8 +116,18 @@ if TYPE_CHECKING:  # pragma: no cover
     from headwater.core.current import current
     from headwater.core.deferred import config_expr
     from headwater.core.flowspec import FlowSpec
+    from headwater.core.mutable import MutableFlow, MutableStep
     from headwater.core.parameters import IncludeFile, JSONType, Parameter
     from headwater.core.step import step
+    from headwater.core.user_decorators import (
+        USER_SKIP_STEP,
+        FlowMutator,
+        StepMutator,
+        UserStepDecorator,
+        user_step_decorator,
+    )
     from headwater.plugins.card import card
+    from headwater.plugins.parallel import parallel
     from headwater.plugins.project import project
+    from headwater.plugins.secrets import secrets
     from headwater.runner import ExecutingRun, NBRunner, Runner

@@ -65,8 +65,27 @@ class MergeArtifactsError(HeadwaterException):
         super().__init__(msg)
 
 
+class MissingInMergeArtifactsError(MergeArtifactsError):
+    """merge_artifacts(include=...) names artifacts that no input has."""
+
+    headline = "merge_artifacts was asked to include artifacts no input has"
+
+
+class UnhandledInMergeArtifactsError(MergeArtifactsError):
+    """merge_artifacts met artifacts whose values differ between inputs and that the join
+    neither set on self nor excluded."""
+
+    headline = "merge_artifacts found conflicting values the join does not handle"
+
+
 class ReadOnlyArtifact(HeadwaterException, AttributeError):
     headline = "parameters and class constants are read-only inside steps"
+
+
+class ReadOnlyConfig(ReadOnlyArtifact, TypeError):
+    """A config value was changed in place; a TypeError too, as Metaflow raises for it."""
+
+    headline = "a config is read-only"
 
 
 class UnpicklableArtifact(HeadwaterException):
@@ -196,6 +215,31 @@ class CardNotFound(ObjectNotFound):
 
 class RunFailed(HeadwaterException):
     headline = "the run failed"
+
+
+class TaskDied(HeadwaterException):
+    """A task attempt ended without an exception of its code (killed, crashed, timed out):
+    the type @catch records when that was the last attempt."""
+
+    headline = "the task failed without raising an exception"
+
+
+class StepTimedOut(HeadwaterException, TimeoutError):
+    """A step ran longer than its @timeout (raised inside the step when the time is up)."""
+
+    headline = "the step timed out"
+
+
+class ExternalCommandFailed(HeadwaterException):
+    """A command a step ran failed (Metaflow's name; raise it from your own steps)."""
+
+    headline = "an external command failed"
+
+
+class SecretsError(HeadwaterException):
+    """@secrets could not read a secret (the message never includes a secret value)."""
+
+    headline = "a secret could not be read"
 
 
 class DoNotRetry(HeadwaterException):

@@ -27,6 +27,7 @@ GROUPS: dict[str, str] = {
     "step_decorators": "headwater.step_decorators",
     "flow_decorators": "headwater.flow_decorators",
     "cards": "headwater.cards",
+    "secrets": "headwater.secrets",
     "commands": "headwater.commands",
 }
 
@@ -48,13 +49,16 @@ BUILTIN: dict[str, dict[str, str]] = {
         "catch": "headwater.plugins.catch:CatchDecorator",
         "environment": "headwater.plugins.environment:EnvironmentDecorator",
         "resources": "headwater.plugins.resources:ResourcesDecorator",
+        "parallel": "headwater.plugins.parallel:ParallelDecorator",
         "retry": "headwater.plugins.retry:RetryDecorator",
+        "secrets": "headwater.plugins.secrets:SecretsDecorator",
         "timeout": "headwater.plugins.timeout:TimeoutDecorator",
     },
     "flow_decorators": {
         "project": "headwater.plugins.project:ProjectDecorator",
     },
     "cards": {},
+    "secrets": {},
     "commands": {
         "ui": "headwater.cli.cmd_ui",
         "metaflow-compat": "headwater.cli.cmd_compat",

@@ -194,7 +194,7 @@ def test_components_reach_a_card_attached_with_dash_dash_with(tmp_path, monkeypa
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"type": "fancy"}, "no such card type"),
+        ({"type": "Fancy-Card"}, "a card type is a name of lowercase letters"),
         ({"id": "a b"}, "an id is 1 to 100 letters"),
         ({"options": "x"}, "takes a dict"),
         ({"options": {"colour": 1}}, "has no option 'colour'"),

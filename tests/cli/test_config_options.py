@@ -106,7 +106,8 @@ def test_configs_are_read_only_in_steps(run_flow, settings, client):
     errors = Flow("ConfigFlow")[_run_id(proc)]["start"].task.data.errors
     assert len(errors) == 4
     assert errors[0].startswith("ReadOnlyArtifact: cannot assign self.cfg: it is a config")
-    assert all(e.startswith("ReadOnlyArtifact: ") for e in errors)
+    # Changing the value in place is refused as a TypeError too, as in Metaflow.
+    assert all(e.startswith("ReadOnlyConfig: ") for e in errors[1:])
     assert "a config is read-only" in errors[1]
 
 
@@ -136,6 +137,37 @@ def test_config_values_on_the_command_line(run_flow, settings, client):
     assert proc.returncode == 0, proc.stderr
     seen = _seen(proc)
     assert (seen["alpha"], seen["mode_env"], seen["sizes"], seen["limit"]) == (7.5, "cli", (), 10)
+
+
+@pytest.mark.parametrize("prefix", ["METAFLOW", "HEADWATER"])
+def test_configs_given_in_the_environment(run_flow, settings, client, prefix):
+    other = settings.parent / "other.json"
+    _write(other, {**SETTINGS, "alpha": 2, "project": "envproj"})
+    env = {
+        f"{prefix}_FLOW_CONFIG": json.dumps({"cfg": "other.json"}),
+        # a value may be given as JSON text or as the JSON value itself
+        f"{prefix}_FLOW_CONFIG_VALUE": json.dumps({"extra": {"mode": "env", "sizes": [3]}}),
+    }
+    proc = run_flow("config_flow.py", "run", env=env)
+    assert proc.returncode == 0, proc.stderr
+    seen = _seen(proc)
+    assert (seen["alpha"], seen["mode_env"], seen["sizes"], seen["project"]) == (
+        2,
+        "env",
+        (3,),
+        "envproj",
+    )
+    # The command line wins over the environment.
+    proc = run_flow("config_flow.py", "--config", "cfg", "settings.json", "run", env=env)
+    assert _seen(proc)["project"] == "cfgproj"
+
+
+def test_resume_ignores_configs_in_the_environment(run_flow, settings, client):
+    origin = run_flow("config_flow.py", "run", env={"FAIL_END": "1"})
+    assert origin.returncode == 1
+    env = {"METAFLOW_FLOW_CONFIG_VALUE": json.dumps({"extra": {"mode": "x", "sizes": []}})}
+    resumed = run_flow("config_flow.py", "resume", env=env)
+    assert resumed.returncode == 0, resumed.stderr
 
 
 def test_retry_times_from_the_config_is_in_force(run_flow, settings, client):

@@ -3,7 +3,7 @@ the task's client calls use (``run --namespace``) and what ``current`` says abou
 
 start: current_namespace, client_namespace, visible_runs (ids of TARGET's runs the task can
 see, newest first), mismatch (the NamespaceMismatch text when Flow(TARGET) is not visible),
-task_tags (current.tags).
+task_tags (current.tags: the run's user tags).
 """
 
 from headwater import Flow, FlowSpec, MetaflowNamespaceMismatch, Parameter, current, step

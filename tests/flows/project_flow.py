@@ -1,10 +1,16 @@
 """A flow in a @project: records what `current` says about the project and branch."""
 
-from headwater import FlowSpec, current, project, step
+from headwater import FlowSpec, Parameter, current, project, step
+
+
+def branch_default(ctx):
+    return f"default read on {current.branch_name}"  # current is known while the run starts
 
 
 @project(name="demo_project")
 class ProjectFlow(FlowSpec):
+    launched = Parameter("launched", default=branch_default)
+
     @step
     def start(self):
         self.project = {

@@ -21,7 +21,9 @@ REQUIRED = [
     "FlowSpec", "step", "Parameter", "JSONType", "IncludeFile", "current", "retry", "catch",
     "timeout", "environment", "resources", "card", "project", "Flow", "Run", "Step", "Task",
     "Metaflow", "namespace", "get_namespace", "default_namespace", "metadata", "get_metadata",
-    "Runner", "NBRunner", "DataArtifact", "Config", "config_expr",
+    "Runner", "NBRunner", "DataArtifact", "Config", "config_expr", "ConfigValue", "parallel",
+    "secrets", "UserStepDecorator", "user_step_decorator", "USER_SKIP_STEP", "StepMutator",
+    "FlowMutator",
 ]  # fmt: skip
 
 
@@ -80,9 +82,10 @@ def test_metaflow_names_map_onto_headwater(compat, hw_root):
         from metaflow.client import Flow as ClientFlow, namespace as client_namespace
         from metaflow.exception import (
             MetaflowException, MetaflowNotFound, MetaflowNamespaceMismatch,
-            MetaflowInvalidPathspec,
+            MetaflowInvalidPathspec, MissingInMergeArtifactsException,
+            UnhandledInMergeArtifactsException, ExternalCommandFailed,
         )
-        from metaflow.cards import Markdown
+        from metaflow.cards import Markdown, MetaflowCard
         import metaflow.cards, headwater.cards
         required = {REQUIRED!r}
         same = {{n: getattr(metaflow, n) is getattr(headwater, n) for n in required}}
@@ -99,8 +102,13 @@ def test_metaflow_names_map_onto_headwater(compat, hw_root):
             "exceptions": [MetaflowException is hx.HeadwaterException,
                            MetaflowNotFound is hx.ObjectNotFound,
                            MetaflowNamespaceMismatch is hx.NamespaceMismatch,
-                           MetaflowInvalidPathspec is hx.InvalidPathspec],
-            "cards": Markdown is headwater.cards.Markdown,
+                           MetaflowInvalidPathspec is hx.InvalidPathspec,
+                           MissingInMergeArtifactsException is hx.MissingInMergeArtifactsError,
+                           UnhandledInMergeArtifactsException
+                           is hx.UnhandledInMergeArtifactsError,
+                           ExternalCommandFailed is hx.ExternalCommandFailed],
+            "cards": Markdown is headwater.cards.Markdown
+                and MetaflowCard is headwater.cards.MetaflowCard,
             "missing": missing,
             "file": metaflow.__file__,
         }}))
@@ -113,7 +121,7 @@ def test_metaflow_names_map_onto_headwater(compat, hw_root):
     assert got["same"] == {n: True for n in REQUIRED}
     assert got["star"] == []
     assert got["client"] is True
-    assert got["exceptions"] == [True, True, True, True]
+    assert got["exceptions"] == [True] * 7
     assert got["cards"] is True
     assert got["missing"].startswith("metaflow.conda_base is Metaflow API that headwater")
     assert got["file"] == str(compat / "metaflow" / "__init__.py")
@@ -226,3 +234,38 @@ def test_refuses_a_file_as_directory(hw_root):
     assert proc.stderr.strip().splitlines() == [
         f"error: {target} is not a directory: give a directory to write into"
     ]
+
+
+def test_caught_exceptions_keep_metaflows_type_names(compat, run_flow, hw_root):
+    """@catch records the type of a caught exception as Metaflow names it, for headwater's
+    exceptions too (metaflow.exception.*, a task that died, a timeout)."""
+    proc = run_flow(STYLE / "catch_names.py", "run", env={"PYTHONPATH": str(compat)})
+    assert proc.returncode == 0, proc.stderr
+    script = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from metaflow import Flow, namespace; namespace(None); "
+            "run = Flow('CatchNamesFlow').latest_run; "
+            "print({s.id: s.task.data.err.type for s in run if s.id != 'end'})",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=hw_root.parent,
+        env={**os.environ, "PYTHONPATH": str(compat)},
+        timeout=60,
+    )
+    assert script.returncode == 0, script.stderr
+    assert eval(script.stdout) == {  # noqa: S307 - our own script's dict
+        "start": "metaflow.exception.ExternalCommandFailed",
+        "died": "metaflow.plugins.catch_decorator.FailureHandledByCatch",
+        "slow": "metaflow.plugins.timeout_decorator.TimeoutException",
+        "own": "__main__.OwnError",
+    }
+
+
+def test_metaflow_flows_use_custom_decorators_parallel_and_secrets(compat, run_flow, hw_root):
+    proc = run_flow(STYLE / "extensions.py", "run", env={"PYTHONPATH": str(compat)})
+    assert proc.returncode == 0, proc.stderr
+    assert "nodes seen: [0, 1]" in proc.stdout
+    assert "timed start" in proc.stdout and "secret length: 6" in proc.stdout

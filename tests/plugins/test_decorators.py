@@ -96,7 +96,7 @@ class TestDecoratorMatrix:
         )
         assert proc.returncode == 0, proc.stderr
         err = _middle(run).data.err
-        assert err.type == "TaskDied" and "SIGSEGV" in err.message
+        assert err.type == "headwater.exceptions.TaskDied" and "SIGSEGV" in err.message
 
     @pytest.mark.slow  # waits for a timeout or a retry
     def test_timeout_then_retry(self, run_flow, hw_root, shape, executor):
@@ -129,7 +129,8 @@ class TestDecoratorMatrix:
         )
         assert proc.returncode == 0, proc.stderr
         err = _middle(run).data.err
-        assert err.type == "TimeoutError" and "timed out after 1 s" in err.message
+        assert err.type == "headwater.exceptions.StepTimedOut"
+        assert "timed out after 1 s" in err.message
 
 
 @pytest.mark.parametrize("mode", ["noretry", "exit202"])
@@ -174,6 +175,23 @@ def test_retry_waits_between_attempts(run_flow, hw_root):
     assert attempts == [0, 1]
     assert time.time() - t0 >= wait_minutes * 60
     assert "Retrying in 1.2 s" in proc.stderr
+
+
+def test_retry_without_minutes_between_retries_retries_at_once(run_flow, hw_root):
+    # Metaflow's local runtime retries at once unless minutes_between_retries is given.
+    proc, run, attempts = _run(
+        run_flow, hw_root, "linear", "fork", ["retry:times=1"], "--fail-times", "1"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert attempts == [0, 1]
+    assert "Retrying now (attempt 1)" in proc.stderr  # attempts count from 0, as logs --attempt
+
+
+def test_retry_given_in_code_without_a_wait_does_not_wait():
+    from headwater.plugins.retry import RetryDecorator
+
+    assert RetryDecorator({"times": 2}).retry_wait_seconds() == 0
+    assert RetryDecorator({"minutes_between_retries": 2}).retry_wait_seconds() == 120
 
 
 def test_catch_on_a_foreach_step_is_refused_by_check(run_flow):

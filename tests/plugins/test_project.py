@@ -154,3 +154,28 @@ def test_decorator_with_an_unknown_argument_is_reported_at_run(tmp_path, run_flo
 def test_help_lists_project_options_only_for_project_flows(run_flow):
     assert "--production" in run_flow("project_flow.py", "--help").stdout
     assert "--production" not in run_flow("linear.py", "--help").stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "branch"),
+    [
+        ({"METAFLOW_BRANCH": "from_env"}, "test.from_env"),
+        ({"HEADWATER_PRODUCTION": "true"}, "prod"),
+        ({"METAFLOW_PRODUCTION": "True", "METAFLOW_BRANCH": "b"}, "prod.b"),
+    ],
+)
+def test_branch_options_from_the_environment(run_flow, client, env, branch):
+    proc = run_flow("project_flow.py", "run", env=env)
+    assert proc.returncode == 0, proc.stderr
+    namespace(None)
+    run = Run(f"ProjectFlow/{_run_id(proc)}")
+    assert f"project_branch:{branch}" in run.system_tags
+    # A callable Parameter default read current.branch_name while the run started.
+    assert run["start"].task.data.launched == f"default read on {branch}"
+
+
+def test_the_command_line_wins_over_the_environment(run_flow, client):
+    proc = run_flow("project_flow.py", "--branch", "cli", "run", env={"METAFLOW_BRANCH": "env"})
+    assert proc.returncode == 0, proc.stderr
+    namespace(None)
+    assert "project_branch:test.cli" in Run(f"ProjectFlow/{_run_id(proc)}").system_tags

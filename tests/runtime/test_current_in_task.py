@@ -44,7 +44,7 @@ def test_current_in_every_step(run_flow, client, executor):
             "pathspec": pathspec,
             "namespace": "user:tester",
             "username": "tester",
-            "tags": tags,
+            "tags": ["mine"],  # the user tags, as in Metaflow; the run has them all
             "parameter_names": ["alpha", "beta"],
             "is_running_flow": True,
             "graph_steps": ["end", "retried", "start"],

@@ -194,3 +194,32 @@ def test_resuming_a_run_that_completed_says_nothing_runs_again(run_flow, hw_root
         in (resumed.stderr)
     )
     assert all(t.origin_pathspec for t in _tasks(hw_root, "DecoratedFlow", new))
+
+
+def test_resumed_tasks_carry_metaflows_origin_metadata(run_flow, hw_root, client_state):
+    failed = run_flow("resumable_flow.py", "run", env={"FAIL_AT": "end"})
+    origin = _run_id(failed)
+    resumed = run_flow("resumable_flow.py", "resume")
+    assert resumed.returncode == 0, resumed.stderr
+    metadata(f"local@{hw_root}")
+    namespace(None)
+    run = Flow("ResumableFlow")[_run_id(resumed)]
+    origin_run = Flow("ResumableFlow")[origin]
+    for step in run:
+        assert step.origin_pathspec == f"ResumableFlow/{origin}/{step.id}"
+        for task in step:
+            meta = task.metadata_dict
+            assert meta["origin-run-id"] == origin
+            if step.id == "end":  # ran again: no origin task
+                assert "origin-task-id" not in meta
+                continue
+            # A cloned task has its origin's metadata, plus where it came from.
+            original = origin_run[step.id][meta["origin-task-id"]].metadata_dict
+            skip = {"origin-run-id", "origin-task-id"}
+            assert {k: v for k, v in meta.items() if k not in skip} == {
+                k: v for k, v in original.items() if k not in skip
+            }
+            assert task.origin_pathspec == (
+                f"ResumableFlow/{origin}/{step.id}/{meta['origin-task-id']}"
+            )
+            assert meta["python_version"] and meta["attempt"] == "0"

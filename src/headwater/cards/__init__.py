@@ -34,6 +34,8 @@ _EXPORTS = {
     "get_cards": "headwater.cards.client",
     "Card": "headwater.cards.client",
     "CardContainer": "headwater.cards.client",
+    "MetaflowCard": "headwater.cards.custom",
+    "register_card_type": "headwater.cards.custom",
 }
 
 __all__ = [
@@ -44,11 +46,13 @@ __all__ = [
     "Error",
     "Image",
     "Markdown",
+    "MetaflowCard",
     "MetaflowCardComponent",
     "ProgressBar",
     "Table",
     "VegaChart",
     "get_cards",
+    "register_card_type",
 ]
 
 
@@ -68,3 +72,4 @@ if TYPE_CHECKING:  # pragma: no cover
         Table,
         VegaChart,
     )
+    from headwater.cards.custom import MetaflowCard, register_card_type

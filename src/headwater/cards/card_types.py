@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from html import escape
 from typing import Any
 
@@ -268,6 +269,22 @@ CARD_OPTIONS: dict[str, frozenset[str]] = {
 }
 
 
+def render_custom(
+    cls: Any, task: Any, facts: TaskFacts, components: Sequence[Any], options: Mapping[str, Any]
+) -> str:
+    """Render a card of a custom type (a MetaflowCard subclass) for the finished task."""
+    card = cls(
+        options=dict(options),
+        components=list(components) if cls.ALLOW_USER_COMPONENTS else [],
+        graph=facts.graph,
+        flow=None,
+    )
+    html = card.render(task() if callable(task) else task)
+    if not isinstance(html, str):
+        raise TypeError(f"{cls.__name__}.render() returned {type(html).__name__}, not HTML text")
+    return html
+
+
 def error_card(facts: TaskFacts, card_type: str, headline: str, detail: str | None) -> str:
     """What a card shows when it could not be rendered."""
     body = header(facts.pathspec, f"{card_type} card, attempt {facts.attempt}") + error_box(
@@ -291,19 +308,30 @@ def render_card(
     components: Sequence[Any],
     options: Mapping[str, Any] | None = None,
     timeout: float | None = None,
-) -> str:
+    task: Any = None,
+    save_errors: bool = True,
+) -> str | None:
     """The HTML of one card; never raises.
 
     Rendering runs in a helper thread: when it takes longer than ``timeout`` seconds the card
     says so instead (the thread is left to finish on its own and its result is dropped), and
-    when it raises the card shows the error.
+    when it raises the card shows the error. A custom type (see headwater.cards.custom) is
+    given ``task``, the task's client Task (or a function returning it); an unknown type
+    gives an error card that says so. With ``save_errors=False`` a card that could not be
+    rendered is None instead of an error card.
     """
     renderer = CARD_TYPES.get(card_type)
     if renderer is None:
-        known = ", ".join(sorted(CARD_TYPES))
-        return error_card(
-            facts, card_type, f"unknown card type {card_type!r} (known: {known})", None
-        )
+        from headwater.cards.custom import find_card_type, why_missing
+
+        cls = find_card_type(card_type)
+        if cls is None:
+            if not save_errors:
+                return None
+            return error_card(
+                facts, card_type, f"unknown card type {card_type!r}", why_missing(card_type)
+            )
+        renderer = partial(render_custom, cls, task)
     result: dict[str, Any] = {}
     snapshot = list(components)
 
@@ -317,8 +345,10 @@ def render_card(
     thread.start()
     thread.join(timeout)
     if thread.is_alive():
-        return timeout_card(facts, card_type, float(timeout or 0))
+        return timeout_card(facts, card_type, float(timeout or 0)) if save_errors else None
     if "error" in result:
         ex = result["error"]
+        if not save_errors:
+            return None
         return error_card(facts, card_type, f"{type(ex).__name__}: {ex}", exception_text(ex))
     return result["html"]

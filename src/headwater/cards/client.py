@@ -67,6 +67,20 @@ class Card:
         """The card's HTML (Metaflow's name for :attr:`html`)."""
         return self.html
 
+    @property
+    def hash(self) -> str:
+        """A digest of the card's HTML (hex): the same card gives the same hash."""
+        import hashlib
+
+        return hashlib.sha1(self.html.encode("utf-8")).hexdigest()
+
+    def get_data(self) -> Any:
+        """The data kept with the card by ``current.card.refresh(...)`` of a
+        runtime-updatable card type, or None."""
+        from headwater.cards.store import read_card_data
+
+        return read_card_data(self._ds, self._attempt_path, self._file)
+
     def view(self) -> str:
         """Open the card in a web browser when there is a display; returns the path of the
         copy opened (a temp file)."""

@@ -6,8 +6,11 @@ editable* card, chosen as Metaflow does: the only card, else the only card witho
 chosen, or an id is unknown, a warning is shown (in the task's stderr) and the call does
 nothing, so a report never fails a step.
 
-Cards are rendered once, after the task has finished and saved its artifacts, so
-``refresh()`` does nothing: it exists so that code written for Metaflow's live cards runs.
+Cards are rendered after the task has finished and saved its artifacts. ``refresh(data)``
+renders a card of a runtime-updatable custom type again while the step runs (see
+headwater.cards.custom); for the other types it does nothing, so that code written for
+Metaflow's live cards runs. Only cards whose type allows components (``default``,
+``blank``, custom types with ``ALLOW_USER_COMPONENTS``) are chosen as the default card.
 """
 
 from __future__ import annotations
@@ -26,16 +29,22 @@ class CardWarning(UserWarning):
 
 
 class ComponentList(list):
-    """The components of one card: a list, plus ``refresh()`` (a no-op, see module doc)."""
+    """The components of one card: a list, plus ``refresh(data)`` (see the module doc)."""
 
-    def refresh(self, *args: Any, **kwargs: Any) -> None:
-        """Cards are rendered when the task finishes; there is nothing to refresh before."""
+    live: Any = None  # set for a runtime-updatable card: live(data) renders it now
+    live_data: Any = None  # the data of the latest refresh, kept with the final card
+
+    def refresh(self, data: Any = None, force: bool = False) -> None:
+        """Render a runtime-updatable card now, with ``data``; otherwise nothing (cards are
+        rendered when the task finishes)."""
+        if self.live is not None:
+            self.live(data)
 
 
 class CardSlot:
     """One ``@card`` of the running step."""
 
-    __slots__ = ("type", "id", "index", "key", "components")
+    __slots__ = ("type", "id", "index", "key", "components", "editable", "preferred")
 
     def __init__(
         self,
@@ -50,6 +59,8 @@ class CardSlot:
         self.index = index  # position among the step's cards; part of the card's file name
         self.key = key  # identifies the decorator that owns the slot
         self.components = ComponentList() if components is None else components
+        self.editable = True  # False: a type that takes no components (never the default)
+        self.preferred = False  # @card(customize=True): the default card whatever the others
 
 
 def _warn(message: str) -> None:
@@ -90,14 +101,25 @@ class CardCollector:
     # --- what a step calls ----------------------------------------------------------------------
 
     def _default_slot(self) -> CardSlot | None:
-        if len(self._slots) == 1:
-            return self._slots[0]
-        without_id = [s for s in self._slots if s.id is None]
+        preferred = [s for s in self._slots if s.preferred]
+        if len(preferred) == 1:
+            return preferred[0]
+        editable = [s for s in self._slots if s.editable]
+        if len(editable) == 1:
+            return editable[0]
+        without_id = [s for s in editable if s.id is None]
         return without_id[0] if len(without_id) == 1 else None
 
     def _default_components(self, action: str) -> ComponentList | None:
         slot = self._default_slot()
         if slot is None:
+            if self._slots and not any(s.editable for s in self._slots):
+                types = ", ".join(sorted({s.type for s in self._slots}))
+                _warn(
+                    f"current.card.{action}: no card of this step takes components (its card "
+                    f"types: {types}); add a @card of type default or blank"
+                )
+                return None
             _warn(
                 f"current.card.{action}: this step has {len(self._slots)} cards and more than "
                 "one without an id; give each @card an id and use current.card['<id>']"
@@ -123,8 +145,12 @@ class CardCollector:
         if target is not None:
             target.clear()
 
-    def refresh(self, *args: Any, **kwargs: Any) -> None:
-        """A no-op: cards are rendered once, when the task finishes (see the module doc)."""
+    def refresh(self, data: Any = None, force: bool = False) -> None:
+        """Render the default card again now when its type is runtime-updatable, with
+        ``data`` (see the module doc); otherwise nothing."""
+        slot = self._default_slot()
+        if slot is not None:
+            slot.components.refresh(data, force)
 
     @property
     def components(self) -> ComponentList:

@@ -86,6 +86,28 @@ def read_card(datastore: Datastore, attempt: AttemptPath, card: CardFile) -> str
     return datastore.read_card(attempt, card.name)
 
 
+def card_data_name(card_name: str) -> str:
+    """The name of the data kept with a card (beside it: ``<card name>.data.json``)."""
+    return card_name[: -len(SUFFIX)] + ".data.json"
+
+
+def write_card_data(datastore: Datastore, attempt: AttemptPath, card_name: str, data: Any) -> None:
+    """Keep ``data`` (JSON) beside the card named ``card_name``."""
+    import json
+
+    datastore.write_card(attempt, card_data_name(card_name), json.dumps(data, default=str))
+
+
+def read_card_data(datastore: Datastore, attempt: AttemptPath, card: CardFile) -> Any:
+    """The data kept with a card (see headwater.cards.live), or None when it has none."""
+    import json
+
+    name = card_data_name(card.name)
+    if name not in datastore.list_cards(attempt):
+        return None
+    return json.loads(datastore.read_card(attempt, name))
+
+
 def task_stores(task: Any) -> tuple[Datastore, AttemptPath]:
     """The datastore and attempt a client ``Task`` shows (where its cards are)."""
     # The client keeps its stores private; this is the one place cards reach into them.

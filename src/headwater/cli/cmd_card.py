@@ -52,6 +52,9 @@ def register(sub: argparse._SubParsersAction, flow_cls: type | None = None) -> N
         q.add_argument("--type", default=None, help="the card of this type (default, blank...)")
         q.add_argument("--id", default=None, help="the card with this id (@card(id=...))")
         q.add_argument(
+            "--hash", default=None, metavar="HASH", help="the card whose hash starts with HASH"
+        )
+        q.add_argument(
             "--attempt",
             type=int,
             default=None,
@@ -77,6 +80,12 @@ def register(sub: argparse._SubParsersAction, flow_cls: type | None = None) -> N
         "RUN/STEP.",
     )
     q.add_argument("input_path", metavar="RUN/STEP[/TASK]")
+    q.add_argument(
+        "--as-json",
+        action="store_true",
+        help="list as JSON: {pathspec, cards: [{hash, id, type, filename}]} per task",
+    )
+    q.add_argument("--file", default=None, metavar="FILE", help="write the list to FILE as JSON")
     choose(q)
     q.set_defaults(handler=handle_list)
 
@@ -95,7 +104,10 @@ def register(sub: argparse._SubParsersAction, flow_cls: type | None = None) -> N
 def _cards(task: Any, args: argparse.Namespace) -> list[Any]:
     from headwater.cards.client import get_cards
 
-    return list(get_cards(task, id=args.id, type=args.type))
+    cards = list(get_cards(task, id=args.id, type=args.type))
+    if args.hash:
+        cards = [c for c in cards if c.hash.startswith(args.hash)]
+    return cards
 
 
 def _what(args: argparse.Namespace) -> str:
@@ -142,9 +154,31 @@ def handle_get(args: argparse.Namespace, ctx: Any) -> int:
         ctx.out.write_bytes(html.encode("utf-8"), "stdout")
         return 0
     target = Path(args.file)
+    _write_text(target, html)
+    ctx.out.info(f"Wrote the {_label(card)} card of {card.pathspec} to {target}")
+    return 0
+
+
+def _list_json(tasks: list[Any], args: argparse.Namespace) -> str:
+    import json
+
+    listed = [
+        {
+            "pathspec": task.pathspec,
+            "cards": [
+                {"hash": c.hash, "id": c.id, "type": c.type, "filename": Path(c.path).name}
+                for c in _cards(task, args)
+            ],
+        }
+        for task in tasks
+    ]
+    return json.dumps(listed[0] if len(listed) == 1 else listed, indent=2)
+
+
+def _write_text(target: Path, text: str) -> None:
     tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
     try:
-        tmp.write_text(html, encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, target)
     except OSError as ex:
         tmp.unlink(missing_ok=True)
@@ -152,13 +186,18 @@ def handle_get(args: argparse.Namespace, ctx: Any) -> int:
             f"could not write {target} ({ex.strerror or ex}): check the directory exists and "
             "is writable"
         ) from None
-    ctx.out.info(f"Wrote the {_label(card)} card of {card.pathspec} to {target}")
-    return 0
 
 
 def handle_list(args: argparse.Namespace, ctx: Any) -> int:
     tasks = find_tasks(ctx, args.input_path, args.attempt)
     out = ctx.out
+    if args.as_json or args.file:
+        text = _list_json(tasks, args)
+        if args.file:
+            _write_text(Path(args.file), text + "\n")
+        else:
+            out.echo(text)
+        return 0
     found = 0
     for task in tasks:
         cards = _cards(task, args)

@@ -88,6 +88,8 @@ def handle_resume(args: argparse.Namespace, ctx: CliContext) -> int:
 
         # Decorators and parameter defaults see the origin's configs, as its tasks did.
         ctx.resolve_configs(load_run_configs(stores.datastore, ctx.flow_name, origin.run_id))
+    elif ctx.decospecs or "headwater.core.user_decorators" in sys.modules:
+        ctx.resolve_configs({})  # mutators and custom decorators
     _validate(ctx)
     if step is None and origin.status is RunStatus.COMPLETED:
         script = script_name(ctx)

@@ -171,8 +171,18 @@ def handle_run(args: argparse.Namespace, ctx: CliContext) -> int:
     tags = validate_user_tags(args.tag)
     check_user_tag_count(tags)
     user = config.username()
-    values = resolve_parameters(ctx.flow_cls, given_parameters(args, ctx.flow_cls), user)
+    _set_launch_extras(ctx, user)  # callable Parameter defaults may read current.project_name
+    given = given_parameters(args, ctx.flow_cls)
+    values = resolve_parameters(ctx.flow_cls, given, user, configs=ctx.configs)
     return launch_run(ctx, args, values, tags, user)
+
+
+def _set_launch_extras(ctx: CliContext, user: str) -> None:
+    from headwater.core.current import set_launch_extras
+    from headwater.core.flow_decorators import flow_current_extras, flow_run_tags
+
+    tags = frozenset(flow_run_tags(ctx.flow_cls, ctx.options, user))
+    set_launch_extras(flow_current_extras(ctx.flow_cls, tags))
 
 
 def _executor(ctx: CliContext, default: str, spill_dir: SpillDir) -> Any:

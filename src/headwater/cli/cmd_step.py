@@ -86,13 +86,16 @@ def handle_step(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _use_run_configs(ctx: CliContext, ds: Any, flow: str, params_token: str) -> None:
-    """Decorators and defaults see the configs the run was started with."""
+    """Decorators and defaults see the configs the run was started with (mutators and custom
+    decorators apply then too)."""
     if "headwater.core.configs" in sys.modules:  # else the flow has no Config
         from headwater.core.ids import AttemptPath
         from headwater.runtime.launch import saved_configs
 
         index = ds.read_index(AttemptPath.from_token(flow, params_token))
         ctx.resolve_configs(saved_configs(ds, flow, index))
+    elif ctx.decospecs or "headwater.core.user_decorators" in sys.modules:
+        ctx.resolve_configs({})
 
 
 def _step_from_spec(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -102,6 +105,7 @@ def _step_from_spec(args: argparse.Namespace, ctx: CliContext) -> int:
     spec = TaskSpec.decode(args.spec.encode())
     if spec.step != args.step_name:
         raise CommandLineError(f"step {args.step_name!r} does not match the spec's {spec.step!r}")
+    ctx.decospecs = list(spec.decospecs)  # --with custom decorators attach to the steps
     ds = open_task_datastore(spec)
     _use_run_configs(ctx, ds, spec.flow, spec.params)
     if args.result_fd is not None:

@@ -206,9 +206,15 @@ def handle_list(args: argparse.Namespace, ctx: Any) -> int:
         return frozenset(run.user_tags) if args.hide_system_tags else run.tags
 
     if args.flat:
-        tags = set().union(*(shown(r) for r in runs)) if runs else set()
-        for tag in sorted(tags):
+        tags = sorted(set().union(*(shown(r) for r in runs)) if runs else set())
+        for tag in tags:
             ctx.out.echo(tag)
+        if not _same_terminal(ctx.out):
+            # Metaflow's (hidden) --flat lists on stderr after one line: scripts written
+            # against it read the list there.
+            ctx.out.info(f"Tags of {', '.join(r.pathspec for r in runs) or flow}:")
+            for tag in tags:
+                ctx.out.info(tag)
         return 0
     if args.group_by_tag:
         by_tag: dict[str, list[str]] = {}
@@ -225,6 +231,14 @@ def handle_list(args: argparse.Namespace, ctx: Any) -> int:
 
 
 # --- output -------------------------------------------------------------------------------------
+
+
+def _same_terminal(out: Any) -> bool:
+    """True when stdout and stderr are both terminals (a person reads them as one)."""
+    try:
+        return bool(out.out.isatty() and out.err.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def _columns(words: Sequence[str], width: int = WIDTH) -> list[str]:

@@ -80,9 +80,11 @@ class CliContext:
     def with_decorators(self) -> list[Any]:
         """Decorators given with --with, parsed once."""
         if self._with_decorators is None:
-            from headwater.core.decorators import parse_decospec
+            from headwater.core.decorators import is_custom_decospec, parse_decospec
 
-            self._with_decorators = [parse_decospec(spec) for spec in self.decospecs]
+            self._with_decorators = [
+                parse_decospec(spec) for spec in self.decospecs if not is_custom_decospec(spec)
+            ]
         return self._with_decorators
 
     def step_decorators(self, step: str) -> list[Any]:

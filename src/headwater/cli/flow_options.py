@@ -21,11 +21,31 @@ def add_options(parser: argparse.ArgumentParser, flow_cls: type) -> None:
     for deco in flow_decorators(flow_cls):
         for opt in deco.options:
             kwargs: dict[str, Any] = {"dest": f"flowopt__{opt.dest}", "help": opt.help}
+            given = environment_default(opt.name)
             if opt.is_flag:
-                kwargs.update(action="store_true", default=bool(opt.default))
+                default = bool(opt.default) if given is None else _truthy(given)
+                kwargs.update(action="store_true", default=default)
             else:
-                kwargs.update(default=opt.default, metavar=opt.metavar)
+                default = opt.default if given is None else given
+                kwargs.update(default=default, metavar=opt.metavar)
             parser.add_argument(f"--{opt.name}", **kwargs)
+
+
+def environment_default(option: str) -> str | None:
+    """The value of ``--<option>`` given in the environment as ``HEADWATER_<OPTION>`` (or
+    Metaflow's ``METAFLOW_<OPTION>``), used when the command line does not give it."""
+    import os
+
+    key = option.upper().replace("-", "_")
+    for var in (f"HEADWATER_{key}", f"METAFLOW_{key}"):
+        value = os.environ.get(var)
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "t", "yes", "y", "on")
 
 
 def collect(args: argparse.Namespace) -> dict[str, Any]:

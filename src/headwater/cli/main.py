@@ -243,6 +243,21 @@ class _DebugForTasks:
             os.environ.pop("HEADWATER_DEBUG", None)
 
 
+def _has_flow_mutators(flow_cls: type) -> bool:
+    module = sys.modules.get("headwater.core.user_decorators")
+    return module is not None and bool(module.flow_mutators(flow_cls))
+
+
+def _env_configs(command: str | None, option: str) -> dict[str, str]:
+    """Configs given in the environment (see config_options.from_environment); resume keeps
+    the origin run's configs, so it reads none."""
+    if command == "resume":
+        return {}
+    from headwater.cli.config_options import from_environment
+
+    return from_environment(option)
+
+
 def run_flow_cli(flow_cls: type, argv: Sequence[str], out: Output | None = None) -> int:
     """Run one command for ``flow_cls``; returns the process exit code."""
     out = out or Output()
@@ -259,7 +274,7 @@ def run_flow_cli(flow_cls: type, argv: Sequence[str], out: Output | None = None)
             argv.append("check")  # no command means check
             parser = build_parser(flow_cls, argv)
             args, extra = parser.parse_known_args(argv)
-        if extra:
+        if extra and not (args.command == "run" and _has_flow_mutators(flow_cls)):
             raise CommandLineError(_unknown_options(flow_cls, args.command, extra, parser))
         out.quiet = args.quiet
         ctx = CliContext(
@@ -274,9 +289,18 @@ def run_flow_cli(flow_cls: type, argv: Sequence[str], out: Output | None = None)
             debug=debug or args.debug,
             decospecs=list(args.decospecs),
             options=collect_flow_options(args),
-            config_files=_pairs(args.config_files, "--config"),
-            config_texts=_pairs(args.config_texts, "--config-value"),
+            config_files=_pairs(args.config_files, "--config")
+            or _env_configs(args.command, "--config"),
+            config_texts=_pairs(args.config_texts, "--config-value")
+            or _env_configs(args.command, "--config-value"),
         )
+        if args.command == "run" and _has_flow_mutators(flow_cls):
+            # Flow mutators may add parameters: apply them, then read `run`'s options again.
+            ctx.resolve_configs()
+            parser = build_parser(flow_cls, argv)
+            args, extra = parser.parse_known_args(argv)
+            if extra:
+                raise CommandLineError(_unknown_options(flow_cls, args.command, extra, parser))
         with _DebugForTasks(ctx.debug):
             return int(args.handler(args, ctx) or 0)
     except HeadwaterException as ex:

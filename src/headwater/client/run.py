@@ -233,7 +233,13 @@ class Run(InRun):
         self.replace_tags(_tag_list(tag_to_remove), _tag_list(tag_to_add))
 
     def replace_tags(self, tags_to_remove: Iterable[str], tags_to_add: Iterable[str]) -> None:
-        """Remove some user tags then add others, atomically."""
+        """Remove some user tags then add others, atomically; at least one tag to remove
+        or add."""
+        tags_to_remove, tags_to_add = _tag_list(tags_to_remove), _tag_list(tags_to_add)
+        if not tags_to_remove and not tags_to_add:
+            from headwater.exceptions import TagError
+
+            raise TagError("replace_tags needs tags to remove or to add: give at least one")
         self._run_rec = self._meta.replace_tags(
             self._parts[0], self._parts[1], _tag_list(tags_to_remove), _tag_list(tags_to_add)
         )

@@ -102,6 +102,13 @@ class Step(InRun):
             task._siblings = siblings
         yield from tasks
 
+    def control_tasks(self, *tags: str) -> Iterator[Any]:
+        """The control tasks of a @parallel step (its gangs' task 0), newest first; none
+        unless the run carries every tag in ``tags``."""
+        for task in self.tasks(*tags):
+            if task.metadata_dict.get("internal_task_type") == "control_task":
+                yield task
+
     def __iter__(self) -> Iterator[Any]:
         return self.tasks()
 
@@ -147,6 +154,41 @@ class Step(InRun):
     @property
     def finished(self) -> bool:
         return self.finished_at is not None
+
+    @property
+    def origin_pathspec(self) -> str | None:
+        """``Flow/run/step`` of this step in the run this one resumed (None if not resumed)."""
+        run_origin = self.parent.origin_pathspec
+        return None if run_origin is None else f"{run_origin}/{self._parts[2]}"
+
+    def _graph_steps(self) -> dict[str, Any]:
+        """The run's graph, by step (from what the run saved when it started)."""
+        from headwater.core.ids import params_path
+        from headwater.exceptions import IndexNotFound
+
+        flow, run_id, _ = self._parts
+        try:
+            index = self._ds.read_index(params_path(flow, run_id))
+        except IndexNotFound:
+            return {}
+        return ((index.attrs or {}).get("graph") or {}).get("steps") or {}
+
+    def _related(self, key: str) -> Iterator[Step]:
+        flow, run_id, name = self._parts
+        ran = {r.step: r for r in self._meta.list_steps(flow, run_id)}
+        for other in (self._graph_steps().get(name) or {}).get(key) or ():
+            if other in ran and other != name:
+                yield Step._make(ran[other], self._conn, self._run_rec)
+
+    @property
+    def parent_steps(self) -> Iterator[Step]:
+        """The steps of the run that lead to this one in the flow's graph."""
+        return self._related("in_funcs")
+
+    @property
+    def child_steps(self) -> Iterator[Step]:
+        """The steps of the run this one leads to in the flow's graph (ones that ran)."""
+        return self._related("out_funcs")
 
     @property
     def parent(self) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from headwater.exceptions import ReadOnlyArtifact
+from headwater.exceptions import ReadOnlyConfig
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,7 +71,7 @@ class ConfigValue(dict):
 
     # --- immutability -------------------------------------------------------------------------
     def _read_only(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise ReadOnlyArtifact(
+        raise ReadOnlyConfig(
             "a config is read-only: copy it with .to_dict() and change the copy, or pass "
             "another config with --config / --config-value"
         )

@@ -32,6 +32,16 @@ class CurrentState(Record):
     client_factory: Callable[[str], Any] | None = None
 
 
+class Parallel(Record):
+    """``current.parallel``: where a task of a @parallel gang stands in it. ``node_index`` 0 is
+    the control task; outside a gang a task is a gang of one."""
+
+    main_ip: str = "127.0.0.1"
+    num_nodes: int = 1
+    node_index: int = 0
+    control_task_id: str | None = None
+
+
 _state: contextvars.ContextVar[CurrentState | None] = contextvars.ContextVar(
     "headwater_current", default=None
 )
@@ -49,6 +59,24 @@ def activate(state: CurrentState) -> Iterator[None]:
 def set_state(state: CurrentState | None) -> None:
     """Set ``current`` for the rest of this context (a task process sets it once)."""
     _state.set(state)
+
+
+# ``current`` attributes known in the launching process before any task runs (@project's, for
+# callable Parameter defaults); tasks get theirs from their own state.
+_launch_extras: dict[str, Any] = {}
+
+
+def set_launch_extras(extras: Mapping[str, Any]) -> None:
+    """Make ``current.<name>`` answer ``extras[name]`` outside tasks (while a run launches)."""
+    _launch_extras.clear()
+    _launch_extras.update(extras)
+
+
+def run_tags() -> frozenset[str]:
+    """Every tag of the running task's run, system tags included (empty outside a task);
+    ``current.tags`` gives the user tags only, as in Metaflow."""
+    state = _state.get()
+    return frozenset() if state is None else state.tags
 
 
 def add_extra(name: str, value: Any) -> None:
@@ -74,7 +102,6 @@ class Current:
         "origin_run_id",
         "namespace",
         "username",
-        "tags",
         "parameter_names",
         "graph",
     )
@@ -85,9 +112,36 @@ class Current:
             return None if state is None else getattr(state, name)
         if state is not None and name in state.extras:
             return state.extras[name]
+        if state is None and name in _launch_extras:
+            return _launch_extras[name]
         if name.startswith("__") or state is not None or name not in _KNOWN_EXTRAS:
             raise AttributeError(f"current has no attribute {name!r}")
         return None
+
+    @property
+    def tags(self) -> set[str] | None:
+        """The run's user tags, as a new set a step may keep and change (as Metaflow's; the
+        system tags are on ``current.run.system_tags``)."""
+        s = _state.get()
+        if s is None:
+            return None
+        from headwater.core.tags import is_system_tag
+
+        return {t for t in s.tags if not is_system_tag(t)}
+
+    @property
+    def parallel(self) -> Parallel | None:
+        """This task's place in its @parallel gang (a gang of one outside @parallel steps)."""
+        s = _state.get()
+        if s is None:
+            return None
+        return s.extras.get("parallel") or Parallel()
+
+    @property
+    def is_parallel(self) -> bool:
+        """True in a task of a @parallel step."""
+        s = _state.get()
+        return s is not None and "parallel" in s.extras
 
     @property
     def tempdir(self) -> str | None:
@@ -146,7 +200,6 @@ _KNOWN_EXTRAS = frozenset(
         "is_production",
         "project_flow_name",
         "card",
-        "parallel",
     }
 )
 

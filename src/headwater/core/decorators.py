@@ -177,6 +177,13 @@ class _Misused(StepDecorator):
         raise InvalidFlow(f"step '{step_name}': {self.message}", step=step_name)
 
 
+def is_custom_decospec(spec: str) -> bool:
+    """True when a ``--with`` spec names a custom decorator or mutator by its import path
+    (``mymodule.timed:quiet=1``): those attach to the flow class (headwater.core.mutable),
+    not to the list this module parses."""
+    return "." in spec.partition(":")[0]
+
+
 def parse_decospec(spec: str) -> StepDecorator:
     """``--with retry:times=2,minutes_between_retries=0`` -> a decorator instance."""
     name, _, args = spec.partition(":")

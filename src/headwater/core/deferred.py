@@ -128,7 +128,64 @@ def _has_key(value: Any, key: Any) -> bool:
     )
 
 
-class ConfigExpr(DeferredValue):
+class _Accessible(DeferredValue):
+    """A deferred value whose attributes and items are deferred too:
+    ``config_expr("cfg").project.name`` reads ``.project.name`` of the value once known."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> DeferredAccess:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return DeferredAccess(self, (("attr", name),))
+
+    def __getitem__(self, key: Any) -> DeferredAccess:
+        return DeferredAccess(self, (("item", key),))
+
+
+class DeferredAccess(_Accessible):
+    """Attribute and item reads on a deferred value, done once it has its value."""
+
+    __slots__ = ("_hw_base", "_hw_steps")
+
+    def __init__(self, base: DeferredValue, steps: tuple[tuple[str, Any], ...]) -> None:
+        object.__setattr__(self, "_hw_base", base)
+        object.__setattr__(self, "_hw_steps", steps)
+
+    def __getattr__(self, name: str) -> DeferredAccess:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return DeferredAccess(self._hw_base, (*self._hw_steps, ("attr", name)))
+
+    def __getitem__(self, key: Any) -> DeferredAccess:
+        return DeferredAccess(self._hw_base, (*self._hw_steps, ("item", key)))
+
+    def __repr__(self) -> str:
+        text = repr(self._hw_base)
+        for kind, key in self._hw_steps:
+            text += f".{key}" if kind == "attr" else f"[{key!r}]"
+        return text
+
+    def _hw_evaluate(self, resolver: Resolver) -> Any:
+        value = self._hw_base._hw_evaluate(resolver)
+        done = repr(self._hw_base)
+        for kind, key in self._hw_steps:
+            try:
+                if kind == "item" or isinstance(value, Mapping) and key in value:
+                    value = value[key]
+                else:
+                    value = getattr(value, key)
+            except (KeyError, IndexError, TypeError, AttributeError):
+                what = f"attribute {key!r}" if kind == "attr" else f"item {key!r}"
+                raise ConfigError(
+                    f"{self!r}: {done} (a {type(value).__name__}) has no {what}: fix the name, "
+                    "or add it to the config"
+                ) from None
+            done += f".{key}" if kind == "attr" else f"[{key!r}]"
+        return value
+
+
+class ConfigExpr(_Accessible):
     """``config_expr("...")``: a Python expression over the flow's configs."""
 
     __slots__ = ("_hw_expr", "_hw_globals")

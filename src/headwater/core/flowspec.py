@@ -8,9 +8,10 @@ records the transition the step takes.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from headwater.exceptions import InvalidFlow, ReadOnlyArtifact
+from headwater.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,6 +46,10 @@ class TaskBinding(Protocol):
 
     def foreach_stack(self) -> list[tuple[int, int, Any]]: ...
 
+    def foreach_frames(self) -> list[ForeachFrame]: ...
+
+    def delete_artifact(self, name: str) -> None: ...
+
     def merge_artifacts(
         self, inputs: Any, include: Sequence[str], exclude: Sequence[str]
     ) -> None: ...
@@ -52,8 +57,24 @@ class TaskBinding(Protocol):
     def is_constant(self, name: str) -> bool: ...
 
 
+class ForeachFrame(Record):
+    """One enclosing foreach of a running task (``self._foreach_stack``), outermost first:
+    the step that started it, the artifact it iterates (None for a @parallel gang), how many
+    tasks it started, this task's index, and this task's item."""
+
+    step: str
+    var: str | None
+    num_splits: int
+    index: int
+    value: Any
+
+
 class FlowSpec:
-    """Subclass this and mark methods with ``@step`` to write a flow."""
+    """Subclass this and mark methods with ``@step`` to write a flow.
+
+    Iterating over a flow object gives its steps (bound methods with a ``name``), in the order
+    ``show`` prints them; ``_graph`` is the flow's graph.
+    """
 
     # Flow-level decorators (@project, @schedule, ...) register here, by name.
     _flow_decorators: dict[str, Any] = {}
@@ -73,6 +94,13 @@ class FlowSpec:
         if binding is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         return binding.load_artifact(name)
+
+    def __delattr__(self, name: str) -> None:
+        binding = self.__dict__.get("_hw_binding")
+        if binding is None or name.startswith(_INTERNAL_PREFIX):
+            object.__delattr__(self, name)
+            return
+        binding.delete_artifact(name)  # `del self.x`: x is not saved with this task
 
     def __setattr__(self, name: str, value: Any) -> None:
         binding = self.__dict__.get("_hw_binding")
@@ -142,6 +170,34 @@ class FlowSpec:
     def name(self) -> str:
         """The flow's name."""
         return type(self).__name__
+
+    # --- the flow's structure (as Metaflow's FlowSpec gives it) -------------------------------
+    @property
+    def _graph(self) -> Any:
+        """The flow's graph (:class:`headwater.core.graph.FlowGraph`): ``_graph[name]``."""
+        graph = self.__dict__.get("_hw_graph")
+        if graph is None:
+            from headwater.core.graph import FlowGraph
+
+            graph = FlowGraph.from_class(type(self))
+            object.__setattr__(self, "_hw_graph", graph)
+        return graph
+
+    def __iter__(self) -> Iterator[Any]:
+        """The flow's steps (bound step methods; ``.name`` is the step's name), in order."""
+        return iter([getattr(self, node.name) for node in self._graph])
+
+    @property
+    def _current_step(self) -> str | None:
+        """The name of the step running (None outside a task)."""
+        binding = self.__dict__.get("_hw_binding")
+        return None if binding is None else binding.path.step
+
+    @property
+    def _foreach_stack(self) -> list[ForeachFrame]:
+        """The enclosing foreaches of the running task, outermost first (see ForeachFrame)."""
+        binding = self.__dict__.get("_hw_binding")
+        return [] if binding is None else binding.foreach_frames()
 
     @property
     def script_name(self) -> str:

@@ -70,6 +70,11 @@ class GraphNode(Record):
         return bool(self.switch_cases) or self.condition is not None or self.type is NodeType.SWITCH
 
     @property
+    def parallel_step(self) -> bool:
+        """True for a @parallel step (one started as a gang by ``num_parallel=``)."""
+        return "parallel" in self.decorators
+
+    @property
     def opens_split(self) -> bool:
         """True when the transition starts parallel branches (static split, foreach, parallel)."""
         if self.type in (NodeType.SPLIT, NodeType.FOREACH):

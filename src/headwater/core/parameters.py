@@ -53,11 +53,13 @@ JSONType = _JSONTypeClass()
 
 
 class ParameterContext(Record):
-    """What a callable default receives."""
+    """What a callable default receives. ``configs`` reads the flow's config values by config
+    name (``ctx.configs.cfg.alpha``); it is empty while the configs themselves are read."""
 
     flow_name: str
     user_name: str
     parameter_name: str
+    configs: Any = None
 
 
 def env_var_names(name: str) -> tuple[str, str]:

@@ -26,9 +26,10 @@ class TransitionKind:
     SPLIT = "split"  # a static branch: every target runs
     FOREACH = "foreach"  # one task of the target per element
     SWITCH = "switch"  # one target, chosen by a value
+    PARALLEL = "parallel"  # a @parallel gang of num_splits tasks of the target
     END = "end"  # the end step: no successor
 
-    ALL = frozenset({LINEAR, SPLIT, FOREACH, SWITCH, END})
+    ALL = frozenset({LINEAR, SPLIT, FOREACH, SWITCH, PARALLEL, END})
 
 
 class Transition(Record):
@@ -57,6 +58,9 @@ class Transition(Record):
 class FrameKind:
     SPLIT = "split"
     FOREACH = "foreach"
+    PARALLEL = "parallel"  # a task of a @parallel gang (index 0: the control task)
+
+    INDEXED = frozenset({FOREACH, PARALLEL})  # give the task an input and an index
 
 
 class SplitFrame(Record):
@@ -69,10 +73,12 @@ class SplitFrame(Record):
     index: int  # this task's position among the splits (branch order, foreach index)
     num_splits: int
     var: str | None = None  # foreach: the artifact iterated
+    control_task: str | None = None  # parallel: the gang's control task id, once known
 
     @property
     def is_foreach(self) -> bool:
-        return self.kind == FrameKind.FOREACH
+        """A frame that gives its task an input and an index (a foreach, a gang)."""
+        return self.kind in FrameKind.INDEXED
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -85,6 +91,8 @@ class SplitFrame(Record):
         }
         if self.var is not None:
             d["var"] = self.var
+        if self.control_task is not None:
+            d["control_task"] = self.control_task
         return d
 
     @classmethod
@@ -97,6 +105,7 @@ class SplitFrame(Record):
             index=int(d["index"]),
             num_splits=int(d["num_splits"]),
             var=d.get("var"),
+            control_task=d.get("control_task"),
         )
 
 
@@ -141,6 +150,12 @@ def successors(parent: Any, stack: Stack, t: Transition) -> list[tuple[str, Stac
         return [
             (target, (*stack, _frame(FrameKind.FOREACH, parent, i, n, t.foreach_var)))
             for i in range(n)
+        ]
+    if t.kind == TransitionKind.PARALLEL:
+        n = int(t.num_splits or 0)
+        target = t.targets[0]
+        return [
+            (target, (*stack, _frame(FrameKind.PARALLEL, parent, i, n, None))) for i in range(n)
         ]
     if t.kind == TransitionKind.END:
         return []

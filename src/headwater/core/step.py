@@ -39,6 +39,7 @@ def step(f: Any = None, *, start: bool = False, end: bool = False) -> Any:  # no
         if not callable(func):
             raise TypeError("@step decorates a method of a FlowSpec")
         func.is_step = True  # type: ignore[attr-defined]
+        func.name = func.__name__  # type: ignore[attr-defined]  # as Metaflow's steps have
         func.step_role = "start" if start else "end" if end else None  # type: ignore[attr-defined]
         if not hasattr(func, "decorators"):
             func.decorators = []  # type: ignore[attr-defined]

@@ -443,7 +443,8 @@ class SqliteMetadata:
     def _update_tags(
         self, flow: str, run_id: str, remove: Iterable[str], add: Iterable[str]
     ) -> RunRecord:
-        to_add = validate_user_tags(add)
+        add = list(add)
+        validate_user_tags([t for t in add if not (isinstance(t, str) and is_system_tag(t))])
         to_remove = list(remove)
         for tag in to_remove:
             if not isinstance(tag, str):
@@ -463,6 +464,8 @@ class SqliteMetadata:
                 (flow, run_id),
             ).fetchall()
             system = {tag for tag, is_sys, _ in current if is_sys}
+            # Adding a tag the run has as a system tag is a no-op, as in Metaflow.
+            to_add = validate_user_tags([t for t in add if t not in system])
             for tag in to_remove:
                 if tag in system:
                     raise TagError(f"tag {tag!r} is a system tag and cannot be removed")

@@ -36,7 +36,13 @@ TOP_LEVEL = (
     "JSONType",
     "IncludeFile",
     "Config",
+    "ConfigValue",
     "config_expr",
+    "UserStepDecorator",
+    "user_step_decorator",
+    "USER_SKIP_STEP",
+    "StepMutator",
+    "FlowMutator",
     "current",
     "retry",
     "catch",
@@ -100,6 +106,12 @@ MODULES: dict[str, CompatModule] = {
             "ParameterFieldFailed": "headwater.exceptions:ParameterError",
             "InvalidDecoratorAttribute": "headwater.exceptions:InvalidFlow",
             "MergeArtifactsException": "headwater.exceptions:MergeArtifactsError",
+            "MissingInMergeArtifactsException": (
+                "headwater.exceptions:MissingInMergeArtifactsError"
+            ),
+            "UnhandledInMergeArtifactsException": (
+                "headwater.exceptions:UnhandledInMergeArtifactsError"
+            ),
         },
         (
             "MetaflowException",
@@ -113,6 +125,9 @@ MODULES: dict[str, CompatModule] = {
             "ParameterFieldFailed",
             "InvalidDecoratorAttribute",
             "MergeArtifactsException",
+            "MissingInMergeArtifactsException",
+            "UnhandledInMergeArtifactsException",
+            "ExternalCommandFailed",
         ),
     ),
     "metaflow.flowspec": CompatModule("headwater.core.flowspec", listed=("FlowSpec",)),
@@ -171,8 +186,29 @@ def public_names(module: str) -> list[str]:
     return sorted(set(names) | set(spec.aliases))
 
 
+# Exception types that @catch records under Metaflow's names in flows that use Metaflow's API
+# (``CaughtException.type``): headwater's exceptions as metaflow.exception names them, and a
+# task that died without an exception as Metaflow's catch decorator names that case.
+CAUGHT_TYPE_NAMES = {
+    "headwater.exceptions.TaskDied": "metaflow.plugins.catch_decorator.FailureHandledByCatch",
+    "headwater.exceptions.StepTimedOut": "metaflow.plugins.timeout_decorator.TimeoutException",
+}
+
+
+def _show_metaflow_type_names() -> None:
+    from headwater.core.caught import show_type_names
+
+    names = dict(CAUGHT_TYPE_NAMES)
+    spec = MODULES["metaflow.exception"]
+    for name in spec.listed:
+        target = spec.aliases.get(name, f"{spec.target}:{name}").replace(":", ".")
+        names.setdefault(target, f"metaflow.exception.{name}")
+    show_type_names(names)
+
+
 def module_attributes(module: str) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """``__getattr__`` and ``__dir__`` for the compatibility module named ``module``."""
+    _show_metaflow_type_names()
 
     def __getattr__(name: str) -> Any:  # noqa: N807 - module __getattr__
         if name == "__all__":

@@ -1,15 +1,17 @@
 """``@card``: render an HTML report of the task after it finishes (several per step allowed).
 
-``@card(type="default", id=None, options={}, timeout=45)``. Before the step runs, each
-``@card`` adds a slot to ``current.card`` (see :mod:`headwater.cards.collector`). After the
+``@card(type="default", id=None, options={}, timeout=45, save_errors=True,
+customize=False)`` (``scope="task"`` and ``refresh_interval`` are accepted, as Metaflow's).
+Before the step runs, each ``@card`` adds a slot to ``current.card`` (see
+:mod:`headwater.cards.collector`; ``customize=True`` makes it the default card). After the
 task has saved its artifacts (also when the step failed), each card is rendered from what was
 saved and what the step appended, and written to ``<attempt dir>/cards/``. Rendering never
 fails the task: an error, or a rendering that runs over ``timeout`` seconds, gives a card that
-says so.
+says so (no card at all with ``save_errors=False``).
 
 Types: ``default`` (task, parameters, artifacts, graph; options ``include``/``exclude``: lists
-of artifact names, ``max_rows``: rows of tables shown, ``hide_graph``) and ``blank`` (only the
-appended components).
+of artifact names, ``max_rows``: rows of tables shown, ``hide_graph``), ``blank`` (only the
+appended components), ``taskspec_card`` and custom types (see headwater.cards.custom).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import time
 from collections.abc import Mapping
 from functools import partial
 
-from headwater.core.current import add_extra, current
+from headwater.core.current import add_extra, current, run_tags
 from headwater.core.decorators import StepDecorator, make_step_decorator
 from headwater.exceptions import HeadwaterException, InvalidFlow
 
@@ -34,17 +36,30 @@ class CardDecorator(StepDecorator):
     """Render an HTML card of the task when it finishes."""
 
     name = "card"
-    defaults = {"type": "default", "id": None, "options": {}, "timeout": 45}
+    defaults = {
+        "type": "default",
+        "id": None,
+        "options": {},
+        "timeout": 45,
+        "save_errors": True,
+        "customize": False,
+        "scope": "task",
+        "refresh_interval": 5,
+    }
     allow_multiple = True
 
     def init(self) -> None:
         from headwater.cards.card_types import CARD_OPTIONS, CARD_TYPES
-        from headwater.cards.store import ID_RE
+        from headwater.cards.store import ID_RE, TYPE_RE
 
         card_type = self.attributes["type"]
-        if card_type not in CARD_TYPES:
-            known = ", ".join(sorted(CARD_TYPES))
-            raise InvalidFlow(f"@card(type={card_type!r}): no such card type (known: {known})")
+        if not isinstance(card_type, str) or not TYPE_RE.match(card_type):
+            raise InvalidFlow(
+                f"@card(type={card_type!r}): a card type is a name of lowercase letters, digits "
+                "and '_'"
+            )
+        # A custom type is looked up when the card is rendered: an unknown one then gives an
+        # error card and a warning, as in Metaflow, rather than stopping the flow.
         card_id = self.attributes["id"]
         if card_id is not None:
             card_id = str(card_id)
@@ -56,13 +71,15 @@ class CardDecorator(StepDecorator):
         options = self.attributes["options"]
         if not isinstance(options, Mapping):
             raise InvalidFlow(f"@card(options=...) takes a dict, not {type(options).__name__}")
-        unknown = sorted(set(options) - CARD_OPTIONS[card_type])
+        unknown = sorted(set(options) - CARD_OPTIONS[card_type]) if card_type in CARD_TYPES else []
         if unknown:
             known = ", ".join(sorted(CARD_OPTIONS[card_type])) or "none"
             raise InvalidFlow(
                 f"@card(type={card_type!r}) has no option {unknown[0]!r} (its options: {known})"
             )
         self.attributes["options"] = dict(options)
+        if self.attributes["scope"] != "task":
+            raise InvalidFlow(f"@card(scope={self.attributes['scope']!r}): only 'task' exists")
         timeout = self.attributes["timeout"]
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
             raise InvalidFlow(f"@card(timeout={timeout!r}): give a positive number of seconds")
@@ -94,12 +111,32 @@ class CardDecorator(StepDecorator):
         return None
 
     def task_pre_step(self, flow: Any, step_name: str, retry_count: int) -> None:
-        self._slot(flow, step_name)
+        from headwater.cards.custom import allows_components, find_card_type
+
+        collector, slot = self._slot(flow, step_name)
+        card_type = self.attributes["type"]
+        slot.editable = allows_components(card_type)
+        slot.preferred = bool(self.attributes["customize"]) and slot.editable
+        cls = None if card_type in ("default", "blank") else find_card_type(card_type)
+        if cls is not None and cls.RUNTIME_UPDATABLE:
+            slot.components.live = partial(self._render_live, cls, flow, step_name)
+
+    def _render_live(self, cls: Any, flow: Any, step_name: str, data: Any) -> None:
+        """``current.card.refresh(data)`` on a runtime-updatable card: render it now with
+        ``render_runtime`` (what readers see while the task runs) and keep the data."""
+        from headwater.cards.live import render_live
+
+        collector, slot = self._slot(flow, step_name)
+        binding = flow.__dict__.get("_hw_binding")
+        if binding is None:
+            return
+        render_live(cls, slot, self.attributes["options"], binding.ds, binding.path, data)
 
     def task_finished(
         self, flow: Any, step_name: str, ok: bool, datastore: Any, attempt: Any
     ) -> None:
-        from headwater.cards.card_types import render_card
+        from headwater.cards.card_types import CARD_TYPES, render_card
+        from headwater.cards.custom import find_card_type, why_missing
         from headwater.cards.store import write_card
 
         failure = sys.exc_info()[1] if not ok else None
@@ -117,8 +154,36 @@ class CardDecorator(StepDecorator):
             slot.components,
             self.attributes["options"],
             float(self.attributes["timeout"]),
+            task=_task_of(attempt),
+            save_errors=bool(self.attributes["save_errors"]),
         )
-        write_card(datastore, attempt, slot.index, slot.type, slot.id, html)
+        if slot.type not in CARD_TYPES and find_card_type(slot.type) is None:
+            sys.stderr.write(
+                f"headwater: @card(type={slot.type!r}): {why_missing(slot.type)}; the card "
+                "shows this error instead\n"
+            )
+        if html is None:
+            return  # @card(save_errors=False): a card that failed is not kept
+        card = write_card(datastore, attempt, slot.index, slot.type, slot.id, html)
+        live = getattr(slot.components, "live_data", None)
+        if live is not None:
+            from headwater.cards.store import write_card_data
+
+            write_card_data(datastore, attempt, card.name, live)
+
+
+def _task_of(attempt: Any) -> Any:
+    """A function giving the finished task's client Task (what custom card types render)."""
+
+    def task() -> Any:
+        from headwater.client.task import Task
+
+        made = current.task
+        if made is None or made.pathspec != attempt.pathspec:
+            made = Task(attempt.pathspec, _namespace_check=False)
+        return made
+
+    return task
 
 
 def _step_source(flow_cls: type, step_name: str) -> str | None:
@@ -163,7 +228,7 @@ def _task_facts(
         started_at=collector.started_at,
         finished_at=collector.finished_at,
         username=current.username,
-        tags=tuple(sorted(current.tags or ())),
+        tags=tuple(sorted(run_tags())),
         exception=exception_text(failure) if failure is not None else None,
         parameters=tuple(parameters),
         artifacts=tuple(artifacts),

@@ -9,7 +9,8 @@ MAX_RETRIES = 100
 
 
 class RetryDecorator(StepDecorator):
-    """Re-run a failed attempt up to ``times`` times, ``minutes_between_retries`` apart.
+    """Re-run a failed attempt up to ``times`` times; locally at once, unless
+    ``minutes_between_retries`` is given, then that many minutes apart.
 
     A step can refuse a retry by raising ``headwater.exceptions.DoNotRetry`` or by exiting
     with code 202 (Metaflow's convention).
@@ -37,6 +38,10 @@ class RetryDecorator(StepDecorator):
         return int(self.attributes["times"])
 
     def retry_wait_seconds(self) -> float:
+        """The wait before a retry: none unless ``minutes_between_retries`` is given (as
+        Metaflow's local runtime, which retries at once by default)."""
+        if "minutes_between_retries" not in self.user_attributes:
+            return 0.0
         return float(self.attributes["minutes_between_retries"]) * 60.0
 
 

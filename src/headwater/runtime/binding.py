@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
+from headwater.core.flowspec import ForeachFrame
 from headwater.core.graph import GraphNode, NodeType
 from headwater.core.ids import AttemptPath
 from headwater.core.splits import (
+    FrameKind,
     SplitFrame,
     Stack,
     Transition,
@@ -15,7 +17,13 @@ from headwater.core.splits import (
     foreach_index,
 )
 from headwater.datastore.records import ArtifactRef, TaskIndex
-from headwater.exceptions import ArtifactNotFound, InvalidFlow, MergeArtifactsError
+from headwater.exceptions import (
+    ArtifactNotFound,
+    InvalidFlow,
+    MergeArtifactsError,
+    MissingInMergeArtifactsError,
+    UnhandledInMergeArtifactsError,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
@@ -175,10 +183,44 @@ class StepBinding:
             )
         self.next_call = (tuple(targets), foreach, condition, num_parallel)
 
+    def usual_next(self, overrides: Mapping[str, Any]) -> None:
+        """Make the step's ``self.next`` call as its source writes it, with ``overrides``
+        (``foreach=``, ``condition=``, ``num_parallel=``) replacing those arguments; whatever
+        the step recorded before is dropped. Custom decorators that skip or replace a step use
+        it. The end step takes no ``self.next``."""
+        node = self.node
+        if node.type == NodeType.END or not node.out_funcs:
+            return
+        known = {"foreach", "condition", "num_parallel"}
+        unknown = set(overrides) - known
+        if unknown:
+            raise InvalidFlow(
+                f"step '{self.path.step}': a custom decorator passed {sorted(unknown)} to "
+                "self.next; it takes foreach, condition and num_parallel",
+                step=self.path.step,
+            )
+        num_parallel = node.num_parallel if isinstance(node.num_parallel, int) else None
+        args = {
+            "foreach": node.foreach_param,
+            "condition": node.condition,
+            "num_parallel": num_parallel,
+        }
+        args.update(overrides)
+        if args["num_parallel"] is None and node.num_parallel is not None:
+            raise InvalidFlow(
+                f"step '{self.path.step}' starts a @parallel step with num_parallel="
+                f"{node.num_parallel}: a custom decorator that skips it must give num_parallel",
+                step=self.path.step,
+            )
+        targets = tuple(getattr(self.flow, name) for name in node.out_funcs)
+        self.next_call = (targets, args["foreach"], args["condition"], args["num_parallel"])
+
     def _foreach_frames(self) -> list[SplitFrame]:
         return foreach_frames(self.stack)
 
     def _frame_value(self, frame: SplitFrame) -> Any:
+        if frame.kind == FrameKind.PARALLEL:
+            return frame.index  # a @parallel task's input is its node index
         split = AttemptPath(self.path.flow, self.path.run_id, frame.step, frame.task, frame.attempt)
         index = self.known_indexes.get(split)
         if index is None:
@@ -208,6 +250,30 @@ class StepBinding:
             out.append((f.index, f.num_splits, value))
         return out
 
+    def foreach_frames(self) -> list[ForeachFrame]:
+        frames = self._foreach_frames()
+        out = []
+        for i, f in enumerate(frames):
+            value = self.foreach_input() if i == len(frames) - 1 else self._frame_value(f)
+            out.append(ForeachFrame(f.step, f.var, f.num_splits, f.index, value))
+        return out
+
+    def delete_artifact(self, name: str) -> None:
+        """``del self.<name>``: the task saves no ``name``, set here or inherited."""
+        present = name in self.flow.__dict__ or (
+            name in self.refs and name not in self.parameter_attrs
+        )
+        if not present:
+            raise AttributeError(f"step '{self.path.step}' has no artifact '{name}' to delete")
+        if name in self.parameter_attrs or name in self.constant_names:
+            raise InvalidFlow(
+                f"cannot delete self.{name}: parameters and class constants are read-only",
+                step=self.path.step,
+            )
+        self.flow.__dict__.pop(name, None)
+        self.refs.pop(name, None)
+        self.loaded.pop(name, None)
+
     def merge_artifacts(self, inputs: Any, include: Sequence[str], exclude: Sequence[str]) -> None:
         step = self.path.step
         if not self.node.is_join or not isinstance(inputs, Inputs):
@@ -235,7 +301,7 @@ class StepBinding:
         if include:
             missing = [n for n in include if n not in candidates and n not in own]
             if missing:
-                raise MergeArtifactsError(
+                raise MissingInMergeArtifactsError(
                     f"merge_artifacts() in step '{step}': include names "
                     f"{', '.join(repr(m) for m in missing)} which no input has; "
                     "check the spelling or drop it from include",
@@ -251,7 +317,7 @@ class StepBinding:
             for name in sorted(conflicts):
                 groups = " vs ".join("+".join(branches) for branches in conflicts[name].values())
                 parts.append(f"'{name}' ({groups})")
-            raise MergeArtifactsError(
+            raise UnhandledInMergeArtifactsError(
                 f"merge_artifacts() in step '{step}': inputs disagree on {'; '.join(parts)}: "
                 "set these on self before merging, or exclude them",
                 names=tuple(sorted(conflicts)),
@@ -275,13 +341,17 @@ class StepBinding:
             if self.next_call is not None:
                 raise InvalidFlow(f"the end step '{step}' must not call self.next()", step=step)
             return Transition(kind=TransitionKind.END)
+        if self.next_call is None and self._is_gang_worker():
+            # A worker of a @parallel gang goes where its control task goes (as Metaflow's
+            # workers, whose own self.next is not needed).
+            return Transition(kind=TransitionKind.LINEAR, targets=tuple(node.out_funcs))
         if self.next_call is None:
             raise InvalidFlow(
                 f"step '{step}' finished without calling self.next(): end it with "
                 f"self.next(self.{node.out_funcs[0] if node.out_funcs else '<step>'})",
                 step=step,
             )
-        targets, foreach, condition, _num_parallel = self.next_call
+        targets, foreach, condition, num_parallel = self.next_call
         if condition is not None:
             return self._resolve_switch(targets, condition)
         names = tuple(_target_name(t, step) for t in targets)
@@ -294,6 +364,8 @@ class StepBinding:
             )
         if foreach is not None:
             return self._resolve_foreach(names, foreach)
+        if num_parallel is not None:
+            return self._resolve_parallel(names, num_parallel)
         kind = TransitionKind.SPLIT if len(names) > 1 else TransitionKind.LINEAR
         return Transition(kind=kind, targets=names)
 
@@ -333,6 +405,20 @@ class StepBinding:
                 step=step,
             )
         return Transition(kind=TransitionKind.FOREACH, targets=names, foreach_var=var, num_splits=n)
+
+    def _is_gang_worker(self) -> bool:
+        top = self.stack[-1] if self.stack else None
+        return top is not None and top.kind == FrameKind.PARALLEL and top.index > 0
+
+    def _resolve_parallel(self, names: tuple[str, ...], num_parallel: Any) -> Transition:
+        step = self.path.step
+        if isinstance(num_parallel, bool) or not isinstance(num_parallel, int) or num_parallel < 1:
+            raise InvalidFlow(
+                f"step '{step}' passed num_parallel={num_parallel!r} to self.next: give a whole "
+                "number of tasks, at least 1",
+                step=step,
+            )
+        return Transition(kind=TransitionKind.PARALLEL, targets=names, num_splits=num_parallel)
 
     def _resolve_switch(self, targets: tuple[Any, ...], condition: str) -> Transition:
         step = self.path.step

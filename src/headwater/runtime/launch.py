@@ -67,13 +67,30 @@ def resolve_parameters(
     given: Mapping[str, str | None],
     user: str,
     environ: Mapping[str, str] | None = None,
+    configs: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Values of every parameter by attribute name; ``given`` is keyed by parameter name."""
+    """Values of every parameter by attribute name; ``given`` is keyed by parameter name.
+    ``configs`` (config values by attribute name) are what callable defaults read as
+    ``ctx.configs``."""
+    by_name = _configs_by_name(flow_cls, configs or {})
     values: dict[str, Any] = {}
     for attr, param in flow_parameters(flow_cls).items():
-        ctx = ParameterContext(flow_cls.__name__, user, param.name)
+        ctx = ParameterContext(flow_cls.__name__, user, param.name, by_name)
         values[attr] = param.resolve(given.get(param.name), ctx, environ)
     return values
+
+
+def _configs_by_name(flow_cls: type, configs: Mapping[str, Any]) -> Any:
+    """The flow's config values as a read-only mapping by config name (and attribute name)
+    that reads keys as attributes, for ``ctx.configs`` of callable defaults."""
+    from headwater.core.config_value import ConfigValue
+
+    named = {}
+    for attr, config in _configs(flow_cls).items():
+        if attr in configs:
+            named[attr] = configs[attr]
+            named[config._hw_name] = configs[attr]
+    return ConfigValue(named)
 
 
 def save_run_inputs(

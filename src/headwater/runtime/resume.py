@@ -110,8 +110,19 @@ class Cloner:
             record.task_id,
             0,
             TaskStatus.SUCCEEDED,
-            metadata={"origin_pathspec": origin.pathspec},
+            metadata=self._cloned_metadata(origin),
         )
         self.origin_of[record.task_id] = origin.pathspec
         self.cloned += 1
         return Cloned(record.task_id, Transition.from_json(transition))
+
+    def _cloned_metadata(self, origin: TaskRecord) -> dict[str, str]:
+        """The origin task's metadata (the newest value of each entry), and where it came
+        from: ``origin-run-id`` and ``origin-task-id``, as Metaflow records them."""
+        entries = self.md.get_task_metadata(
+            self.flow, self.origin_run_id, origin.step, origin.task_id
+        )
+        out = {e.field: e.value for e in entries}
+        out["origin-run-id"] = self.origin_run_id
+        out["origin-task-id"] = origin.task_id
+        return out

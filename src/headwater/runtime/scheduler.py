@@ -14,13 +14,21 @@ import itertools
 import os
 import selectors
 import signal
+import sys
 import time
 from collections import deque
 from collections.abc import Mapping
 
 from headwater.core.graph import FlowGraph, NodeType
 from headwater.core.ids import AttemptPath
-from headwater.core.splits import Stack, Transition, TransitionKind, foreach_index, successors
+from headwater.core.splits import (
+    FrameKind,
+    Stack,
+    Transition,
+    TransitionKind,
+    foreach_index,
+    successors,
+)
 from headwater.exceptions import DatastoreError
 from headwater.metadata_store.records import RunStatus, TaskStatus
 from headwater.record import EMPTY_MAPPING, Record
@@ -161,7 +169,7 @@ class Scheduler:
         self.queue: deque[Pending] = deque()
         self.running: dict[int, Running] = {}  # executor handle -> task
         self.by_fd: dict[int, Running] = {}
-        self.joins: dict[tuple[str, str, str], dict[int, AttemptPath]] = {}
+        self.joins: dict[tuple[str, str, str], dict[int, AttemptPath | None]] = {}
         self.sel = selectors.DefaultSelector()
         self.exec_fds: set[int] = set()
         self.failed: list[tuple[str, str]] = []
@@ -171,6 +179,8 @@ class Scheduler:
         self.stopping = False  # set when the run is being stopped (Ctrl-C)
         self.params_token = AttemptPath(flow, run_id, "_parameters", "0", 0).to_token()
         self.timers: list[tuple[float, int, Pending]] = []  # delayed retries
+        self.gangs: dict[tuple[str, str, str], str] = {}  # @parallel gang -> control task id
+        self.gang_workers = 0  # running @parallel workers (not counted in --max-workers)
         self._seq = itertools.count()
 
     # --- the loop -----------------------------------------------------------------------------
@@ -285,11 +295,21 @@ class Scheduler:
                 self._launch(p, spec)
 
     def _can_launch(self, registered: int) -> bool:
-        return (
-            bool(self.queue)
-            and len(self.running) + registered < self.opts.max_workers
-            and not self.stopping
-        )
+        if not self.queue or self.stopping:
+            return False
+        if _gang_index(self.queue[0]):
+            return True  # a @parallel worker starts with its control task, whatever the limit
+        return len(self.running) - self.gang_workers + registered < self.opts.max_workers
+
+    def _join_gang(self, p: Pending) -> None:
+        """Tell a task of a @parallel gang its control task (the gang's task 0, registered
+        first): the frame carries the control task's id."""
+        top = p.stack[-1]
+        key = (p.step, top.step, top.task)
+        if top.index == 0:
+            self.gangs[key] = str(p.task_id)
+        control = self.gangs.get(key, str(p.task_id))
+        p.stack = (*p.stack[:-1], top._replace(control_task=control))
 
     def _register(self, p: Pending) -> TaskSpec:
         """Record the task (when new) and the attempt ``p`` is about to start; its spec."""
@@ -301,6 +321,8 @@ class Scheduler:
                 parents=[f"{self.flow}/{a.run_id}/{a.step}/{a.task_id}" for a in p.inputs],
                 foreach_index=foreach_index(p.stack),
             ).task_id
+            if _gang_index(p) is not None:
+                self._join_gang(p)
         policy = self.opts.policies.get(p.step, _NO_POLICY)
         attempt = p.attempt
         spec = TaskSpec(
@@ -341,8 +363,11 @@ class Scheduler:
                 os.close(fd)
         task = Running(spec, p, handle, {out_r: "stdout", err_r: "stderr", res_r: "result"})
         if policy.timeout_s and p.fallback is None:
-            task.deadline = time.monotonic() + policy.timeout_s
+            # The task stops itself at timeout_s (@timeout); this is the backstop.
+            task.deadline = time.monotonic() + policy.timeout_s + _TIMEOUT_GRACE_S
         self.running[handle] = task
+        if _gang_index(p):
+            self.gang_workers += 1
         for fd in task.fds:
             os.set_blocking(fd, False)
             self.by_fd[fd] = task
@@ -409,6 +434,8 @@ class Scheduler:
         task = self.running.pop(handle, None)
         if task is None:
             return
+        if _gang_index(task.pending):
+            self.gang_workers -= 1
         task.exit_code = code
         for fd in list(task.fds):
             # Drain what the task wrote; a leftover grandchild may hold the pipe open, so
@@ -436,6 +463,10 @@ class Scheduler:
         policy = self.opts.policies.get(spec.step, _NO_POLICY)
         retry = result.retryable and spec.attempt < policy.retries and not self.stopping
         fallback = not retry and policy.catch_var is not None and not self.stopping
+        # @catch on a @parallel step keeps the failure in the control task; a worker that
+        # failed for good is left out of the join.
+        left_out = fallback and bool(_gang_index(task.pending))
+        fallback = fallback and not left_out
         self._record(task, result, final=not (retry or fallback))
         self.events.task_finished(spec, result)
         p = task.pending
@@ -449,6 +480,8 @@ class Scheduler:
             self.queue.appendleft(
                 Pending(p.step, p.inputs, p.stack, spec.attempt + 1, spec.task_id, why)
             )
+        elif left_out:
+            self._enqueue(self.graph[spec.step].out_funcs[0], None, spec.stack)
         else:
             # Keep running what does not depend on the failed task (its successors never
             # become ready), so that `resume` has only the failed part left to do.
@@ -478,7 +511,15 @@ class Scheduler:
             status,
             exception=result.exception,
             traceback=result.traceback,
-            metadata=result.metadata(task.exit_code),
+            metadata={
+                **result.metadata(task.exit_code),
+                "attempt": str(s.attempt),
+                "python_version": _PYTHON_VERSION,
+                **({"origin-run-id": s.origin_run_id} if s.origin_run_id else {}),
+                **(
+                    {"internal_task_type": "control_task"} if _gang_index(task.pending) == 0 else {}
+                ),
+            },
         )
         if not result.ok and final:
             self.md.finish_task(self.flow, self.run_id, s.step, s.task_id, TaskStatus.FAILED)
@@ -490,10 +531,13 @@ class Scheduler:
         for target, child_stack in successors(me, stack, t):
             self._enqueue(target, me, child_stack)
 
-    def _enqueue(self, step: str, parent: AttemptPath, stack: Stack) -> None:
+    def _enqueue(self, step: str, parent: AttemptPath | None, stack: Stack) -> None:
+        """Queue ``step`` after ``parent``, or count ``parent`` in for the join ``step`` (None:
+        a gang worker left out of its join)."""
         node = self.graph[step]
         if node.type != NodeType.JOIN:
-            self.queue.append(Pending(step, (parent,), stack))
+            if parent is not None:
+                self.queue.append(Pending(step, (parent,), stack))
             return
         top = stack[-1]
         key = (step, top.step, top.task)
@@ -501,7 +545,7 @@ class Scheduler:
         arrived[top.index] = parent
         if len(arrived) == top.num_splits:
             del self.joins[key]
-            parents = tuple(arrived[i] for i in sorted(arrived))
+            parents = tuple(arrived[i] for i in sorted(arrived) if arrived[i] is not None)
             self.queue.append(Pending(step, parents, stack[:-1]))
 
     # --- stopping ---------------------------------------------------------------------------------
@@ -518,3 +562,15 @@ class Scheduler:
             self.executor.kill(handle, signal.SIGKILL)
             del self.running[handle]
             self._record(task, TaskResult(ok=False, exception=_INTERRUPTED))
+
+
+_TIMEOUT_GRACE_S = 2.0  # how long after its @timeout a task that did not stop is killed
+_PYTHON_VERSION = "{}.{}.{}".format(*sys.version_info[:3])
+
+
+def _gang_index(p: Pending) -> int | None:
+    """The node index of a task of a @parallel gang (0: its control task), else None."""
+    top = p.stack[-1] if p.stack else None
+    if top is None or top.kind != FrameKind.PARALLEL:
+        return None
+    return top.index

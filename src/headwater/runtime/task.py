@@ -14,12 +14,13 @@ from collections.abc import Callable, Mapping
 
 from headwater import config
 from headwater.core.caught import CaughtException
+from headwater.core.caught import type_name as caught_type_name
 from headwater.core.current import CurrentState, set_state
-from headwater.core.decorators import parse_decospec, step_decorators
+from headwater.core.decorators import is_custom_decospec, parse_decospec, step_decorators
 from headwater.core.flow_decorators import flow_current_extras
 from headwater.core.graph import FlowGraph, NodeType
 from headwater.core.ids import AttemptPath
-from headwater.core.splits import Transition, TransitionKind
+from headwater.core.splits import FrameKind, Transition, TransitionKind
 from headwater.datastore.records import TaskIndex
 from headwater.exceptions import DoNotRetry
 from headwater.runtime.binding import Inputs, InputTask, StepBinding
@@ -201,7 +202,7 @@ def execute(
             graph=_graph_dict(graph),
             tempdir=tempdir,
             client_factory=_client_object(spec),
-            extras=flow_current_extras(flow_cls, frozenset(spec.tags)),  # @project's fields
+            extras=_extras(spec, flow_cls),
         )
     )
     decorators = _decorators(spec, flow_cls)
@@ -211,7 +212,12 @@ def execute(
     try:
         if spec.fallback is not None:
             # The previous attempt died hard; @catch records that without running the step.
-            _set_caught(obj, spec, spec.fallback, spec.fallback_traceback or "")
+            type_name, _, message = spec.fallback.partition(": ")
+            if type_name == "TaskDied":  # the attempts died without an exception
+                from headwater.exceptions import TaskDied
+
+                type_name = caught_type_name(TaskDied)
+            _set_caught(obj, spec, type_name, message, spec.fallback_traceback or "")
             caught = spec.fallback
             transition = _static_transition(node)
         else:
@@ -228,7 +234,7 @@ def execute(
                 if spec.print_exception:
                     sys.stderr.write(tb)
                     sys.stderr.write(f"@catch kept this failure in self.{spec.catch_var}\n")
-                _set_caught(obj, spec, caught, tb)
+                _set_caught(obj, spec, caught_type_name(type(ex)), str(ex), tb)
                 transition = _static_transition(node)
         failed = False
     finally:
@@ -259,8 +265,18 @@ def _run_step(
         os.environ.update(deco.environment())
     for deco in decorators:
         deco.task_pre_step(obj, spec.step, spec.attempt)
+    inputs = None
     if node.is_join:
-        func(Inputs([InputTask(ds, p, i) for p, i in zip(parents, parent_indexes, strict=True)]))
+        inputs = Inputs([InputTask(ds, p, i) for p, i in zip(parents, parent_indexes, strict=True)])
+    wrappers = getattr(func, "wrappers", None)
+    if wrappers:
+        from headwater.runtime.wrapped_step import run_wrapped
+
+        binding = obj.__dict__["_hw_binding"]
+        call = (lambda: func(inputs)) if node.is_join else func
+        run_wrapped(wrappers, spec.step, obj, inputs, call, binding.usual_next)
+    elif node.is_join:
+        func(inputs)
     else:
         func()
     for deco in decorators:
@@ -276,10 +292,33 @@ def _finish_hooks(spec: TaskSpec, obj: Any, ok: bool, ds: Datastore, decorators:
             sys.stderr.write(f"headwater: @{deco.name} failed after the step: {_headline(ex)}\n")
 
 
+def _extras(spec: TaskSpec, flow_cls: type) -> dict[str, Any]:
+    """``current`` attributes from the flow decorators (@project's) and, in a task of a
+    @parallel gang, ``current.parallel`` (also given as Metaflow's MF_PARALLEL_* variables)."""
+    extras = flow_current_extras(flow_cls, frozenset(spec.tags))
+    top = spec.stack[-1] if spec.stack else None
+    if top is not None and top.kind == FrameKind.PARALLEL:
+        from headwater.core.current import Parallel
+
+        gang = Parallel(
+            main_ip="127.0.0.1",
+            num_nodes=top.num_splits,
+            node_index=top.index,
+            control_task_id=top.control_task or spec.task_id,
+        )
+        extras["parallel"] = gang
+        os.environ.update(
+            MF_PARALLEL_MAIN_IP=gang.main_ip,
+            MF_PARALLEL_NUM_NODES=str(gang.num_nodes),
+            MF_PARALLEL_NODE_INDEX=str(gang.node_index),
+            MF_PARALLEL_CONTROL_TASK_ID=str(gang.control_task_id),
+        )
+    return extras
+
+
 def _decorators(spec: TaskSpec, flow_cls: type) -> list[Any]:
-    return step_decorators(
-        getattr(flow_cls, spec.step), [parse_decospec(d) for d in spec.decospecs]
-    )
+    given = [parse_decospec(d) for d in spec.decospecs if not is_custom_decospec(d)]
+    return step_decorators(getattr(flow_cls, spec.step), given)  # custom ones: func.wrappers
 
 
 def _report(ex: BaseException) -> str:
@@ -294,8 +333,7 @@ def _headline(ex: BaseException) -> str:
     return f"{type(ex).__name__}: {text[0]}" if text else type(ex).__name__
 
 
-def _set_caught(obj: Any, spec: TaskSpec, headline: str, tb: str) -> None:
-    type_name, _, message = headline.partition(": ")
+def _set_caught(obj: Any, spec: TaskSpec, type_name: str, message: str, tb: str) -> None:
     assert spec.catch_var is not None
     object.__setattr__(obj, spec.catch_var, CaughtException(type_name, message, tb))
 
