@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "environment": "headwater.plugins.environment",
     "resources": "headwater.plugins.resources",
     "card": "headwater.plugins.card",
+    "kubernetes": "headwater.plugins.kubernetes",
     "StepDecorator": "headwater.core.decorators",
     # client
     "Metaflow": "headwater.client.flow",
@@ -48,6 +49,9 @@ _EXPORTS: dict[str, str] = {
     "ExecutingRun": "headwater.runner",
     # flow decorators
     "project": "headwater.plugins.project",
+    "schedule": "headwater.plugins.schedule",
+    "trigger": "headwater.plugins.events",
+    "trigger_on_finish": "headwater.plugins.events",
     "FlowDecorator": "headwater.core.flow_decorators",
     # errors users catch
     "HeadwaterException": "headwater.exceptions",
@@ -109,5 +113,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from headwater.core.parameters import IncludeFile, JSONType, Parameter
     from headwater.core.step import step
     from headwater.plugins.card import card
+    from headwater.plugins.events import trigger, trigger_on_finish
+    from headwater.plugins.kubernetes import kubernetes
     from headwater.plugins.project import project
+    from headwater.plugins.schedule import schedule
     from headwater.runner import ExecutingRun, NBRunner, Runner

@@ -45,12 +45,16 @@ BUILTIN: dict[str, dict[str, str]] = {
         "card": "headwater.plugins.card:CardDecorator",
         "catch": "headwater.plugins.catch:CatchDecorator",
         "environment": "headwater.plugins.environment:EnvironmentDecorator",
+        "kubernetes": "headwater.plugins.kubernetes:KubernetesDecorator",
         "resources": "headwater.plugins.resources:ResourcesDecorator",
         "retry": "headwater.plugins.retry:RetryDecorator",
         "timeout": "headwater.plugins.timeout:TimeoutDecorator",
     },
     "flow_decorators": {
         "project": "headwater.plugins.project:ProjectDecorator",
+        "schedule": "headwater.plugins.schedule:ScheduleDecorator",
+        "trigger": "headwater.plugins.events:TriggerDecorator",
+        "trigger_on_finish": "headwater.plugins.events:TriggerOnFinishDecorator",
     },
     "cards": {},
     "commands": {

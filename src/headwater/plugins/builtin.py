@@ -8,8 +8,11 @@ def load() -> None:
         card,
         catch,
         environment,
+        events,  # flow decorators: @trigger, @trigger_on_finish
+        kubernetes,
         project,  # a flow decorator: --branch, --production
         resources,
         retry,
+        schedule,  # a flow decorator
         timeout,
     )

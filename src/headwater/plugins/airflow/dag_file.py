@@ -1,0 +1,119 @@
+"""An Airflow 3 DAG file for a flow: ``CONFIG`` (what the flow is) over the DAG runtime.
+
+The file is self-contained: Airflow's Python needs nothing from headwater. It holds the
+deployment as a Python literal (units, steps, parameters, schedule, the settings of the tasks
+but never a secret), a copy of :mod:`headwater.plugins.airflow.dag_runtime`, and one call that
+builds the DAG. Steps with ``@kubernetes`` run in a ``KubernetesPodOperator`` whose pod spec
+comes from :mod:`headwater.plugins.kubernetes`.
+"""
+
+from __future__ import annotations
+
+import pprint
+from pathlib import Path
+
+from headwater.exceptions import InvalidFlow
+from headwater.plugins.deploy.deployment import TIMEOUT_GRACE_S, Deployment
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
+AIRFLOW_VERSION = "3"  # the Airflow the DAG is written for (airflow.sdk)
+FLOW_ASSET = "headwater://flow/{name}"  # updated when a run of the deployed flow ends
+EVENT_ASSET = "headwater://event/{name}"  # @trigger(event=NAME) on Airflow
+
+
+def dag_config(dep: Deployment) -> dict[str, Any]:
+    """The ``CONFIG`` literal of the DAG file."""
+    units = {}
+    start_unit = ""
+    end_unit = ""
+    for unit in dep.units:
+        single = None if unit.is_loop else dep.steps[unit.steps[0]]
+        if dep.graph.start in unit.steps:
+            start_unit = unit.id
+        if dep.graph.end in unit.steps:
+            end_unit = unit.id
+        kube = [dep.steps[s].kubernetes for s in unit.steps if dep.steps[s].kubernetes]
+        if kube and unit.is_loop:
+            raise InvalidFlow(
+                f"step {unit.steps[0]!r} has @kubernetes inside a loop: Airflow runs a loop as "
+                "one task; move @kubernetes off the loop's steps"
+            )
+        timeout = single.timeout_s if single is not None else None
+        units[unit.id] = {
+            "id": unit.id,
+            "steps": list(unit.steps),
+            "entries": list(unit.entries),
+            "sources": list(unit.sources),
+            "mapped": unit.mapped,
+            "is_loop": unit.is_loop,
+            "direct": unit.direct,
+            "planned_by": unit.planned_by,
+            "retries": single.retries if single is not None else 0,
+            "retry_delay_s": single.retry_delay_s if single is not None else 0,
+            "timeout_s": int(timeout + TIMEOUT_GRACE_S) if timeout else None,
+            "kubernetes": bool(kube),
+            "outlets": [],
+        }
+    units[end_unit]["outlets"] = [FLOW_ASSET.format(name=dep.name)]
+    t = dep.triggers
+    assets = [EVENT_ASSET.format(name=e["name"]) for e in t.events]
+    assets += [FLOW_ASSET.format(name=f) for f in t.flows]
+    return {
+        "dag_id": dep.name,
+        "flow": dep.flow,
+        "flow_file": dep.flow_file,
+        "python": dep.python,
+        "cwd": dep.cwd,
+        "top_args": list(dep.top_args),
+        "env": dict(dep.env),
+        "owner": dep.user,
+        "tags": list(dep.tags),
+        "production_token": dep.production_token,
+        "max_workers": dep.max_workers,
+        "params": [p.to_json() for p in dep.params],
+        "start_unit": start_unit,
+        "start_step": dep.graph.start,
+        "order": [u.id for u in dep.units],
+        "units": units,
+        "steps": {
+            name: {"is_join": s.is_join, "retries": s.retries, "retry_delay_s": s.retry_delay_s}
+            for name, s in dep.steps.items()
+        },
+        "schedule": t.cron,
+        "timezone": t.timezone,
+        "assets": assets,
+        "description": (dep.description.splitlines() or [""])[0],
+        "doc_md": dep.description,
+    }
+
+
+def _runtime_source() -> str:
+    text = (Path(__file__).parent / "dag_runtime.py").read_text(encoding="utf-8")
+    # Drop the module docstring: the file's own header says what it is.
+    end = text.index('"""', 3) + 3
+    return text[end:].lstrip("\n")
+
+
+def dag_file_text(dep: Deployment, source_name: str) -> str:
+    """The whole DAG file."""
+    config = pprint.pformat(dag_config(dep), indent=1, width=100, sort_dicts=False)
+    secrets = ", ".join(dep.secret_env)
+    secret_note = (
+        f"\nThe workers must have {secrets} in their environment: this file never holds it.\n"
+        if secrets
+        else ""
+    )
+    header = (
+        f'"""{dep.flow} as an Airflow DAG ({dep.name}), compiled by headwater from '
+        f"{source_name}.\n\n"
+        f"Do not edit: change the flow and run `python {source_name} airflow create` again.\n"
+        f"Every task runs {dep.python}.\n"
+        "A run's parameters come from the DAG run's params (dag_run.conf), with the flow's\n"
+        "defaults; its headwater run id is derived from the Airflow run id.\n"
+        f"{secret_note}"
+        '"""\n\n'
+    )
+    return f"{header}CONFIG = {config}\n\n{_runtime_source()}\n\ndag = build_dag(CONFIG)\n"
