@@ -26,6 +26,7 @@ COMMANDS = {
     "tag": "headwater.cli.cmd_tag",
     "card": "headwater.cli.cmd_card",
     "airflow": "headwater.cli.cmd_airflow",
+    "argo-workflows": "headwater.cli.cmd_argo",
 }
 
 
