@@ -47,6 +47,9 @@ _EXPORTS: dict[str, str] = {
     "Runner": "headwater.runner",
     "NBRunner": "headwater.runner",
     "ExecutingRun": "headwater.runner",
+    "Deployer": "headwater.runner",
+    "DeployedFlow": "headwater.runner",
+    "TriggeredRun": "headwater.runner",
     # flow decorators
     "project": "headwater.plugins.project",
     "schedule": "headwater.plugins.schedule",
@@ -117,4 +120,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from headwater.plugins.kubernetes import kubernetes
     from headwater.plugins.project import project
     from headwater.plugins.schedule import schedule
-    from headwater.runner import ExecutingRun, NBRunner, Runner
+    from headwater.runner import (
+        DeployedFlow,
+        Deployer,
+        ExecutingRun,
+        NBRunner,
+        Runner,
+        TriggeredRun,
+    )

@@ -69,7 +69,13 @@ def handle_create(args: argparse.Namespace, ctx: CliContext) -> int:
         raise CommandLineError(
             f"cannot write {args.file} ({ex.strerror}): pass a writable path"
         ) from None
-    record(ctx, dep, TARGET, {"dag_id": dep.name, "dag_file": path})
+    record(
+        ctx,
+        dep,
+        TARGET,
+        {"dag_id": dep.name, "dag_file": path},
+        attribute_file=args.deployer_attribute_file,
+    )
     lines = [f"DAG file: {path}", f"trigger it: airflow dags trigger {dep.name}"]
     if dep.secret_env:
         lines.append(f"workers need {', '.join(dep.secret_env)} in their environment")

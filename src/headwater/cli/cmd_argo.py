@@ -71,7 +71,18 @@ def handle_create(args: argparse.Namespace, ctx: CliContext) -> int:
             ) from None
     else:
         _apply(text)
-    record(ctx, dep, TARGET, {"resources": kinds, "code_package": package})
+    record(
+        ctx,
+        dep,
+        TARGET,
+        {
+            "resources": kinds,
+            "code_package": package,
+            "namespace": resources[0]["metadata"]["namespace"],
+            "argo_name": resources[0]["metadata"]["name"],
+        },
+        attribute_file=args.deployer_attribute_file,
+    )
     if args.only_json:
         return 0
     where = f"written to {args.output}" if args.output else "applied with kubectl"

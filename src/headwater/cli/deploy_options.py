@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 
 from headwater import config
@@ -35,6 +36,12 @@ def add_deploy_options(p: argparse.ArgumentParser, what: str) -> None:
         default=[],
         metavar="TAG",
         help="a user tag of every run of the deployment (repeatable)",
+    )
+    p.add_argument(
+        "--deployer-attribute-file",
+        default=None,
+        metavar="PATH",
+        help="write the deployment's name and token to PATH as JSON (the Deployer API does)",
     )
     p.add_argument(
         "--new-token",
@@ -117,7 +124,13 @@ def prepare(
     return dep, is_new
 
 
-def record(ctx: CliContext, dep: Deployment, target: str, extra: dict[str, Any]) -> None:
+def record(
+    ctx: CliContext,
+    dep: Deployment,
+    target: str,
+    extra: dict[str, Any],
+    attribute_file: str | None = None,
+) -> None:
     """Remember the deployment (its token above all) in the datastore."""
     import time
 
@@ -133,6 +146,13 @@ def record(ctx: CliContext, dep: Deployment, target: str, extra: dict[str, Any])
         **extra,
     }
     save_deployment(ctx.stores().datastore, dep.flow, target, dep.name, rec)
+    if attribute_file:
+        import json
+
+        tmp = f"{attribute_file}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(rec, fh)
+        os.replace(tmp, attribute_file)
 
 
 def announce(

@@ -1,9 +1,18 @@
 """Strict JSON schemas of Argo resources, made at test time from the Argo models of the
-``hera`` package: every object forbids fields its model does not have."""
+``hera`` package: every object forbids fields its model does not have.
+
+Two corrections to hera's models, both from how Kubernetes and Argo Events define the types:
+every resource has ``apiVersion`` and ``kind`` (Kubernetes' TypeMeta, missing from hera's
+Sensor), and an Argo Events trigger's ``source.resource`` (``K8SResource``) is a whole
+resource written inline (its Go type marshals the raw object), which :func:`problems` checks
+against its own model (a Workflow) instead.
+"""
 
 from __future__ import annotations
 
 import functools
+
+TYPE_META = {"apiVersion": {"type": "string"}, "kind": {"type": "string"}}
 
 
 def _forbid_extra(node):
@@ -22,14 +31,30 @@ def _forbid_extra(node):
 def validator(kind: str):
     import jsonschema
     from hera.events.models import Sensor
-    from hera.workflows.models import CronWorkflow, WorkflowTemplate
+    from hera.workflows.models import CronWorkflow, Workflow, WorkflowTemplate
 
-    model = {"WorkflowTemplate": WorkflowTemplate, "CronWorkflow": CronWorkflow, "Sensor": Sensor}
-    schema = _forbid_extra(model[kind].model_json_schema(by_alias=True))
-    return jsonschema.Draft202012Validator(schema)
+    model = {
+        "WorkflowTemplate": WorkflowTemplate,
+        "CronWorkflow": CronWorkflow,
+        "Workflow": Workflow,
+        "Sensor": Sensor,
+    }
+    schema = model[kind].model_json_schema(by_alias=True)
+    for name, definition in schema.get("$defs", {}).items():
+        if name == "K8SResource":
+            definition.clear()
+            definition["type"] = "object"  # a raw resource: checked on its own
+    for key, value in TYPE_META.items():
+        schema["properties"].setdefault(key, value)
+    return jsonschema.Draft202012Validator(_forbid_extra(schema))
 
 
 def problems(resource: dict) -> list[str]:
     """What is wrong with a resource, one line each (none when it is valid)."""
     errors = validator(resource["kind"]).iter_errors(resource)
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors]
+    out = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors]
+    if resource["kind"] == "Sensor":
+        for trigger in resource["spec"].get("triggers", []):
+            embedded = trigger["template"]["argoWorkflow"]["source"]["resource"]
+            out += [f"embedded {p}" for p in problems(embedded)]
+    return out
