@@ -58,7 +58,12 @@ def handle_create(args: argparse.Namespace, ctx: CliContext) -> int:
         raise CommandLineError(f"{args.file}: an Airflow DAG file must end in .py")
     dep, is_new = prepare(ctx, args, TARGET, DAG_ID_CHARS, python=args.python)
     check_airflow_triggers(dep)
-    text = dag_file_text(dep, os.path.basename(dep.flow_file))
+    package = None
+    if any(s.kubernetes for s in dep.steps.values()):  # its pods unpack the code package
+        from headwater.runtime.launch import save_code_package
+
+        package = save_code_package(ctx.stores().datastore, ctx.flow_cls, ctx.package_suffixes)
+    text = dag_file_text(dep, os.path.basename(dep.flow_file), package, os.environ)
     path = os.path.abspath(args.file)
     tmp = f"{path}.tmp{os.getpid()}"
     try:

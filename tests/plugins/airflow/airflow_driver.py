@@ -81,6 +81,11 @@ def describe():
                 "trigger_rule": str(task.trigger_rule),
                 "upstream": sorted(task.upstream_task_ids),
                 "outlets": sorted(getattr(o, "uri", str(o)) for o in task.outlets),
+                "partial": {
+                    k: v
+                    for k, v in getattr(task, "partial_kwargs", {}).items()
+                    if k in ("pod_template_dict", "cmds", "namespace", "name", "do_xcom_push")
+                },
             }
         timetable = dag.timetable
         out["dags"][dag_id] = {

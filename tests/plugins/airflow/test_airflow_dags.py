@@ -199,3 +199,53 @@ def test_airflow_reads_the_dags_settings(airflow_home, hw_root, tmp_path):
     assert nested["outer"]["mapped"] and nested["inner"]["mapped"]
     assert not nested["start"]["mapped"] and not nested["join_outer"]["mapped"]
     assert nested["inner"]["upstream"] == ["plan_inner"]
+
+
+def test_kubernetes_steps_run_in_pods_whose_spec_kubernetes_accepts(
+    airflow_home, hw_root, tmp_path
+):
+    sys.path.insert(0, str(TESTS / "plugins" / "argo"))
+    from argo_schema import strict_model_problems
+
+    flow = tmp_path / "pod_flow.py"
+    flow.write_text(
+        "from headwater import FlowSpec, kubernetes, step\n"
+        "class AirPodFlow(FlowSpec):\n"
+        "    @step\n"
+        "    def start(self):\n"
+        "        self.items = [1, 2]\n"
+        "        self.next(self.work, foreach='items')\n"
+        "    @kubernetes(image='team/flows:3', cpu=2, secrets=['creds'],\n"
+        "                tolerations=[{'key': 'gpu', 'operator': 'Exists'}])\n"
+        "    @step\n"
+        "    def work(self):\n"
+        "        self.next(self.join)\n"
+        "    @step\n"
+        "    def join(self, inputs):\n"
+        "        self.next(self.end)\n"
+        "    @step\n"
+        "    def end(self):\n"
+        "        pass\n"
+        "if __name__ == '__main__':\n"
+        "    AirPodFlow()\n"
+    )
+    env = {"HEADWATER_SERVICE_TOKEN": "not-in-the-file", "HEADWATER_DEFAULT_METADATA": "local"}
+    dag = airflow_home.dags / "air_pod.py"
+    assert compile_dag(flow, hw_root, dag, env=env).returncode == 0
+    assert "not-in-the-file" not in dag.read_text()
+    seen = airflow_home.describe()
+    assert seen["import_errors"] == {}
+    tasks = seen["dags"]["AirPodFlow"]["tasks"]
+    work = tasks["work"]
+    assert work["operator"] == "MappedOperator" and work["upstream"] == ["plan_work"]
+    pod = work["partial"]["pod_template_dict"]
+    assert work["partial"]["cmds"] == ["bash", "-c"] and work["partial"]["do_xcom_push"]
+    (container,) = pod["spec"]["containers"]
+    assert container["name"] == "base" and container["image"] == "team/flows:3"
+    assert container["resources"]["requests"]["cpu"] == "2"
+    assert container["envFrom"] == [{"secretRef": {"name": "creds"}}]
+    assert strict_model_problems("Container", container) == []
+    assert strict_model_problems("Toleration", pod["spec"]["tolerations"][0]) == []
+    assert strict_model_problems("ObjectMeta", pod["metadata"]) == []
+    assert sorted(pod["spec"]) == ["containers", "restartPolicy", "tolerations"]
+    assert not tasks["join"]["mapped"]  # the join plans itself from the pods' XCom

@@ -49,6 +49,22 @@ def validator(kind: str):
     return jsonschema.Draft202012Validator(_forbid_extra(schema))
 
 
+@functools.cache
+def _model_validator(name: str):
+    import jsonschema
+    from hera.workflows import models
+
+    schema = getattr(models, name).model_json_schema(by_alias=True)
+    return jsonschema.Draft202012Validator(_forbid_extra(schema))
+
+
+def strict_model_problems(name: str, value: dict) -> list[str]:
+    """What is wrong with ``value`` as the Kubernetes type ``name`` (Container, Toleration,
+    ObjectMeta...), as hera models it, unknown fields refused."""
+    errors = _model_validator(name).iter_errors(value)
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors]
+
+
 def problems(resource: dict) -> list[str]:
     """What is wrong with a resource, one line each (none when it is valid)."""
     errors = validator(resource["kind"]).iter_errors(resource)

@@ -9,7 +9,9 @@ comes from :mod:`headwater.plugins.kubernetes`.
 
 from __future__ import annotations
 
+import os
 import pprint
+from collections.abc import Mapping
 from pathlib import Path
 
 from headwater.exceptions import InvalidFlow
@@ -24,8 +26,16 @@ FLOW_ASSET = "headwater://flow/{name}"  # updated when a run of the deployed flo
 EVENT_ASSET = "headwater://event/{name}"  # @trigger(event=NAME) on Airflow
 
 
-def dag_config(dep: Deployment) -> dict[str, Any]:
-    """The ``CONFIG`` literal of the DAG file."""
+POD_OUTPUT_DIR = "/tmp/headwater-outputs"
+XCOM_FILE = "/airflow/xcom/return.json"  # where a KubernetesPodOperator's XCom comes from
+
+
+def dag_config(
+    dep: Deployment, code_package: str | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The ``CONFIG`` literal of the DAG file (``code_package``: the package pods unpack,
+    needed when a step has @kubernetes)."""
+    environ = os.environ if environ is None else environ
     units = {}
     start_unit = ""
     end_unit = ""
@@ -57,6 +67,12 @@ def dag_config(dep: Deployment) -> dict[str, Any]:
             "kubernetes": bool(kube),
             "outlets": [],
         }
+    for unit in dep.units:
+        if units[unit.id]["kubernetes"]:
+            units[unit.id].update(_pod_unit(dep, unit.steps[0], code_package, environ))
+            for other in units.values():
+                if other["planned_by"] == unit.id:
+                    other["planned_by"] = "plan"
     units[end_unit]["outlets"] = [FLOW_ASSET.format(name=dep.name)]
     t = dep.triggers
     assets = [EVENT_ASSET.format(name=e["name"]) for e in t.events]
@@ -90,6 +106,43 @@ def dag_config(dep: Deployment) -> dict[str, Any]:
     }
 
 
+def _pod_unit(
+    dep: Deployment, step: str, code_package: str | None, environ: Mapping[str, str]
+) -> dict[str, Any]:
+    """What a KubernetesPodOperator needs: the pod, and the script its plan fills in."""
+    from headwater.plugins.argo.dag_shape import dns_name
+    from headwater.plugins.deploy import pod_spec
+
+    assert code_package is not None, "a @kubernetes step needs the code package"
+    xcom = (
+        f"mkdir -p {os.path.dirname(XCOM_FILE)} && python -c 'import json; "
+        f'print(json.dumps([json.load(open("{POD_OUTPUT_DIR}/task.json"))]))\' > {XCOM_FILE}'
+    )
+    script = pod_spec.step_script(
+        dep,
+        step,
+        code_package,
+        runtime="airflow",
+        run_id="__HW_RUN_ID__",
+        retry_count="{{ ti.try_number - 1 }}",
+        input_paths=None,
+        split_index=None,
+        output_dir=POD_OUTPUT_DIR,
+        init_args="__HW_INIT_ARGS__",
+        step_args="__HW_STEP_ARGS__",
+        after=[xcom],
+    )
+    return {
+        "pod": pod_spec.pod_manifest(dep, step, environ),
+        "pod_name": dns_name(step),
+        "namespace": pod_spec.namespace(dep, environ),
+        "pod_script": script,
+        "reports_key": "return_value",
+        "planned_by": "plan",
+        "direct": None,
+    }
+
+
 def _runtime_source() -> str:
     text = (Path(__file__).parent / "dag_runtime.py").read_text(encoding="utf-8")
     # Drop the module docstring: the file's own header says what it is.
@@ -97,9 +150,15 @@ def _runtime_source() -> str:
     return text[end:].lstrip("\n")
 
 
-def dag_file_text(dep: Deployment, source_name: str) -> str:
+def dag_file_text(
+    dep: Deployment,
+    source_name: str,
+    code_package: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> str:
     """The whole DAG file."""
-    config = pprint.pformat(dag_config(dep), indent=1, width=100, sort_dicts=False)
+    config = dag_config(dep, code_package, environ)
+    config = pprint.pformat(config, indent=1, width=100, sort_dicts=False)
     secrets = ", ".join(dep.secret_env)
     secret_note = (
         f"\nThe workers must have {secrets} in their environment: this file never holds it.\n"

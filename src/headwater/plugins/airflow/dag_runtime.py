@@ -22,6 +22,7 @@ one task that runs its steps one after the other until the loop is left.
 import hashlib
 import json
 import os
+import shlex
 import subprocess
 import tempfile
 import time
@@ -126,6 +127,20 @@ def init_argv(config, run_id, values):
     for tag in config.get("tags", []):
         argv += ["--tag", tag]
     return argv + parameter_args(config["params"], values)
+
+
+def pod_arguments(config, unit, job, run_id, values):
+    """The arguments of a @kubernetes step's pod (``bash -c SCRIPT``) for one job."""
+    step_args = []
+    if job["input_paths"]:
+        step_args += ["--input-paths", ",".join(job["input_paths"])]
+    if job.get("split_index") is not None:
+        step_args += ["--split-index", str(job["split_index"])]
+    init_args = parameter_args(config["params"], values)
+    script = unit["pod_script"].replace("__HW_RUN_ID__", shlex.quote(run_id))
+    script = script.replace("__HW_INIT_ARGS__", " ".join(shlex.quote(w) for w in init_args))
+    script = script.replace("__HW_STEP_ARGS__", " ".join(shlex.quote(w) for w in step_args))
+    return [script]
 
 
 class StepFailed(Exception):
@@ -332,8 +347,16 @@ class HeadwaterPlan(BaseOperator):
     def execute(self, context):
         config = self.hw_config
         unit = config["units"][self.unit_id]
-        reports = pull_reports(context["ti"], config, unit["sources"])
-        return unit_jobs(unit, config["steps"], reports)
+        if unit["id"] == config["start_unit"]:
+            jobs = [{"step": config["start_step"], "input_paths": [], "split_index": None}]
+        else:
+            reports = pull_reports(context["ti"], config, unit["sources"])
+            jobs = unit_jobs(unit, config["steps"], reports)
+        if not unit.get("kubernetes"):
+            return jobs
+        run_id = headwater_run_id(self.dag_id, context["dag_run"].run_id)
+        params = dict(context["params"])
+        return [pod_arguments(config, unit, job, run_id, params) for job in jobs]
 
 
 # --- the DAG ----------------------------------------------------------------------------------
@@ -410,6 +433,8 @@ def _unit_task(config, unit, made, asset_cls):
     if unit.get("outlets"):
         kwargs["outlets"] = [asset_cls(uri) for uri in unit["outlets"]]
     planned_by = unit["planned_by"]
+    if unit.get("kubernetes"):
+        return _pod_task(config, unit, made, kwargs)
     if not unit["mapped"]:
         task = HeadwaterUnit(trigger_rule="none_failed", **kwargs)
         for src in unit["sources"]:
@@ -426,3 +451,28 @@ def _unit_task(config, unit, made, asset_cls):
             made[src] >> plan
         return HeadwaterUnit.partial(**kwargs).expand(job=plan.output)
     return HeadwaterUnit.partial(**kwargs).expand(job=made[planned_by].output)
+
+
+def _pod_task(config, unit, made, kwargs):
+    """A @kubernetes step: a KubernetesPodOperator mapped over the pods its plan makes."""
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+
+    plan = HeadwaterPlan(
+        task_id=f"plan_{unit['id']}",
+        hw_config=config,
+        unit_id=unit["id"],
+        trigger_rule="none_failed",
+    )
+    for src in unit["sources"]:
+        made[src] >> plan
+    kwargs = {k: v for k, v in kwargs.items() if k not in ("hw_config", "unit_id")}
+    pod = KubernetesPodOperator.partial(
+        name=unit["pod_name"],
+        namespace=unit["namespace"],
+        pod_template_dict=unit["pod"],
+        cmds=["bash", "-c"],
+        do_xcom_push=True,
+        get_logs=True,
+        **kwargs,
+    )
+    return pod.expand(arguments=plan.output)

@@ -12,7 +12,6 @@ output parameters: the next task's ``--input-paths``, the foreach's split indexe
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Mapping
 
 from headwater.exceptions import InvalidFlow
@@ -74,37 +73,26 @@ class Compiler:
     # --- step containers ---------------------------------------------------------------------
     def _script(self, step: str) -> str:
         dep = self.dep
-        flow_file = dep.flow_file.rsplit("/", 1)[-1]
-        python = "python"
-        top = " ".join(shlex.quote(a) for a in dep.top_args)
-        head = f"{python} {shlex.quote(flow_file)}" + (f" {top}" if top else "")
-        lines = [
-            "set -e",
-            'code="$(mktemp -d)"',
-            f"{python} -m headwater.runtime.code_unpack {shlex.quote(dep.flow)} "
-            f'{shlex.quote(self.package)} "$code"',
-            'cd "$code"',
-        ]
-        if step == dep.graph.start:
-            for p in dep.params:
-                env = param_env_name(p)
-                var = "HEADWATER_RUN_" + p.name.upper().replace("-", "_")
-                lines.append(f'if [ -n "${env}" ]; then export {var}="${env}"; fi')
-            init = f'{head} init --run-id "{RUN_ID}" --runtime argo-workflows'
-            init += f" --production-token {shlex.quote(dep.production_token)}"
-            for tag in dep.tags:
-                init += f" --tag {shlex.quote(tag)}"
-            lines.append(init)
-        plan = dep.steps[step]
-        retry = '"{{retries}}"' if plan.retries else "0"
-        cmd = f'{head} step {shlex.quote(step)} --run-id "{RUN_ID}" --retry-count {retry}'
-        cmd += f" --max-user-code-retries {plan.retries} --output-dir {OUTPUT_DIR}"
-        if step != dep.graph.start:
-            cmd += " --input-paths '{{inputs.parameters.input-paths}}'"
-        if self.shape.is_body_first(step):
-            cmd += " --split-index '{{inputs.parameters.split-index}}'"
-        lines.append(cmd)
-        return "\n".join(lines) + "\n"
+        exports = []
+        for p in dep.params:
+            env = param_env_name(p)
+            var = "HEADWATER_RUN_" + p.name.upper().replace("-", "_")
+            exports.append(f'if [ -n "${env}" ]; then export {var}="${env}"; fi')
+        retries = dep.steps[step].retries
+        return pod_spec.step_script(
+            dep,
+            step,
+            self.package,
+            runtime="argo-workflows",
+            run_id=f'"{RUN_ID}"',
+            retry_count='"{{retries}}"' if retries else "0",
+            input_paths=None if step == dep.graph.start else "'{{inputs.parameters.input-paths}}'",
+            split_index="'{{inputs.parameters.split-index}}'"
+            if self.shape.is_body_first(step)
+            else None,
+            output_dir=OUTPUT_DIR,
+            before_init=exports,
+        )
 
     def step_template(self, step: str) -> dict[str, Any]:
         dep = self.dep

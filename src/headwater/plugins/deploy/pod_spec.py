@@ -8,6 +8,7 @@ secret, never as text in the manifest.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping, Sequence
 
 from headwater.exceptions import InvalidFlow
@@ -113,3 +114,74 @@ def pod_settings(step: StepPlan) -> dict[str, Any]:
     if k["annotations"]:
         out["annotations"] = {str(a): str(b) for a, b in k["annotations"].items()}
     return out
+
+
+def step_script(
+    dep: Deployment,
+    step: str,
+    code_package: str,
+    *,
+    runtime: str,
+    run_id: str,
+    retry_count: str,
+    input_paths: str | None,
+    split_index: str | None,
+    output_dir: str,
+    before_init: Sequence[str] = (),
+    init_args: str = "",
+    step_args: str = "",
+    after: Sequence[str] = (),
+) -> str:
+    """The shell script a step's pod runs: unpack the code package, ``init`` (the start
+    step), then ``step``. The arguments are shell text, already quoted or templated."""
+    flow_file = dep.flow_file.rsplit("/", 1)[-1]
+    top = " ".join(shlex.quote(a) for a in dep.top_args)
+    head = f"python {shlex.quote(flow_file)}" + (f" {top}" if top else "")
+    lines = [
+        "set -e",
+        'code="$(mktemp -d)"',
+        f"python -m headwater.runtime.code_unpack {shlex.quote(dep.flow)} "
+        f'{shlex.quote(code_package)} "$code"',
+        'cd "$code"',
+    ]
+    if step == dep.graph.start:
+        lines += before_init
+        init = f"{head} init --run-id {run_id} --runtime {runtime}"
+        init += f" --production-token {shlex.quote(dep.production_token)}"
+        for tag in dep.tags:
+            init += f" --tag {shlex.quote(tag)}"
+        lines.append(init + (f" {init_args}" if init_args else ""))
+    plan = dep.steps[step]
+    cmd = f"{head} step {shlex.quote(step)} --run-id {run_id} --retry-count {retry_count}"
+    cmd += f" --max-user-code-retries {plan.retries} --output-dir {output_dir}"
+    if input_paths is not None:
+        cmd += f" --input-paths {input_paths}"
+    if split_index is not None:
+        cmd += f" --split-index {split_index}"
+    if step_args:
+        cmd += f" {step_args}"
+    lines.append(cmd)
+    lines += after
+    return "\n".join(lines) + "\n"
+
+
+def pod_manifest(
+    dep: Deployment, step: str, environ: Mapping[str, str], container_name: str = "base"
+) -> dict[str, Any]:
+    """A Pod for one step (its command is given apart): image, resources, settings, secrets,
+    service account, node selector, tolerations, labels and annotations."""
+    plan = dep.steps[step]
+    env = dict(dep.env)
+    env.update(plan.environment)
+    container: dict[str, Any] = {
+        "name": container_name,
+        "image": image(plan, environ),
+        "env": env_list(env, dep.secret_env, environ),
+        "resources": resources(plan),
+    }
+    if env_from(plan):
+        container["envFrom"] = env_from(plan)
+    pod = pod_settings(plan)
+    metadata = {k: pod.pop(k) for k in ("labels", "annotations") if k in pod}
+    spec: dict[str, Any] = {"containers": [container], "restartPolicy": "Never", **pod}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
