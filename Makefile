@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 HW_PY ?= $(PY)
+# Airflow runs in a venv of its own (the tests compile flows into DAGs and run them there).
+AIRFLOW_VENV ?= .venv-airflow
+AIRFLOW_REQUIREMENTS := tests/plugins/airflow/airflow-requirements.txt
 
 .PHONY: demo test test-fast lint format bench bench-quick clean
 
@@ -16,6 +19,13 @@ $(VENV)/.headwater: pyproject.toml
 $(VENV)/.installed: $(VENV)/.headwater
 	$(PY) -m pip install --quiet -e '.[test,all]'
 	touch $@
+
+# The marker holds the requirements it was made from (the tests check it is current).
+$(AIRFLOW_VENV)/.installed: $(AIRFLOW_REQUIREMENTS)
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet -r $(AIRFLOW_REQUIREMENTS)
+	cp $(AIRFLOW_REQUIREMENTS) $@
 
 demo: $(VENV)/.headwater
 	cd examples && ../$(PY) demo.py
@@ -44,8 +54,8 @@ postgresql:
 		fi; \
 	fi
 
-test: $(VENV)/.installed $(CHROMIUM) postgresql
-	$(PY) -m pytest tests -q
+test: $(VENV)/.installed $(CHROMIUM) postgresql $(AIRFLOW_VENV)/.installed
+	HEADWATER_AIRFLOW_VENV=$(abspath $(AIRFLOW_VENV)) $(PY) -m pytest tests -q
 
 # The fast tier: everything not marked slow (no browser, no second executor, no waiting).
 test-fast: $(VENV)/.installed
@@ -62,4 +72,4 @@ format: $(VENV)/.installed
 -include benchmarks/bench.mk
 
 clean:
-	rm -rf $(VENV) .venv-bench examples/.headwater
+	rm -rf $(VENV) .venv-bench $(AIRFLOW_VENV) examples/.headwater

@@ -2,27 +2,23 @@
 
 Usage (run by headwater's python, with HEADWATER_ROOT set): python copy_runs_headwater.py FLOW N
 
-Every copy goes through headwater's own storage layers, as ``resume`` clones a task: a new run
-(``SqliteMetadata.create_run`` with the template's user and system tags), then for each of the
+Every copy goes through headwater's own stores (headwater.stores), as ``resume`` clones a task:
+a new run (``create_run`` with the template's user and system tags), then for each of the
 template's tasks ``create_task`` (same task id, parents rewritten to the new run, same foreach
-index), ``start_attempt``, ``LocalDatastore.copy_index`` (artifact keys only: the content-
+index), ``start_attempt``, the datastore's ``copy_index`` (artifact keys only: the content-
 addressed blobs are shared, as between real runs) and ``finish_attempt`` with the template
 task's metadata; the ``_parameters`` index is copied too; last ``set_run_status``. Then
 headwater's client checks the result like the Metaflow side does. Prints one JSON line.
 """
 
-import os
 import sys
-from pathlib import Path
-
-from headwater.datastore.local import LocalDatastore
 
 from headwater.core.ids import AttemptPath
 from headwater.metadata_store.records import RunStatus, TaskStatus
-from headwater.metadata_store.sqlite import SqliteMetadata
+from headwater.stores import open_stores
 
 
-def copy_run(md: SqliteMetadata, ds: LocalDatastore, flow: str, template) -> str:
+def copy_run(md, ds, flow: str, template) -> str:
     src_run = template.run_id
     run = md.create_run(flow, template.user, system_tags=template.system_tags)
     new = run.run_id
@@ -60,8 +56,8 @@ def copy_run(md: SqliteMetadata, ds: LocalDatastore, flow: str, template) -> str
 
 def main() -> None:
     flow, total = sys.argv[1], int(sys.argv[2])
-    root = Path(os.environ["HEADWATER_ROOT"])
-    md, ds = SqliteMetadata(root / "metadata.db"), LocalDatastore(root)
+    stores = open_stores()  # HEADWATER_ROOT, as the harness sets it
+    md, ds = stores.metadata, stores.datastore
     real = md.list_runs(flow)
     template = max(real, key=lambda r: int(r.run_id))
     ids = [copy_run(md, ds, flow, template) for _ in range(total - len(real))]

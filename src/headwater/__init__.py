@@ -31,6 +31,7 @@ _EXPORTS: dict[str, str] = {
     "card": "headwater.plugins.card",
     "parallel": "headwater.plugins.parallel",
     "secrets": "headwater.plugins.secrets",
+    "kubernetes": "headwater.plugins.kubernetes",
     "StepDecorator": "headwater.core.decorators",
     # custom decorators and mutators
     "UserStepDecorator": "headwater.core.user_decorators",
@@ -56,8 +57,14 @@ _EXPORTS: dict[str, str] = {
     "Runner": "headwater.runner",
     "NBRunner": "headwater.runner",
     "ExecutingRun": "headwater.runner",
+    "Deployer": "headwater.runner",
+    "DeployedFlow": "headwater.runner",
+    "TriggeredRun": "headwater.runner",
     # flow decorators
     "project": "headwater.plugins.project",
+    "schedule": "headwater.plugins.schedule",
+    "trigger": "headwater.plugins.events",
+    "trigger_on_finish": "headwater.plugins.events",
     "FlowDecorator": "headwater.core.flow_decorators",
     # errors users catch
     "HeadwaterException": "headwater.exceptions",
@@ -127,7 +134,17 @@ if TYPE_CHECKING:  # pragma: no cover
         user_step_decorator,
     )
     from headwater.plugins.card import card
+    from headwater.plugins.events import trigger, trigger_on_finish
+    from headwater.plugins.kubernetes import kubernetes
     from headwater.plugins.parallel import parallel
     from headwater.plugins.project import project
+    from headwater.plugins.schedule import schedule
     from headwater.plugins.secrets import secrets
-    from headwater.runner import ExecutingRun, NBRunner, Runner
+    from headwater.runner import (
+        DeployedFlow,
+        Deployer,
+        ExecutingRun,
+        NBRunner,
+        Runner,
+        TriggeredRun,
+    )

@@ -48,6 +48,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "card": "headwater.plugins.card:CardDecorator",
         "catch": "headwater.plugins.catch:CatchDecorator",
         "environment": "headwater.plugins.environment:EnvironmentDecorator",
+        "kubernetes": "headwater.plugins.kubernetes:KubernetesDecorator",
         "resources": "headwater.plugins.resources:ResourcesDecorator",
         "parallel": "headwater.plugins.parallel:ParallelDecorator",
         "retry": "headwater.plugins.retry:RetryDecorator",
@@ -56,6 +57,9 @@ BUILTIN: dict[str, dict[str, str]] = {
     },
     "flow_decorators": {
         "project": "headwater.plugins.project:ProjectDecorator",
+        "schedule": "headwater.plugins.schedule:ScheduleDecorator",
+        "trigger": "headwater.plugins.events:TriggerDecorator",
+        "trigger_on_finish": "headwater.plugins.events:TriggerOnFinishDecorator",
     },
     "cards": {},
     "secrets": {},

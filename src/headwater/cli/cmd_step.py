@@ -57,6 +57,12 @@ def register(sub: argparse._SubParsersAction, flow_cls: type) -> None:
     )
     s.add_argument("--namespace", default=None, help="namespace of client calls in the task")
     s.add_argument("--max-num-splits", type=int, default=100)
+    s.add_argument(
+        "--output-dir",
+        default=None,
+        metavar="DIR",
+        help="with --run-id: write what a scheduler needs next (task id, splits, branch) here",
+    )
     s.set_defaults(handler=handle_step)
 
     i = sub.add_parser(
@@ -65,6 +71,18 @@ def register(sub: argparse._SubParsersAction, flow_cls: type) -> None:
     i.add_argument("--run-id", required=True, help="the run's id, as the scheduler names it")
     i.add_argument("--task-id", default=None, help="accepted for Metaflow compatibility")
     i.add_argument("--tag", action="append", default=[], metavar="TAG", help="a user tag")
+    i.add_argument(
+        "--runtime",
+        default="scheduled",
+        metavar="NAME",
+        help="what runs the run, for its system tag runtime:NAME (default: scheduled)",
+    )
+    i.add_argument(
+        "--production-token",
+        default=None,
+        metavar="TOKEN",
+        help="the deployment's production token, for its system tag production:TOKEN",
+    )
     add_parameter_options(i, flow_cls)
     i.set_defaults(handler=handle_init)
 
@@ -163,6 +181,10 @@ def _scheduled_step(args: argparse.Namespace, ctx: CliContext) -> int:
     spec = plan(ctx.flow_name, ctx.graph, stores, task, policy, ctx.decospecs)
     ctx.out.info(f"[{spec.run_id}/{spec.step}/{spec.task_id}] Task is starting.")
     result = run_planned(spec, ctx.flow_cls, ctx.graph, stores, policy)
+    if args.output_dir:
+        from headwater.runtime.task_outputs import write_task_outputs
+
+        write_task_outputs(args.output_dir, spec, result)
     if result.ok:
         ctx.out.info(f"[{spec.run_id}/{spec.step}/{spec.task_id}] Task finished successfully.")
     else:
@@ -195,9 +217,13 @@ def handle_init(args: argparse.Namespace, ctx: CliContext) -> int:
         return 0
     values = resolve_parameters(ctx.flow_cls, given_parameters(args, ctx.flow_cls), user)
     package = save_code_package(ds, ctx.flow_cls, ctx.package_suffixes)
-    sys_tags = system_tags(user, runtime="scheduled") + flow_run_tags(
+    _check_tag_value("--runtime", args.runtime)
+    sys_tags = system_tags(user, runtime=args.runtime) + flow_run_tags(
         ctx.flow_cls, ctx.options, user
     )
+    if args.production_token:
+        _check_tag_value("--production-token", args.production_token)
+        sys_tags.append(f"production:{args.production_token}")
     md.create_run(ctx.flow_name, user, tags=tags, system_tags=sys_tags, run_id=args.run_id)
     save_run_inputs(
         ds,
@@ -210,3 +236,12 @@ def handle_init(args: argparse.Namespace, ctx: CliContext) -> int:
     )
     ctx.out.info(f"Initialized run {args.run_id} of {ctx.flow_name} in {stores.describe()}.")
     return 0
+
+
+def _check_tag_value(option: str, value: str) -> None:
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,200}", value or ""):
+        raise CommandLineError(
+            f"{option} {value!r}: use letters, digits and . _ : - only (at most 200)"
+        )

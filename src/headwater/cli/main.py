@@ -25,6 +25,8 @@ COMMANDS = {
     "logs": "headwater.cli.cmd_inspect",
     "tag": "headwater.cli.cmd_tag",
     "card": "headwater.cli.cmd_card",
+    "airflow": "headwater.cli.cmd_airflow",
+    "argo-workflows": "headwater.cli.cmd_argo",
 }
 
 

@@ -52,9 +52,21 @@ class ScheduledTask(Record):
 
 
 def parse_input_paths(text: str, run_id: str) -> tuple[str, ...]:
-    """``--input-paths``: comma-separated ``run/step/task`` (or ``step/task``)."""
+    """``--input-paths``: comma-separated ``run/step/task`` (or ``step/task``), or a JSON list
+    of them (what Argo makes of the outputs of a mapped task)."""
     out = []
-    for part in filter(None, (p.strip() for p in text.split(","))):
+    parts = text.split(",")
+    if text.lstrip().startswith("["):
+        import json
+
+        try:
+            parts = [str(p) for p in json.loads(text)]
+        except ValueError:
+            raise PlanError(
+                f"--input-paths {text!r} is not a JSON list: write RUN/STEP/TASK,... or a "
+                "JSON list of them"
+            ) from None
+    for part in filter(None, (p.strip() for p in parts)):
         pieces = part.strip("/").split("/")
         if len(pieces) == 2:
             pieces = [run_id, *pieces]

@@ -1,0 +1,1 @@
+"""Airflow: a flow compiled into an Airflow 3 DAG file."""

@@ -1,0 +1,1 @@
+"""Argo Workflows: a flow compiled into a WorkflowTemplate (and a CronWorkflow, a Sensor)."""

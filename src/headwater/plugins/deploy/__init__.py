@@ -1,0 +1,1 @@
+"""Compiling flows for production schedulers: what Airflow and Argo compilers share."""
