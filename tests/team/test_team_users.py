@@ -136,3 +136,21 @@ def test_the_web_ui_reads_the_team_stores(setup, request, run_flow, clean_client
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize("setup", SETUPS)
+def test_nbrunner_runs_on_the_team_stores(setup, request, hw_root, clean_client):
+    from graph_shapes import FLOWS
+
+    alice = team_env(request, setup, "alice")
+    clean_client.syspath_prepend(str(FLOWS))
+    import linear
+
+    from headwater import NBRunner
+
+    with NBRunner(linear.LinearFlow, show_output=False, env=alice) as nbr:
+        running = nbr.run()
+    assert running.status == "successful", running.stderr
+    run = running.run
+    assert run.data.y == 4 and "user:alice" in run.system_tags
+    assert run._conn.provider.startswith("service@")
