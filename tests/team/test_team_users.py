@@ -23,11 +23,12 @@ def _run_id(stderr: str, flow: str) -> str:
     return re.search(rf"[Rr]un (\S+) of {flow}", stderr).group(1)
 
 
-def _client(env: dict) -> dict:
-    """Point this process's client at the team's stores as ``env``'s user."""
+def _client(monkeypatch, env: dict) -> dict:
+    """Point this process's client at the team's stores as ``env``'s user (for this test)."""
     from headwater.client import provider
 
-    os.environ.update(env)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
     provider._connections.clear()
     provider._explicit = None
     namespace(None)
@@ -88,7 +89,7 @@ def test_bob_resumes_alices_failed_run(setup, request, run_flow, clean_client):
     assert resumed.returncode == 0, resumed.stderr
     assert "Cloned from" in resumed.stderr
     new_id = _run_id(resumed.stderr.split("\n", 1)[1], "ResumableFlow")
-    _client(bob)
+    _client(clean_client, bob)
     run = Run(f"ResumableFlow/{new_id}")
     assert run.successful and "user:bob" in run.system_tags
     assert run.origin_pathspec == f"ResumableFlow/{origin}"
@@ -119,7 +120,7 @@ def test_the_web_ui_reads_the_team_stores(setup, request, run_flow, clean_client
     made = run_flow("foreach.py", "run", env=alice)
     assert made.returncode == 0, made.stderr
     run_id = _run_id(made.stderr, "ForeachFlow")
-    _client(alice)
+    _client(clean_client, alice)
     from headwater.stores import open_stores
     from headwater.ui.server import make_server
 
