@@ -269,6 +269,11 @@ def read_key(data: bytes | bytearray | memoryview) -> str:
     return _parse_header(memoryview(data).cast("B"))[5].hex()
 
 
+def codec_of(data: bytes | bytearray | memoryview) -> int:
+    """The codec number of a blob (0: a pickled value), from its header."""
+    return _parse_header(memoryview(data).cast("B"))[8]
+
+
 def _parse_header(mv: memoryview) -> tuple[int, int, int, int, int, bytes, list[int], int, int]:
     size = len(mv)
     if size < 5 or bytes(mv[:4]) != MAGIC:
@@ -286,8 +291,8 @@ def _parse_header(mv: memoryview) -> tuple[int, int, int, int, int, bytes, list[
     _, version, flags, codec, nbuf, pickle_len, stored_len, digest = _HEAD.unpack_from(mv)
     if version < ENCODED_VERSION:
         codec = 0
-    elif nbuf:
-        raise _corrupt("an encoded blob has out-of-band buffers")
+    elif nbuf or not codec:
+        raise _corrupt("an encoded blob names no codec, or has out-of-band buffers")
     if flags & ~KNOWN_FLAGS:
         raise _corrupt(f"blob header has unknown flags {flags:#x}")
     start = _body_start(nbuf)
