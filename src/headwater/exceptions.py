@@ -207,3 +207,15 @@ class RunnerError(HeadwaterException):
     """Runner / NBRunner could not start a run or follow it."""
 
     headline = "the Runner could not start the flow"
+
+
+class RError(HeadwaterException):
+    """An R step failed: its first line is the R error message, the rest the R traceback."""
+
+    headline = "the R step failed"
+
+
+class RSetupError(RError):
+    """An R step could not start: no Rscript, no headwater R package, a missing R package."""
+
+    headline = "the R step could not start"

@@ -9,6 +9,7 @@ def load() -> None:
         catch,
         environment,
         project,  # a flow decorator: --branch, --production
+        r_step,  # @r: a step written in R
         resources,
         retry,
         timeout,
