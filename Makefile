@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HW_PY ?= $(PY)
 
-.PHONY: demo test test-fast lint format bench bench-quick clean
+.PHONY: demo test test-fast lint format bench bench-quick clean r-deps
 
 # headwater alone (what `make demo` needs), then the test extras on top (`make test`).
 $(VENV)/.headwater: pyproject.toml
@@ -30,7 +30,20 @@ $(CHROMIUM):
 		echo "note: $(CHROMIUM) is missing and cannot be installed here; browser tests will skip"; \
 	fi
 
-test: $(VENV)/.installed $(CHROMIUM)
+# R steps and the R package (r/) need R and the R packages Debian ships (CRAN is not used);
+# install what is missing when this machine lets us. The R tests fail without them under CI.
+R_DEBS := r-base-core r-cran-jsonlite r-cran-r6 r-cran-processx r-cran-digest r-cran-testthat
+
+r-deps:
+	@if dpkg -s $(R_DEBS) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $(R_DEBS) >/dev/null; \
+	else \
+		echo "note: R ($(R_DEBS)) is missing and cannot be installed here; R tests will skip"; \
+	fi
+
+test: $(VENV)/.installed $(CHROMIUM) r-deps
 	$(PY) -m pytest tests -q
 
 # The fast tier: everything not marked slow (no browser, no second executor, no waiting).

@@ -193,5 +193,3 @@ step <- function(flow, ..., step, r_function = NULL, foreach = NULL, join = FALS
   flow
 }
 
-# step() masks stats::step, as in Metaflow's R package: say nothing about it when attached.
-.conflicts.OK <- TRUE

@@ -167,7 +167,9 @@ gather_inputs <- function(inputs, input) {
 merge_artifacts <- function(flow, inputs, exclude = list(), include = list()) {
   if (!in_task()) stop("merge_artifacts() works in a join step while it runs", call. = FALSE)
   flush_assigned(flow)
-  reply <- request(op = "merge", exclude = I(unlist(exclude)), include = I(unlist(include)))
+  reply <- request(
+    op = "merge", exclude = I(as.character(unlist(exclude))), include = I(as.character(unlist(include)))
+  )
   if (!isTRUE(reply$ok)) stop(reply$error, call. = FALSE)
   invisible(reply$names)
 }
@@ -216,7 +218,7 @@ step_function <- function(task) {
   step$r_function
 }
 
-format_calls <- function(calls) {
+format_calls <- function(calls, entry) {
   lines <- vapply(calls, function(call) {
     text <- paste(deparse(call, nlines = 1L, width.cutoff = 100L), collapse = "")
     ref <- attr(call, "srcref")
@@ -226,7 +228,7 @@ format_calls <- function(calls) {
     }
     paste0("  ", text)
   }, "")
-  paste(c("R traceback (most recent call last):", lines), collapse = "\n")
+  paste(c("R traceback (most recent call last):", entry, lines), collapse = "\n")
 }
 
 report_failure <- function(e, calls) {
@@ -240,13 +242,15 @@ report_failure <- function(e, calls) {
     return(invisible())
   }
   msg <- conditionMessage(e)
-  request(op = "error", kind = "stop", message = msg, traceback = format_calls(calls))
+  entry <- sprintf("  step %s: %s", .hw$task$current$step_name, .hw$entry %||% "the script")
+  request(op = "error", kind = "stop", message = msg, traceback = format_calls(calls, entry))
 }
 
 task_main <- function() {
   task <- jsonlite::fromJSON(Sys.getenv("HEADWATER_R_TASK"), simplifyVector = TRUE)
   .hw$task <- task
   .hw$mode <- "task"
+  options(conflicts.policy = list(warn = FALSE)) # the script's library() calls say it once, at run
   .hw$req <- file(sprintf("/dev/fd/%d", task$request_fd), open = "wb", raw = TRUE)
   .hw$rep <- file(sprintf("/dev/fd/%d", task$reply_fd), open = "rb", raw = TRUE)
   calls <- NULL
@@ -256,6 +260,7 @@ task_main <- function() {
       {
         sys.source(task$source, envir = globalenv(), keep.source = TRUE, toplevel.env = globalenv())
         fn <- step_function(task)
+        .hw$entry <- entry_name(task)
         self <- new_self(task)
         depth <- sys.nframe()
         if (isTRUE(task$join)) fn(self, make_inputs(task)) else fn(self)
@@ -263,9 +268,16 @@ task_main <- function() {
         TRUE
       },
       error = function(e) {
-        all <- sys.calls()
-        keep <- if (depth > 0L) all[seq_len(length(all))[-seq_len(depth)]] else list()
-        keep <- Filter(function(cl) !identical(cl[[1]], quote(h)) && !is_handler_call(cl), keep)
+        n <- sys.nframe() - 1L # this handler's caller is the last frame to look at
+        ours <- asNamespace("headwater")
+        keep <- list()
+        for (k in seq_len(n)) {
+          if (k <= depth + 1L) next # headwater's frames up to the step function's call
+          if (identical(environment(sys.function(k)), ours)) next
+          call <- sys.call(k)
+          if (is_handler_call(call) || identical(call[[1]], quote(fn))) next
+          keep[[length(keep) + 1L]] <- call
+        }
         calls <<- keep
       }
     ),
@@ -276,6 +288,15 @@ task_main <- function() {
   )
   if (isTRUE(ok)) request(op = "done")
   quit(save = "no", status = if (isTRUE(ok)) 0L else 1L)
+}
+
+`%||%` <- function(x, y) if (is.null(x)) y else x
+
+entry_name <- function(task) {
+  args <- if (isTRUE(task$join)) "(self, inputs)" else "(self)"
+  if (!is.null(task$`function`)) return(paste0(task$`function`, args))
+  name <- .hw$flow$steps[[task$step]]$function_name
+  if (!is.null(name) && grepl("^[A-Za-z._][A-Za-z0-9._]*$", name)) paste0(name, args) else "its r_function"
 }
 
 is_handler_call <- function(call) {

@@ -59,6 +59,7 @@ class RStep:
         self.source = source
         self.function = function
         self.step = step
+        self.join_inputs = inputs  # as the join got them (merge_artifacts wants them so)
         self.inputs = list(inputs) if inputs is not None else None
         self.dir = ""
         self.count = 0
@@ -110,8 +111,7 @@ class RStep:
             message = str(failure.get("message") or "an R error").strip() or "an R error"
             if failure.get("kind") == "package":
                 raise RSetupError(message.splitlines()[0])
-            tb = str(failure.get("traceback") or "").rstrip()
-            raise RError(message + ("\n" + tb if tb else ""))
+            raise RError(message, str(failure.get("traceback") or ""))
         if code == NO_PACKAGE_EXIT:
             raise RSetupError(
                 "the headwater R package is not installed in this R: install it with "
@@ -202,7 +202,7 @@ class RStep:
         if op == "merge":
             before = set(self.binding.refs)
             self.flow.merge_artifacts(
-                self.inputs or [], include=msg.get("include") or None, exclude=msg.get("exclude")
+                self.join_inputs, include=msg.get("include") or None, exclude=msg.get("exclude")
             )
             return {"ok": True, "names": sorted(set(self.binding.refs) - before)}
         raise RError(f"unknown request {op!r} from the R step")

@@ -308,6 +308,9 @@ def _node(w: Writer, v: Any) -> dict[str, Any]:
         return node
     if isinstance(v, (list, tuple)):
         return {"t": "list", "items": [_node(w, x) for x in v]}
+    as_r = getattr(v, "_hw_r_value", None)  # a value that says what R should see of it
+    if callable(as_r) and not isinstance(v, type):
+        return _node(w, as_r())
     module = type(v).__module__.split(".", 1)[0]
     if module == "numpy":
         return _numpy(w, v)
