@@ -9,9 +9,11 @@ import os
 import subprocess
 import sys
 
+from pathlib import Path
+
 import pytest
 
-from tests.r.conftest import R_FLOWS
+R_FLOWS = Path(__file__).resolve().parents[1] / "flows" / "r"
 
 pytestmark = [pytest.mark.r, pytest.mark.slow]
 
