@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-
 from pathlib import Path
 
 import pytest
@@ -153,7 +152,7 @@ def test_run_options_in_the_script_and_text_parameters_escaped(run_r, client_sta
     run = _run("OptionsRFlow")
     assert run.data.seen_alpha == 5.0
     assert {"from-run", "second"} <= set(run.data.seen_tags)
-    assert run.data.label == "it's \"quoted\"\\ and\nnew-lined"
+    assert run.data.label == 'it\'s "quoted"\\ and\nnew-lined'
     _ok(run_r("options.R", "run", "--alpha", "7"))  # the command line wins
     assert _run("OptionsRFlow").data.seen_alpha == 7.0
 
