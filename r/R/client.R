@@ -23,6 +23,14 @@ helper <- function() {
   p
 }
 
+# Stop the helper: the next question starts a new one (with the environment as it is then).
+reset_helper <- function() {
+  p <- .hw$helper
+  .hw$helper <- NULL
+  if (!is.null(p) && p$is_alive()) p$kill()
+  invisible(NULL)
+}
+
 ask <- function(op, ...) {
   p <- helper()
   line <- as.character(jsonlite::toJSON(list(op = op, ...), auto_unbox = TRUE, null = "null"))
