@@ -39,6 +39,7 @@ from bench_core import (
     progress,
 )
 from client_scenarios import CLIENT_QUICK, CLIENT_SCENARIOS, foreach_keep_name
+from r_scenarios import R_SCENARIOS
 
 REPO = HERE.parent
 MB = 2**20
@@ -260,8 +261,9 @@ SCENARIOS: dict[str, Callable[[Bench, Settings], Outcome]] = {
     "foreach10000": scenario_foreach10000,
     # after foreach100/foreach1000, whose last runs client_artifacts reads
     **CLIENT_SCENARIOS,
+    **R_SCENARIOS,  # R flows and data frames (r_scenarios.py); need Debian's R
 }
-QUICK = ["import", "linear3", "foreach100", "numpy256", *CLIENT_QUICK]
+QUICK = ["import", "linear3", "foreach100", "numpy256", *CLIENT_QUICK, "r_linear3"]
 
 
 # ---- reporting ------------------------------------------------------------------------------

@@ -38,6 +38,19 @@ vector_node <- function(t, x, w) {
     node$b <- add_buffer(w, "u1", as.vector(x), n)
   } else if (t == "chr") {
     x <- as.vector(x)
+    sample <- x[seq.int(1L, n, length.out = min(n, 10000L))]
+    if (n >= 64L && 2L * length(unique(sample)) <= length(sample)) {
+      # few distinct strings: a dictionary and int32 codes (-1: NA), which Python reads fast
+      u <- unique(x)
+      u <- u[!is.na(u)]
+      if (2L * length(u) <= n) {
+        codes <- match(x, u) - 1L
+        codes[is.na(codes)] <- -1L
+        node$codes <- add_buffer(w, "i4", codes, 4 * n)
+        node$dict <- vector_node("chr", u, w)
+        return(node)
+      }
+    }
     na <- is.na(x)
     if (any(na)) {
       x[na] <- ""
@@ -208,6 +221,23 @@ read_buffer <- function(con, start, b, what, n, size) {
   readBin(con, what, n, size = size, endian = "little")
 }
 
+# n NUL-terminated UTF-8 strings. Byte 0xFF never occurs in UTF-8, so the NULs become 0xFF and
+# one strsplit cuts the whole buffer (readBin(what = "character") reads byte by byte).
+read_strings <- function(con, start, b, n) {
+  seek(con, start + b[[1]])
+  buf <- readBin(con, "raw", b[[2]])
+  ascii <- !any(buf > as.raw(0x7f))
+  buf[buf == as.raw(0L)] <- as.raw(0xff)
+  s <- strsplit(rawToChar(buf), "\xff", fixed = TRUE, useBytes = TRUE)[[1]]
+  if (length(s) != n) { # cannot happen for well-formed data; read the slow way
+    seek(con, start + b[[1]])
+    s <- readBin(con, "character", n)
+    ascii <- FALSE
+  }
+  if (!ascii) Encoding(s) <- "UTF-8"
+  s
+}
+
 decode_node <- function(node, con, start) {
   t <- node$t
   n <- node$n
@@ -234,10 +264,13 @@ decode_node <- function(node, con, start) {
       int = , fct = read_buffer(con, start, b, "integer", n, 4L),
       dbl = , date = , time = read_buffer(con, start, b, "double", n, 8L),
       raw = read_buffer(con, start, b, "raw", n, 1L),
-      chr = {
-        seek(con, start + b[[1]])
-        s <- readBin(con, "character", n)
-        Encoding(s) <- "UTF-8"
+      chr = if (!is.null(node$codes)) {
+        dict <- decode_node(node$dict, con, start)
+        codes <- read_buffer(con, start, unlist(node$codes), "integer", n, 4L)
+        codes[codes < 0L] <- NA_integer_
+        dict[codes + 1L]
+      } else {
+        s <- read_strings(con, start, b, n)
         if (!is.null(node$na)) {
           na <- read_buffer(con, start, unlist(node$na), "raw", n, 1L)
           s[as.logical(na)] <- NA_character_

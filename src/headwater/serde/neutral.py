@@ -149,11 +149,7 @@ def _vector(r: Reader, node: dict[str, Any]) -> Any:
     if t == "dbl":
         return r.array(node, "<f8").astype(np.float64)
     if t == "chr":
-        out = np.array(r.strings(node), dtype=object)
-        na = r.na_mask(node)
-        if na is not None:
-            out[na] = None
-        return out
+        return r.string_array(node, None)
     if t == "date":
         days = r.array(node, "<f8")
         out = np.full(len(days), np.datetime64("NaT"), dtype="datetime64[D]")
@@ -179,11 +175,7 @@ def _column(r: Reader, node: dict[str, Any]) -> Any:
         values = r.array(node, "<f8").astype(np.float64)
         return pd.arrays.FloatingArray(values, _na_reals(values))
     if t == "chr":
-        out = np.array(r.strings(node), dtype=object)
-        na = r.na_mask(node)
-        if na is not None:
-            out[na] = pd.NA
-        return pd.array(out, dtype=pd.StringDtype())
+        return pd.array(r.string_array(node, pd.NA), dtype=pd.StringDtype())
     if t == "fct":
         raw = r.array(node, "<i4")
         codes = raw.astype(np.int32) - 1
@@ -375,6 +367,18 @@ def _chr(w: Writer, strings: Any, na: Any) -> dict[str, Any]:
     node: dict[str, Any] = {"t": "chr", "n": n}
     if n == 0:
         return node
+    if n >= 64 and _repeats(strings):  # a dictionary and codes: R reads them much faster
+        import numpy as np
+        import pandas as pd
+
+        values = np.array(strings, dtype=object)
+        if na is not None:
+            values[na] = None
+        codes, uniques = pd.factorize(values)
+        if 2 * len(uniques) <= n:
+            node["codes"] = w.add(np.ascontiguousarray(codes, dtype="<i4").data)
+            node["dict"] = _chr(w, list(uniques), None)
+            return node
     if na is not None and na.any():
         import numpy as np
 
@@ -394,6 +398,13 @@ def _chr(w: Writer, strings: Any, na: Any) -> dict[str, Any]:
     if node_na is not None:
         node["na"] = node_na
     return node
+
+
+def _repeats(strings: Any) -> bool:
+    """Whether a sample of evenly spaced strings has at most half of them distinct."""
+    step = max(1, len(strings) // 10000)
+    sample = strings[::step]
+    return 2 * len(set(sample)) <= len(sample)
 
 
 def _ns_array(values: Any) -> Any:

@@ -19,8 +19,9 @@ Every buffer is little-endian. A node is a JSON object whose ``t`` names its typ
 - ``int``: int32: NA = -2^31 |
 - ``dbl``: float64: NA is R's NA (a NaN whose low word is 1954), NaN is NaN |
 - ``chr``: ``n`` NUL-terminated UTF-8 strings (NA written as ""); ``na``: [offset, n] bytes, 1 =
-  NA (absent: no NA)
-- ``raw``: bytes |
+  NA (absent: no NA). Or, when at most half the strings are distinct, no ``b`` but ``codes``
+  (int32, -1 = NA) indexing ``dict``, a ``chr`` node of the distinct strings.
+- ``raw``: bytes
 - ``fct``: int32 codes from 1, NA = -2^31; ``levels`` (a ``chr`` node), ``ordered``
 - ``date``: float64 days since 1970-01-01 |
 - ``time``: float64 seconds since 1970-01-01 UTC; ``tz``: the zone; "" or absent = local time
@@ -133,15 +134,43 @@ class Reader:
         n = node["n"]
         if n == 0:
             return []
+        if "codes" in node:
+            import numpy as np
+
+            table = np.array([*self.strings(node["dict"]), ""], dtype=object)
+            return table[self.codes(node)].tolist()
         parts = str(self.buffer(node["b"]), "utf-8").split("\0")
         if len(parts) != n + 1:
             raise _corrupt(f"a character vector holds {len(parts) - 1} strings, not {n}")
         parts.pop()
         return parts
 
+    def codes(self, node: dict[str, Any]) -> Any:
+        """The int32 codes of a dictionary ``chr`` node (-1: NA)."""
+        import numpy as np
+
+        return np.frombuffer(self.buffer(node["codes"]), dtype="<i4")
+
+    def string_array(self, node: dict[str, Any], na: Any = None) -> Any:
+        """The strings of a ``chr`` node as a numpy object array, NA as ``na``."""
+        import numpy as np
+
+        if "codes" in node:
+            table = np.array([*self.strings(node["dict"]), na], dtype=object)
+            return table[self.codes(node)]
+        out = np.array(self.strings(node), dtype=object)
+        mask = self.na_mask(node)
+        if mask is not None:
+            out[mask] = na
+        return out
+
     def na_mask(self, node: dict[str, Any]) -> Any:
         """A bool array of a ``chr`` node's NA, or None when it has none."""
         import numpy as np
+
+        if "codes" in node:
+            mask = self.codes(node) < 0
+            return mask if mask.any() else None
 
         if "na" not in node:
             return None
