@@ -47,8 +47,8 @@ def _timed(cmd: list[str], workdir: Path, env: dict[str, str]) -> tuple[float, s
     done = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode:
-        tail = (done.stdout + done.stderr).strip().splitlines()[-5:]
-        raise RunFailed(f"{' '.join(cmd)} in {workdir} exited {done.returncode}: {' | '.join(tail)}")
+        tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-5:])
+        raise RunFailed(f"{' '.join(cmd)} in {workdir} exited {done.returncode}: {tail}")
     return seconds, done.stdout
 
 
