@@ -104,6 +104,7 @@ def test_an_r_stop_fails_the_task_with_its_message_and_r_traceback(run_r, client
     assert done.returncode == 1
     headline = "RError: the model did not converge on kept"
     assert f"task 1/boom/2: {headline}" in done.stderr
+    assert "Rscript failing.R logs 1/boom/2" in done.stdout + done.stderr  # how to see more
     run = _run("FailingRFlow")
     task = run["boom"].task
     assert task.exception.startswith(headline + "\n")
