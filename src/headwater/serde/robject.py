@@ -19,8 +19,8 @@ class RObject:
         self.r_class = tuple(r_class)
 
     def __repr__(self) -> str:
-        kind = "/".join(self.r_class) or "unknown class"
-        return f"<R object of class {kind}, {len(self.rds):,} bytes of RDS>"
+        kind = f" of class {'/'.join(self.r_class)}" if self.r_class else ""
+        return f"<R object{kind}, {len(self.rds):,} bytes of RDS>"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, RObject) and other.rds == self.rds
