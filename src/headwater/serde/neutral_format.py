@@ -58,6 +58,10 @@ _ZEROS = bytes(8)
 Chunk = bytes | bytearray | memoryview
 
 
+class NotNeutral(TypeError):
+    """A Python value with no R counterpart."""
+
+
 def _align8(n: int) -> int:
     return -(-n // 8) * 8
 
