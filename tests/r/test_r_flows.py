@@ -36,6 +36,7 @@ def test_a_three_step_r_flow_runs_and_keeps_its_artifacts(run_r, client_state):
     assert run.successful
     # a global of the script is visible in the step; a parameter is read as self$alpha
     assert run.data.y == 12.0
+    assert run.data.stem == "model"  # library(tools) at the top of the script applies
     assert list(run.data.x) == [1, 2, 3]
     frame = run.data.df
     assert list(frame.columns) == ["a", "b"]

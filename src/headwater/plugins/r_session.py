@@ -84,6 +84,7 @@ class RStep:
         with open(spec, "w", encoding="utf-8") as fh:
             json.dump(self._spec(req_w, rep_r), fh)
         env = dict(os.environ, HEADWATER_R_TASK=spec)
+        env.setdefault("HEADWATER_PYTHON", sys.executable)  # the R client, in this task
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         try:

@@ -1,5 +1,6 @@
 # Three R steps: a global of the script, a parameter, and values of several R types.
 library(headwater)
+library(tools) # attached here, used unqualified in a step
 greeting <- "Hi"
 start <- function(self) {
   print("HelloFlow is starting.")
@@ -9,6 +10,7 @@ start <- function(self) {
 hello <- function(self) {
   print(paste("Metaflow says:", greeting))
   self$y <- sum(self$x) * self$alpha
+  self$stem <- file_path_sans_ext("model.rds")
 }
 end <- function(self) {
   print(self$y); print(self$df)
