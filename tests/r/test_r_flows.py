@@ -69,6 +69,9 @@ def test_the_round_trip_table_r_to_python_to_r_is_lossless(run_r, client_state):
     }
     # the Python step stored its copy pickled; R read it back from pickles
     assert run["bounce"].task._index.artifacts["values_py"].codec == "pickle"
+    # what it read and left alone keeps the R step's blob
+    read = run["bounce"].task._index.artifacts["values"]
+    assert read.codec == "neutral" and read == run["start"].task._index.artifacts["values"]
 
 
 def test_a_python_flow_with_r_steps_in_a_foreach_and_reading_pandas(r_env, run_flow, client_state):

@@ -173,3 +173,21 @@ def test_encoded_blobs_record_their_codec_and_are_read_by_deserialize():
     assert decode(NUMBERS["rds"], b"xyz") == RObject(b"xyz")
     # pickled values keep format 1 and their keys
     assert bytes(b"".join(bytes(c) for c in blob.serialize(1).chunks))[4] == 1
+
+
+def test_a_value_left_alone_is_the_same_as_its_payload_and_a_changed_one_is_not():
+    from headwater.serde.neutral_same import same_as_decoded
+
+    frame = pd.DataFrame({"x": pd.array([1.5, None], dtype="Float64"), "s": ["a", None]})
+    payload = b"".join(bytes(p) for p in neutral_encode({"df": frame, "n": 3, "when": [1.0]}))
+    value = neutral_decode(payload)
+    assert same_as_decoded(value, payload)
+    value["df"].loc[0, "x"] = 2.0
+    assert not same_as_decoded(value, payload)
+    value = neutral_decode(payload)
+    value["when"].append(2.0)
+    assert not same_as_decoded(value, payload)
+    na = np.array([np.nan])
+    na.view(np.uint64)[0] = NA_REAL_BITS
+    na_payload = b"".join(bytes(p) for p in neutral_encode(na))
+    assert not same_as_decoded(np.array([np.nan]), na_payload)  # NaN is not NA

@@ -54,7 +54,7 @@ class ContentStore:
         self._known: set[str] = set()  # storage keys of blobs known to exist
         self._attempts: dict[AttemptPath, str] = {}  # attempt -> its key prefix
         self._mapped: Any = None  # MappedBlobs of values loaded with track=True
-        self._encoded: dict[str, int] = {}  # key -> codec number, of tracked non-pickle loads
+        self._encoded: dict[str, str] = {}  # key -> blob's storage key, of tracked R values
         self.save_s = 0.0
         self.load_s = 0.0
 
@@ -232,9 +232,8 @@ class ContentStore:
             raise type(e)(f"artifact blob {self.blob_key(flow, key)} in {self.url}: {e}") from None
         if not track:
             return value
-        codec = codec_of(buf)
-        if codec:  # an R value: unchanged when it encodes the same (see unchanged_since_load)
-            self._encoded[key] = codec
+        if codec_of(buf):  # an R value: see unchanged_since_load
+            self._encoded[key] = self.blob_key(flow, key)
         elif type(buf).__name__ == "mmap":
             if self._mapped is None:
                 from headwater.datastore.mapped import MappedBlobs
@@ -247,20 +246,25 @@ class ContentStore:
         """Whether ``value``, loaded with ``track`` from the blob ``key``, would serialize to
         that same blob (see :mod:`headwater.datastore.mapped`); False when unsure. A value of
         another codec (an R value read in Python) is unchanged when it encodes to that blob."""
-        codec = self._encoded.get(key)
-        if codec is not None:
-            return self._same_encoding(key, codec, value)
+        blob_key = self._encoded.get(key)
+        if blob_key is not None:
+            return self._same_as_stored(blob_key, value)
         return self._mapped is not None and self._mapped.unchanged(key, value)
 
-    def _same_encoding(self, key: str, codec: int, value: Any) -> bool:
-        from headwater.serde.codecs import codec_name, encode
+    def _same_as_stored(self, blob_key: str, value: Any) -> bool:
+        """Whether ``value`` is still what the encoded blob holds (compared as values: R and
+        Python do not write the same bytes for one value)."""
+        from headwater.serde.codecs import NEUTRAL, codec_name
+        from headwater.serde.neutral_same import same_as_decoded
+        from headwater.serde.robject import RObject
 
         try:
-            pieces = encode(codec_name(codec), value)
-        except (TypeError, ValueError):
+            number, payload = read_payload(self.storage.get(blob_key))
+        except (KeyNotFound, DatastoreError):
             return False
-        s = serialize_payload(pieces, codec, "", stream_min=None)
-        return s.key == key
+        if codec_name(number) == NEUTRAL:
+            return same_as_decoded(value, payload)
+        return isinstance(value, RObject) and value.rds == bytes(payload)
 
     # --- indexes ----------------------------------------------------------------------------
 
