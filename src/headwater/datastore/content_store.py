@@ -245,7 +245,8 @@ class ContentStore:
     def unchanged_since_load(self, key: str, value: Any) -> bool:
         """Whether ``value``, loaded with ``track`` from the blob ``key``, would serialize to
         that same blob (see :mod:`headwater.datastore.mapped`); False when unsure. A value of
-        another codec (an R value read in Python) is unchanged when it encodes to that blob."""
+        another codec (an R value read in Python) is unchanged when it still equals what the
+        blob holds."""
         blob_key = self._encoded.get(key)
         if blob_key is not None:
             return self._same_as_stored(blob_key, value)
