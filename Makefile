@@ -7,7 +7,7 @@ HW_PY ?= $(PY)
 AIRFLOW_VENV ?= .venv-airflow
 AIRFLOW_REQUIREMENTS := tests/plugins/airflow/airflow-requirements.txt
 
-.PHONY: demo test test-fast lint format bench bench-quick clean
+.PHONY: demo test test-fast lint format bench bench-quick clean r-deps
 
 # headwater alone (what `make demo` needs), then the test extras on top (`make test`).
 $(VENV)/.headwater: pyproject.toml
@@ -54,8 +54,22 @@ postgresql:
 		fi; \
 	fi
 
-test: $(VENV)/.installed $(CHROMIUM) postgresql $(AIRFLOW_VENV)/.installed
+test: $(VENV)/.installed $(CHROMIUM) postgresql r-deps $(AIRFLOW_VENV)/.installed
 	HEADWATER_AIRFLOW_VENV=$(abspath $(AIRFLOW_VENV)) $(PY) -m pytest tests -q
+
+# R steps and the R package (r/) need R and the R packages Debian ships (CRAN is not used);
+# install what is missing when this machine lets us. The R tests fail without them under CI.
+R_DEBS := r-base-core r-cran-jsonlite r-cran-r6 r-cran-processx r-cran-digest r-cran-testthat
+
+r-deps:
+	@if dpkg -s $(R_DEBS) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $(R_DEBS) >/dev/null; \
+	else \
+		echo "note: R ($(R_DEBS)) is missing and cannot be installed here; R tests will skip"; \
+	fi
+
 
 # The fast tier: everything not marked slow (no browser, no second executor, no waiting).
 test-fast: $(VENV)/.installed

@@ -1,7 +1,8 @@
 # Benchmarks: the same flows under headwater and under Metaflow, alternating run by run.
 # Included from the top-level Makefile; see benchmarks/README.md.
 #   make bench         every scenario (10-20 minutes; Metaflow's 1000-way foreach alone is 5-13)
-#   make bench-quick   linear3, foreach100, numpy256, import, client scenarios at 100 (about 3 minutes)
+#   make bench-quick   linear3, foreach100, numpy256, import, client scenarios at 100, r_linear3
+#                      (about 3 minutes)
 # Repetitions: BENCH_REPEAT, BENCH_REPEAT_SLOW, BENCH_IMPORT_REPEAT; extra harness options:
 # BENCH_ARGS (e.g. BENCH_ARGS="--only linear3,import").
 
@@ -26,8 +27,8 @@ $(BENCH_VENV)/.installed: benchmarks/bench.mk
 bench-compile: $(VENV)/.installed
 	$(HW_PY) -m compileall -q src/headwater
 
-bench: $(VENV)/.installed $(BENCH_VENV)/.installed bench-compile
+bench: $(VENV)/.installed $(BENCH_VENV)/.installed bench-compile r-deps
 	$(HW_PY) benchmarks/harness.py --metaflow-python $(BENCH_PY) $(BENCH_ARGS)
 
-bench-quick: $(VENV)/.installed $(BENCH_VENV)/.installed bench-compile
+bench-quick: $(VENV)/.installed $(BENCH_VENV)/.installed bench-compile r-deps
 	$(HW_PY) benchmarks/harness.py --quick --metaflow-python $(BENCH_PY) $(BENCH_ARGS)

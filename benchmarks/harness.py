@@ -39,6 +39,7 @@ from bench_core import (
     progress,
 )
 from client_scenarios import CLIENT_QUICK, CLIENT_SCENARIOS, foreach_keep_name
+from r_scenarios import R_SCENARIOS
 from team_scenarios import TEAM_SCENARIOS, close_team_stores
 
 REPO = HERE.parent
@@ -262,8 +263,9 @@ SCENARIOS: dict[str, Callable[[Bench, Settings], Outcome]] = {
     # after foreach100/foreach1000, whose last runs client_artifacts reads
     **CLIENT_SCENARIOS,
     **TEAM_SCENARIOS,
+    **R_SCENARIOS,  # R flows and data frames (r_scenarios.py); need Debian's R
 }
-QUICK = ["import", "linear3", "foreach100", "numpy256", *CLIENT_QUICK]
+QUICK = ["import", "linear3", "foreach100", "numpy256", *CLIENT_QUICK, "r_linear3"]
 
 
 # ---- reporting ------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "parallel": "headwater.plugins.parallel",
     "secrets": "headwater.plugins.secrets",
     "kubernetes": "headwater.plugins.kubernetes",
+    "r": "headwater.plugins.r_step",
     "StepDecorator": "headwater.core.decorators",
     # custom decorators and mutators
     "UserStepDecorator": "headwater.core.user_decorators",
@@ -138,6 +139,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from headwater.plugins.kubernetes import kubernetes
     from headwater.plugins.parallel import parallel
     from headwater.plugins.project import project
+    from headwater.plugins.r_step import r
     from headwater.plugins.schedule import schedule
     from headwater.plugins.secrets import secrets
     from headwater.runner import (

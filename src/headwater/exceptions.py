@@ -263,3 +263,24 @@ class RunnerError(HeadwaterException):
     """Runner / NBRunner could not start a run or follow it."""
 
     headline = "the Runner could not start the flow"
+
+
+class RError(HeadwaterException):
+    """An R step failed: the message is R's error message; ``r_traceback`` the R calls."""
+
+    headline = "the R step failed"
+
+    def __init__(self, msg: str | None = None, r_traceback: str = "") -> None:
+        super().__init__(msg)
+        self.r_traceback = r_traceback
+
+    def failure_report(self) -> str:
+        """What the task's log and record show: the R traceback, then the error."""
+        head = f"{self.r_traceback.rstrip()}\n" if self.r_traceback else ""
+        return f"{head}{type(self).__name__}: {self.message}\n"
+
+
+class RSetupError(RError):
+    """An R step could not start: no Rscript, no headwater R package, a missing R package."""
+
+    headline = "the R step could not start"

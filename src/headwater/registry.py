@@ -51,6 +51,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "kubernetes": "headwater.plugins.kubernetes:KubernetesDecorator",
         "resources": "headwater.plugins.resources:ResourcesDecorator",
         "parallel": "headwater.plugins.parallel:ParallelDecorator",
+        "r": "headwater.plugins.r_step:RDecorator",
         "retry": "headwater.plugins.retry:RetryDecorator",
         "secrets": "headwater.plugins.secrets:SecretsDecorator",
         "timeout": "headwater.plugins.timeout:TimeoutDecorator",

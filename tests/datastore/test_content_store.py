@@ -21,6 +21,7 @@ from headwater.exceptions import (
     UnpicklableArtifact,
     UnsupportedFormat,
 )
+from headwater.serde.blob import FORMAT_VERSION
 
 FLOW = "HelloFlow"
 
@@ -212,7 +213,7 @@ def test_blob_of_a_newer_format_is_unsupported(store):
     key = store.save_values(FLOW, {"x": 1})["x"].key
     blob = store.blob_key(FLOW, key)
     data = bytearray(store.storage.get(blob))
-    data[4] += 1
+    data[4] = FORMAT_VERSION + 1
     tamper(store, blob, bytes(data))
     with pytest.raises(UnsupportedFormat) as e:
         store.load_value(FLOW, key)

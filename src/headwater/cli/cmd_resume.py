@@ -95,7 +95,7 @@ def handle_resume(args: argparse.Namespace, ctx: CliContext) -> int:
         script = script_name(ctx)
         ctx.out.info(
             f"Run {origin.run_id} of {ctx.flow_name} completed: nothing failed, so nothing runs "
-            f"again and every task is cloned (to run a step again: python {script} resume STEP "
+            f"again and every task is cloned (to run a step again: {script} resume STEP "
             f"--origin-run-id {origin.run_id})"
         )
     rerun = frozenset({step}) if step else frozenset()

@@ -360,9 +360,14 @@ def step_policies(ctx: CliContext) -> dict[str, Any]:
 
 
 def script_name(ctx: CliContext) -> str:
-    """The flow file's name, for the commands a message suggests."""
+    """How a message suggests running the flow's commands: ``python flow.py``, or what the
+    flow's module names in ``__headwater_command__`` (``Rscript flow.R`` for a flow written in
+    R, whose Python file is generated)."""
     module = sys.modules.get(ctx.flow_cls.__module__)
-    return os.path.basename(getattr(module, "__file__", None) or "flow.py")
+    command = getattr(module, "__headwater_command__", None)
+    if isinstance(command, str) and command:
+        return command
+    return "python " + os.path.basename(getattr(module, "__file__", None) or "flow.py")
 
 
 def print_summary(ctx: CliContext, summary: Any) -> None:
@@ -383,20 +388,20 @@ def print_summary(ctx: CliContext, summary: Any) -> None:
     if summary.status is RunStatus.COMPLETED:
         out.success(f"Run {summary.run_id} of {summary.flow} completed: {took}.")
         out.info(
-            f"  inspect: python {script} dump {summary.run_id}/end"
+            f"  inspect: {script} dump {summary.run_id}/end"
             f"   or in Python: Run('{summary.flow}/{summary.run_id}').data"
         )
         return
     if summary.status is RunStatus.INTERRUPTED:
         out.error(f"run {summary.run_id} of {summary.flow} was interrupted after {took}")
-        out.info(f"  resume: python {script} resume --origin-run-id {summary.run_id}")
+        out.info(f"  resume: {script} resume --origin-run-id {summary.run_id}")
         return
     if summary.failed:
         pathspec, headline = summary.failed[0]
         step_task = "/".join(pathspec.split("/")[1:])
         out.error(f"run {summary.run_id} of {summary.flow} failed: task {step_task}: {headline}")
-        out.info(f"  logs:   python {script} logs {step_task}")
-        out.info(f"  resume: python {script} resume --origin-run-id {summary.run_id}")
+        out.info(f"  logs:   {script} logs {step_task}")
+        out.info(f"  resume: {script} resume --origin-run-id {summary.run_id}")
         if len(summary.failed) > 1:
             out.info(f"  ({len(summary.failed) - 1} more tasks failed)")
     else:

@@ -45,6 +45,15 @@ class CaughtException:
     def __str__(self) -> str:
         return f"{self.type}: {self.message}" if self.message else self.type
 
+    def _hw_r_value(self) -> dict[str, str]:
+        """What an R step reads: list(type, message, traceback, exception)."""
+        return {
+            "type": self.type,
+            "message": self.message,
+            "traceback": self.traceback,
+            "exception": self.exception,
+        }
+
     def __repr__(self) -> str:
         return f"CaughtException({self.type!r}, {self.message!r})"
 

@@ -24,7 +24,15 @@ from headwater.exceptions import (
     IndexNotFound,
     UnsupportedFormat,
 )
-from headwater.serde.blob import DIGEST_OFFSET, Unkeyed, deserialize, serialize_unkeyed
+from headwater.serde.blob import (
+    DIGEST_OFFSET,
+    Unkeyed,
+    codec_of,
+    deserialize,
+    read_payload,
+    serialize_payload,
+    serialize_unkeyed,
+)
 
 INDEX_FILE = "index.json"
 RESULT_FILE = "result.json"
@@ -46,6 +54,7 @@ class ContentStore:
         self._known: set[str] = set()  # storage keys of blobs known to exist
         self._attempts: dict[AttemptPath, str] = {}  # attempt -> its key prefix
         self._mapped: Any = None  # MappedBlobs of values loaded with track=True
+        self._encoded: dict[str, str] = {}  # key -> blob's storage key, of tracked R values
         self.save_s = 0.0
         self.load_s = 0.0
 
@@ -109,18 +118,32 @@ class ContentStore:
             refs: dict[str, ArtifactRef] = {}
             for name, value in values.items():
                 s = serialize_unkeyed(value, name=name)
-                if isinstance(s, Unkeyed):
-                    key = self._save_unkeyed(flow, name, s)
-                else:
-                    key = s.key
-                    blob_key = self.blob_key(flow, key)
-                    if blob_key not in self._known:
-                        self._put(blob_key, s.chunks, f"artifact {name!r}")
-                        self._known.add(blob_key)
-                refs[name] = ArtifactRef(key=key, size=s.size, type=s.type)
+                refs[name] = ArtifactRef(key=self._store(flow, name, s), size=s.size, type=s.type)
             return refs
         finally:
             self.save_s += time.perf_counter() - t0
+
+    def save_encoded(self, flow: str, name: str, codec: str, pieces: Any, type: str) -> ArtifactRef:
+        """Store a value another codec encoded (``neutral`` or ``rds``: an R step's value),
+        as its payload ``pieces``; its ref records the codec."""
+        from headwater.serde.codecs import codec_number
+
+        t0 = time.perf_counter()
+        try:
+            s = serialize_payload(pieces, codec_number(codec), type)
+            return ArtifactRef(self._store(flow, name, s), s.size, s.type, codec)
+        finally:
+            self.save_s += time.perf_counter() - t0
+
+    def _store(self, flow: str, name: str, s: Any) -> str:
+        """Write one serialized blob unless it is stored already; returns its key."""
+        if isinstance(s, Unkeyed):
+            return self._save_unkeyed(flow, name, s)
+        blob_key = self.blob_key(flow, s.key)
+        if blob_key not in self._known:
+            self._put(blob_key, s.chunks, f"artifact {name!r}")
+            self._known.add(blob_key)
+        return s.key
 
     def _put(self, key: str, chunks: Any, what: str) -> None:
         try:
@@ -173,7 +196,7 @@ class ContentStore:
         finally:
             self.load_s += time.perf_counter() - t0
 
-    def _load_value(self, flow: str, key: str, track: bool) -> Any:
+    def _blob(self, flow: str, key: str) -> Any:
         blob_key = self.blob_key(flow, key)
         try:
             buf = self.storage.get(blob_key)
@@ -182,12 +205,36 @@ class ContentStore:
                 f"artifact blob {key} is missing from {self.url}: the datastore is incomplete "
                 "(deleted, or copied without its blobs); rerun the task that produced it"
             ) from None
+        self._known.add(blob_key)
+        return buf
+
+    def load_payload(self, flow: str, key: str) -> tuple[str, memoryview]:
+        """The codec of the blob ``key`` and its payload, undecoded (for a pickled value, its
+        pickle stream): what an R step is handed for an R value."""
+        from headwater.serde.codecs import codec_name
+
+        t0 = time.perf_counter()
+        try:
+            buf = self._blob(flow, key)
+            try:
+                number, payload = read_payload(buf, key=key)
+            except (CorruptBlob, UnsupportedFormat) as e:
+                raise type(e)(f"artifact blob {key} in {self.url}: {e}") from None
+            return codec_name(number), payload
+        finally:
+            self.load_s += time.perf_counter() - t0
+
+    def _load_value(self, flow: str, key: str, track: bool) -> Any:
+        buf = self._blob(flow, key)
         try:
             value = deserialize(buf, key=key)
         except (CorruptBlob, UnsupportedFormat) as e:
-            raise type(e)(f"artifact blob {blob_key} in {self.url}: {e}") from None
-        self._known.add(blob_key)
-        if track and type(buf).__name__ == "mmap":
+            raise type(e)(f"artifact blob {self.blob_key(flow, key)} in {self.url}: {e}") from None
+        if not track:
+            return value
+        if codec_of(buf):  # an R value: see unchanged_since_load
+            self._encoded[key] = self.blob_key(flow, key)
+        elif type(buf).__name__ == "mmap":
             if self._mapped is None:
                 from headwater.datastore.mapped import MappedBlobs
 
@@ -215,8 +262,28 @@ class ContentStore:
 
     def unchanged_since_load(self, key: str, value: Any) -> bool:
         """Whether ``value``, loaded with ``track`` from the blob ``key``, would serialize to
-        that same blob (see :mod:`headwater.datastore.mapped`); False when unsure."""
+        that same blob (see :mod:`headwater.datastore.mapped`); False when unsure. A value of
+        another codec (an R value read in Python) is unchanged when it still equals what the
+        blob holds."""
+        blob_key = self._encoded.get(key)
+        if blob_key is not None:
+            return self._same_as_stored(blob_key, value)
         return self._mapped is not None and self._mapped.unchanged(key, value)
+
+    def _same_as_stored(self, blob_key: str, value: Any) -> bool:
+        """Whether ``value`` is still what the encoded blob holds (compared as values: R and
+        Python do not write the same bytes for one value)."""
+        from headwater.serde.codecs import NEUTRAL, codec_name
+        from headwater.serde.neutral_same import same_as_decoded
+        from headwater.serde.robject import RObject
+
+        try:
+            number, payload = read_payload(self.storage.get(blob_key))
+        except (KeyNotFound, DatastoreError):
+            return False
+        if codec_name(number) == NEUTRAL:
+            return same_as_decoded(value, payload)
+        return isinstance(value, RObject) and value.rds == bytes(payload)
 
     # --- indexes ----------------------------------------------------------------------------
 

@@ -19,14 +19,18 @@ class ArtifactRef(Record):
 
     key: str  # content hash of the serialized value (xxh3-128, hex)
     size: int  # serialized size in bytes, before compression
-    type: str  # "module.QualName" of the value, for previews and listings
+    type: str  # "module.QualName" of the value, for previews and listings ("R.<class>" from R)
+    codec: str = "pickle"  # how the blob is read: pickle, neutral or rds (headwater.serde.codecs)
 
     def to_json(self) -> dict[str, Any]:
-        return {"key": self.key, "size": self.size, "type": self.type}
+        d = {"key": self.key, "size": self.size, "type": self.type}
+        if self.codec != "pickle":  # indexes of pickled values stay as they were
+            d["codec"] = self.codec
+        return d
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> ArtifactRef:
-        return cls(d["key"], int(d["size"]), d.get("type", ""))
+        return cls(d["key"], int(d["size"]), d.get("type", ""), d.get("codec", "pickle"))
 
 
 class TaskIndex(Record):

@@ -70,6 +70,9 @@ def failure_report(ex: BaseException, debug: bool = False) -> str:
     ending with the ``Type: message`` line(s) (see the module docstring)."""
     import traceback
 
+    own = getattr(ex, "failure_report", None)  # an error of another language's code (R)
+    if callable(own) and not debug:
+        return own()
     if debug:
         return "".join(traceback.format_exception(type(ex), ex, ex.__traceback__))
     ours = _package_dir()

@@ -23,6 +23,12 @@ Blob format, version 1 (all integers little-endian)::
 A blob whose out-of-band buffers hold at least ``RAW_OOB_MIN`` bytes is never compressed, so
 array data is written and read at disk speed (and can be memory-mapped on load).
 
+Format version 2 is the same layout for a value another codec encoded (see
+:mod:`headwater.serde.codecs`): the reserved field holds the codec's number, the body is that
+codec's payload in place of the pickle stream (``nbuf`` 0), and the digest covers the codec
+number too (``xxh3_128(pack("<QIH", payload_len, 0, codec) + payload)``), so the same bytes under
+two codecs are two blobs. Pickled values keep version 1, so their blobs and keys are unchanged.
+
 The uncompressed body is the pickle stream, then each buffer starting at the next offset
 (relative to the body start) that is a multiple of ``ALIGN``, zero padding in between. When
 flag bit 0 is set the stored body is that byte string as one zstd frame. The digest is
@@ -46,7 +52,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
 MAGIC = b"\x93HWB"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest this module reads; pickled values are still written as 1
+PICKLE_VERSION = 1
+ENCODED_VERSION = 2
 FLAG_COMPRESSED = 0x01
 KNOWN_FLAGS = FLAG_COMPRESSED
 ALIGN = 64
@@ -55,6 +63,7 @@ RAW_OOB_MIN = 1 << 20  # a blob with this much out-of-band data is never compres
 
 _HEAD = struct.Struct("<4sBBHIQQ16s")
 _CONTENT_HEAD = struct.Struct("<QI")
+_ENCODED_HEAD = struct.Struct("<QIH")
 _PAD = bytes(ALIGN)
 
 Chunk = bytes | bytearray | memoryview
@@ -108,7 +117,9 @@ def _digest(table: bytes, pieces: Sequence[Chunk]) -> bytes:
     return h.digest()
 
 
-def _table(pickle_len: int, buf_lens: Sequence[int]) -> bytes:
+def _table(pickle_len: int, buf_lens: Sequence[int], codec: int = 0) -> bytes:
+    if codec:
+        return _ENCODED_HEAD.pack(pickle_len, 0, codec)
     table = _CONTENT_HEAD.pack(pickle_len, len(buf_lens))
     if buf_lens:
         table += struct.pack(f"<{len(buf_lens)}Q", *buf_lens)
@@ -207,7 +218,7 @@ def serialize_unkeyed(
         flags, stored, stored_len = FLAG_COMPRESSED, frame, sum(len(p) for p in frame)
 
     nbuf = len(buffers)
-    header = _HEAD.pack(MAGIC, FORMAT_VERSION, flags, 0, nbuf, pickle_len, stored_len, digest)
+    header = _HEAD.pack(MAGIC, PICKLE_VERSION, flags, 0, nbuf, pickle_len, stored_len, digest)
     if nbuf:
         header += table[_CONTENT_HEAD.size :]
         header += _PAD[: _body_start(nbuf) - len(header)]
@@ -226,6 +237,29 @@ def serialize_unkeyed(
     )
 
 
+def serialize_payload(
+    pieces: Sequence[Chunk], codec: int, type: str, stream_min: int | None = STREAM_MIN
+) -> Serialized | Unkeyed:
+    """A blob (format version 2) of a payload another codec encoded (``codec`` > 0: its
+    number in :mod:`headwater.serde.codecs`); ``type`` is what listings show. As with
+    :func:`serialize_unkeyed`, a payload of at least ``stream_min`` bytes comes back
+    :class:`Unkeyed`. Large payloads are stored uncompressed, as array data is."""
+    assert codec > 0
+    size = sum(memoryview(p).nbytes for p in pieces)
+    table = _table(size, (), codec)
+    unkeyed = stream_min is not None and size >= stream_min
+    digest = bytes(16) if unkeyed else _digest(table, pieces)
+    frame = None if size >= RAW_OOB_MIN else compress_if_pays(list(pieces), size)
+    if frame is None:
+        flags, stored, stored_len = 0, list(pieces), size
+    else:
+        flags, stored, stored_len = FLAG_COMPRESSED, frame, sum(len(p) for p in frame)
+    header = _HEAD.pack(MAGIC, ENCODED_VERSION, flags, codec, 0, size, stored_len, digest)
+    if unkeyed:
+        return Unkeyed(size=size, type=type, chunks=(header, *stored), hashed=(table, *pieces))
+    return Serialized(key=digest.hex(), size=size, type=type, chunks=(header, *stored))
+
+
 def _corrupt(what: str) -> CorruptBlob:
     return CorruptBlob(f"{what}: the blob is damaged; rerun the task that produced it")
 
@@ -235,7 +269,12 @@ def read_key(data: bytes | bytearray | memoryview) -> str:
     return _parse_header(memoryview(data).cast("B"))[5].hex()
 
 
-def _parse_header(mv: memoryview) -> tuple[int, int, int, int, int, bytes, list[int], int]:
+def codec_of(data: bytes | bytearray | memoryview) -> int:
+    """The codec number of a blob (0: a pickled value), from its header."""
+    return _parse_header(memoryview(data).cast("B"))[8]
+
+
+def _parse_header(mv: memoryview) -> tuple[int, int, int, int, int, bytes, list[int], int, int]:
     size = len(mv)
     if size < 5 or bytes(mv[:4]) != MAGIC:
         raise _corrupt("not a headwater blob (bad magic bytes)")
@@ -249,7 +288,11 @@ def _parse_header(mv: memoryview) -> tuple[int, int, int, int, int, bytes, list[
         raise _corrupt(f"blob has invalid format version {version}")
     if size < _HEAD.size:
         raise _corrupt(f"blob is truncated ({size} bytes, shorter than its header)")
-    _, version, flags, _, nbuf, pickle_len, stored_len, digest = _HEAD.unpack_from(mv)
+    _, version, flags, codec, nbuf, pickle_len, stored_len, digest = _HEAD.unpack_from(mv)
+    if version < ENCODED_VERSION:
+        codec = 0
+    elif nbuf or not codec:
+        raise _corrupt("an encoded blob names no codec, or has out-of-band buffers")
     if flags & ~KNOWN_FLAGS:
         raise _corrupt(f"blob header has unknown flags {flags:#x}")
     start = _body_start(nbuf)
@@ -259,7 +302,7 @@ def _parse_header(mv: memoryview) -> tuple[int, int, int, int, int, bytes, list[
     if size != start + stored_len:
         state = "truncated" if size < start + stored_len else "longer than its header says"
         raise _corrupt(f"blob is {state} ({size} bytes, expected {start + stored_len})")
-    return version, flags, nbuf, pickle_len, stored_len, digest, buf_lens, start
+    return version, flags, nbuf, pickle_len, stored_len, digest, buf_lens, start, codec
 
 
 class RawLayout(Record):
@@ -273,8 +316,8 @@ def raw_layout(data: bytes | bytearray | memoryview) -> RawLayout | None:
     """The layout of a blob stored uncompressed, None when its body is compressed (checks the
     header, not the content)."""
     mv = memoryview(data).cast("B")
-    _, flags, _, pickle_len, _, _, buf_lens, start = _parse_header(mv)
-    if flags & FLAG_COMPRESSED:
+    _, flags, _, pickle_len, _, _, buf_lens, start, codec = _parse_header(mv)
+    if flags & FLAG_COMPRESSED or codec:
         return None
     offsets, _ = _layout(pickle_len, buf_lens)
     return RawLayout(
@@ -301,8 +344,30 @@ def deserialize(
     than a strange value or error. A blob from a newer headwater raises
     :class:`UnsupportedFormat`.
     """
+    codec, body = _body(data, key, verify)
+    if codec:
+        from headwater.serde.codecs import decode
+
+        return decode(codec, body)
+    return body
+
+
+def read_payload(
+    data: bytes | bytearray | memoryview, *, key: str | None = None, verify: bool = True
+) -> tuple[int, memoryview]:
+    """The codec number of a blob and its payload, decoded by nobody: for a pickled value
+    (codec 0) the pickle stream, for another codec its bytes (checked as in
+    :func:`deserialize`)."""
+    codec, body = _body(data, key, verify, load=False)
+    return codec, body
+
+
+def _body(
+    data: bytes | bytearray | memoryview, key: str | None, verify: bool, load: bool = True
+) -> tuple[int, Any]:
+    """(codec, the unpickled value) for codec 0 when ``load``, else (codec, payload view)."""
     mv = memoryview(data).cast("B")
-    _, flags, nbuf, pickle_len, stored_len, digest, buf_lens, start = _parse_header(mv)
+    _, flags, nbuf, pickle_len, stored_len, digest, buf_lens, start, codec = _parse_header(mv)
     if key is not None and digest.hex() != key:
         raise _corrupt(f"blob holds key {digest.hex()} but is stored as {key}")
     offsets, body_len = _layout(pickle_len, buf_lens)
@@ -315,10 +380,13 @@ def deserialize(
         body = stored
     pickled = body[:pickle_len]
     buffers = [body[off : off + n] for off, n in zip(offsets, buf_lens, strict=True)]
-    if verify and _digest(_table(pickle_len, buf_lens), [pickled, *buffers]) != digest:
+    table = _table(pickle_len, buf_lens, codec)
+    if verify and _digest(table, [pickled, *buffers]) != digest:
         raise _corrupt("blob content does not match its checksum")
+    if codec or not load:
+        return codec, pickled
     try:
-        return pickle.loads(pickled, buffers=buffers)
+        return 0, pickle.loads(pickled, buffers=buffers)
     except (ImportError, AttributeError) as e:
         raise DatastoreError(
             f"a stored value could not be unpickled ({type(e).__name__}: {e}): make the module "

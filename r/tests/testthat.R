@@ -1,0 +1,3 @@
+library(testthat)
+library(headwater)
+test_check("headwater")
