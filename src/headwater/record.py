@@ -33,7 +33,9 @@ from collections import namedtuple
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - type checkers read this; nothing imports typing
     from collections.abc import Iterator
-    from typing import Any, ClassVar, TypeVar, dataclass_transform
+    from typing import Any, ClassVar, TypeVar
+
+    from typing_extensions import dataclass_transform  # typing has it from 3.11
 
     _R = TypeVar("_R", bound="Record")
 else:
@@ -42,7 +44,7 @@ else:
         return lambda cls: cls
 
 
-EMPTY_MAPPING = types.MappingProxyType({})
+EMPTY_MAPPING: types.MappingProxyType[Any, Any] = types.MappingProxyType({})
 """An immutable empty mapping, the default for mapping fields."""
 
 
