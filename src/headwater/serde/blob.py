@@ -43,7 +43,10 @@ from headwater.serde.compression import compress_if_pays, decompress
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
+    from mmap import mmap
     from typing import Any
+
+    Stored = bytes | bytearray | memoryview | mmap  # a blob as read (a datastore may map it)
 
 MAGIC = b"\x93HWB"
 FORMAT_VERSION = 1
@@ -99,7 +102,7 @@ def _body_start(nbuf: int) -> int:
     return _align(n) if nbuf else n
 
 
-def _digest(table: bytes, pieces: Sequence[Chunk]) -> bytes:
+def _digest(table: Chunk, pieces: Sequence[Chunk]) -> bytes:
     import xxhash
 
     h = xxhash.xxh3_128(table)
@@ -164,7 +167,7 @@ class Unkeyed(Record):
     hashed: tuple[Chunk, ...]  # what the digest covers, in order
 
     def digest(self) -> bytes:
-        return _digest(self.hashed[0], self.hashed[1:])  # type: ignore[arg-type]
+        return _digest(self.hashed[0], self.hashed[1:])
 
 
 DIGEST_OFFSET = _HEAD.size - 16
@@ -201,6 +204,7 @@ def serialize_unkeyed(
     # Large out-of-band buffers (array data) are written as they are: compressing them would
     # cost far more time than the disk it saves, and loading could no longer map them.
     frame = None if oob >= RAW_OOB_MIN else compress_if_pays(body, body_len)
+    stored: Sequence[Chunk]
     if frame is None:
         flags, stored, stored_len = 0, body, body_len
     else:
@@ -230,7 +234,7 @@ def _corrupt(what: str) -> CorruptBlob:
     return CorruptBlob(f"{what}: the blob is damaged; rerun the task that produced it")
 
 
-def read_key(data: bytes | bytearray | memoryview) -> str:
+def read_key(data: Stored) -> str:
     """The key recorded in a blob's header (checks magic and version, not the content)."""
     return _parse_header(memoryview(data).cast("B"))[5].hex()
 
@@ -269,7 +273,7 @@ class RawLayout(Record):
     buffers: tuple[tuple[int, int], ...]  # (offset, length) of each out-of-band buffer
 
 
-def raw_layout(data: bytes | bytearray | memoryview) -> RawLayout | None:
+def raw_layout(data: Stored) -> RawLayout | None:
     """The layout of a blob stored uncompressed, None when its body is compressed (checks the
     header, not the content)."""
     mv = memoryview(data).cast("B")
@@ -289,9 +293,7 @@ def pickle_out_of_band(value: Any) -> tuple[bytes, list[memoryview]]:
     return _dumps(value, None)
 
 
-def deserialize(
-    data: bytes | bytearray | memoryview, *, key: str | None = None, verify: bool = True
-) -> Any:
+def deserialize(data: Stored, *, key: str | None = None, verify: bool = True) -> Any:
     """Rebuild the value of one blob.
 
     Out-of-band buffers come back as views of ``data`` (or of the decompressed body), not
