@@ -7,7 +7,7 @@ HW_PY ?= $(PY)
 AIRFLOW_VENV ?= .venv-airflow
 AIRFLOW_REQUIREMENTS := tests/plugins/airflow/airflow-requirements.txt
 
-.PHONY: demo test test-fast lint format bench bench-quick clean
+.PHONY: demo test test-fast lint typecheck format bench bench-quick clean
 
 # headwater alone (what `make demo` needs), then the test extras on top (`make test`).
 $(VENV)/.headwater: pyproject.toml
@@ -61,9 +61,13 @@ test: $(VENV)/.installed $(CHROMIUM) postgresql $(AIRFLOW_VENV)/.installed
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest tests -q -m "not slow"
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed typecheck
 	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(VENV)/bin/ruff format --check src tests benchmarks examples
+
+# mypy over src/headwater, as [tool.mypy] in pyproject.toml sets it up.
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format src tests benchmarks examples
@@ -72,4 +76,4 @@ format: $(VENV)/.installed
 -include benchmarks/bench.mk
 
 clean:
-	rm -rf $(VENV) .venv-bench $(AIRFLOW_VENV) examples/.headwater
+	rm -rf $(VENV) .venv-bench $(AIRFLOW_VENV) examples/.headwater .mypy_cache

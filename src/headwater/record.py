@@ -65,7 +65,9 @@ class _RecordMeta(type):
         for bad in ("__init__", "__slots__", "__dict__"):
             if bad in ns:
                 raise TypeError(f"{name}: a Record may not define {bad}")
-        base = namedtuple(name, fields, defaults=defaults, module=ns.get("__module__"))
+        # Checkers read namedtuple() calls statically and need literal names and defaults; the
+        # fields a checker sees come from dataclass_transform above.
+        base = namedtuple(name, fields, defaults=defaults, module=ns.get("__module__"))  # type: ignore[misc]
         return type(name, (base,), {**ns, "__slots__": ()})
 
 
