@@ -7,7 +7,7 @@ HW_PY ?= $(PY)
 AIRFLOW_VENV ?= .venv-airflow
 AIRFLOW_REQUIREMENTS := tests/plugins/airflow/airflow-requirements.txt
 
-.PHONY: demo test test-fast lint format bench bench-quick clean r-deps
+.PHONY: demo test test-fast lint typecheck format bench bench-quick clean r-deps
 
 # headwater alone (what `make demo` needs), then the test extras on top (`make test`).
 $(VENV)/.headwater: pyproject.toml
@@ -75,9 +75,13 @@ r-deps:
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest tests -q -m "not slow"
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed typecheck
 	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(VENV)/bin/ruff format --check src tests benchmarks examples
+
+# mypy over src/headwater, as [tool.mypy] in pyproject.toml sets it up.
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format src tests benchmarks examples
@@ -86,4 +90,4 @@ format: $(VENV)/.installed
 -include benchmarks/bench.mk
 
 clean:
-	rm -rf $(VENV) .venv-bench $(AIRFLOW_VENV) examples/.headwater
+	rm -rf $(VENV) .venv-bench $(AIRFLOW_VENV) examples/.headwater .mypy_cache

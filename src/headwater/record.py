@@ -33,7 +33,9 @@ from collections import namedtuple
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - type checkers read this; nothing imports typing
     from collections.abc import Iterator
-    from typing import Any, ClassVar, TypeVar, dataclass_transform
+    from typing import Any, ClassVar, TypeVar
+
+    from typing_extensions import dataclass_transform  # typing has it from 3.11
 
     _R = TypeVar("_R", bound="Record")
 else:
@@ -42,7 +44,7 @@ else:
         return lambda cls: cls
 
 
-EMPTY_MAPPING = types.MappingProxyType({})
+EMPTY_MAPPING: types.MappingProxyType[Any, Any] = types.MappingProxyType({})
 """An immutable empty mapping, the default for mapping fields."""
 
 
@@ -63,7 +65,9 @@ class _RecordMeta(type):
         for bad in ("__init__", "__slots__", "__dict__"):
             if bad in ns:
                 raise TypeError(f"{name}: a Record may not define {bad}")
-        base = namedtuple(name, fields, defaults=defaults, module=ns.get("__module__"))
+        # Checkers read namedtuple() calls statically and need literal names and defaults; the
+        # fields a checker sees come from dataclass_transform above.
+        base = namedtuple(name, fields, defaults=defaults, module=ns.get("__module__"))  # type: ignore[misc]
         return type(name, (base,), {**ns, "__slots__": ()})
 
 

@@ -73,7 +73,7 @@ def open_storage(kind: str, root: str, settings: Settings | None = None) -> Stor
     from headwater.registry import load
 
     cls = load("storage", kind, "datastore")
-    return cls.from_settings(root, settings or load_settings())  # type: ignore[no-any-return]
+    return cls.from_settings(root, settings or load_settings())
 
 
 def open_datastore(kind: str, root: str, settings: Settings | None = None) -> Datastore:
@@ -87,7 +87,7 @@ def open_metadata(settings: Settings, local_root: str | None) -> MetadataStore:
     from headwater.registry import load
 
     cls = load("metadata", settings.metadata, "metadata provider")
-    return cls.from_settings(settings, local_root)  # type: ignore[no-any-return]
+    return cls.from_settings(settings, local_root)
 
 
 def open_stores(

@@ -20,6 +20,11 @@ from typing import Any, overload
 from headwater.cards.store import CardFile, list_card_files, read_card, task_stores
 from headwater.exceptions import ClientError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from headwater.core.ids import AttemptPath
+    from headwater.datastore.store import Datastore
+
 MAX_RESUME_HOPS = 20
 NOTEBOOK_HEIGHT = 640  # pixels of the frame a card gets in a notebook
 
@@ -28,7 +33,12 @@ class Card:
     """One card of one task attempt: ``.type``, ``.id``, ``.path``, ``.html``."""
 
     def __init__(
-        self, file: CardFile, pathspec: str, attempt: int, datastore: Any, path: Any
+        self,
+        file: CardFile,
+        pathspec: str,
+        attempt: int,
+        datastore: Datastore,
+        path: AttemptPath,
     ) -> None:
         self._file = file
         self._ds = datastore

@@ -42,7 +42,7 @@ def _back_edges(
     """Edges that reach a step still on the walk's stack: they close a cycle."""
     back: set[tuple[str, str]] = set()
     state: dict[str, int] = {}  # 1 on the stack, 2 done
-    roots = ([start] if start in out else []) + list(order)
+    roots = ([start] if start is not None and start in out else []) + list(order)
     for root in roots:
         if root in state:
             continue

@@ -22,8 +22,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
+    from headwater.core.ids import AttemptPath
+    from headwater.datastore.store import Datastore
 
-def render_live(cls: Any, slot: Any, options: Any, ds: Any, path: Any, user_data: Any) -> None:
+
+def render_live(
+    cls: Any, slot: Any, options: Any, ds: Datastore, path: AttemptPath, user_data: Any
+) -> None:
     """Render ``slot``'s card now with ``render_runtime``; never raises (a failure is
     reported on the task's stderr, and the step goes on)."""
     components = slot.components

@@ -117,7 +117,8 @@ def _pretty(value: Any, indent: int = 0, depth: int = 0) -> str:
         set.__repr__,
         frozenset.__repr__,
     ):
-        opener, closer = {list: "[]", tuple: "()"}.get(type(value), "{}")  # type: ignore[call-overload]
+        brackets: dict[type, tuple[str, str]] = {list: ("[", "]"), tuple: ("(", ")")}
+        opener, closer = brackets.get(type(value), ("{", "}"))
         seq = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
         items = [_pretty(v, indent + 1, depth + 1) for v in _first(seq)]
         total = len(value)

@@ -8,6 +8,10 @@ import os
 from headwater.cli.context import CliContext
 from headwater.exceptions import CommandLineError, InvalidFlow
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from headwater.plugins.deploy.deployment import Deployment
+
 TARGET = "airflow"
 DAG_ID_CHARS = r"[A-Za-z0-9_.-]"
 
@@ -34,9 +38,9 @@ def _needs_subcommand(args: argparse.Namespace, ctx: CliContext) -> int:
     raise CommandLineError("airflow needs a subcommand: create FILE")
 
 
-def check_airflow_triggers(dep: object) -> None:
+def check_airflow_triggers(dep: Deployment) -> None:
     """What Airflow cannot do, as one-line errors."""
-    t = dep.triggers  # type: ignore[attr-defined]
+    t = dep.triggers
     if t.cron and (t.events or t.flows):
         raise InvalidFlow(
             "Airflow runs a DAG on a schedule or on assets, not both: keep @schedule, or "

@@ -19,7 +19,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
+    from headwater.metadata_store.records import RunRecord
+    from headwater.runtime.executor import Executor
+    from headwater.runtime.scheduler import Scheduler
     from headwater.runtime.spec import SpillDir
+    from headwater.stores import Stores
 
 
 def register(sub: argparse._SubParsersAction, flow_cls: type) -> None:
@@ -257,7 +261,7 @@ def launch_run(
     return 0 if summary.status is RunStatus.COMPLETED else 1
 
 
-def export_settings(stores: Any) -> None:
+def export_settings(stores: Stores) -> None:
     """Put the command's store settings in the environment, so that its tasks (and the client
     calls they make) find the same stores."""
     os.environ.update(stores.settings.to_environ())
@@ -268,13 +272,13 @@ def export_settings(stores: Any) -> None:
 def _prepare(
     ctx: CliContext,
     args: argparse.Namespace,
-    stores: Any,
-    executor: Any,
+    stores: Stores,
+    executor: Executor,
     values: dict[str, Any] | None,
     tags: list[str],
     user: str,
     resume: ResumeFrom | None,
-) -> tuple[Any, Any]:
+) -> tuple[RunRecord, Scheduler]:
     """Record the run and what its tasks read (parameters, code); its scheduler."""
     from headwater.core.flow_decorators import flow_run_tags
     from headwater.runtime.launch import (

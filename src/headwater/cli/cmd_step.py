@@ -29,6 +29,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
+    from headwater.datastore.store import Datastore
+
 
 def register(sub: argparse._SubParsersAction, flow_cls: type) -> None:
     from headwater.cli.cmd_run import add_parameter_options
@@ -89,8 +91,10 @@ def register(sub: argparse._SubParsersAction, flow_cls: type) -> None:
 
 def _line_buffered() -> None:
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.reconfigure(line_buffering=True)
+        reconfigure = getattr(stream, "reconfigure", None)  # a replaced stream may lack it
+        if reconfigure is not None:
+            with contextlib.suppress(Exception):
+                reconfigure(line_buffering=True)
 
 
 def handle_step(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -103,7 +107,7 @@ def handle_step(args: argparse.Namespace, ctx: CliContext) -> int:
     return _scheduled_step(args, ctx)
 
 
-def _use_run_configs(ctx: CliContext, ds: Any, flow: str, params_token: str) -> None:
+def _use_run_configs(ctx: CliContext, ds: Datastore, flow: str, params_token: str) -> None:
     """Decorators and defaults see the configs the run was started with (mutators and custom
     decorators apply then too)."""
     if "headwater.core.configs" in sys.modules:  # else the flow has no Config

@@ -8,7 +8,7 @@ add, remove and replace work on a run in the namespace (default: your runs,
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from headwater import config
 from headwater.client.flow import Flow
@@ -261,7 +261,7 @@ def _marked(tags: Iterable[str]) -> list[str]:
 
 
 def _print_groups(
-    ctx: Any, groups: dict[str, frozenset[str] | set[str]], skip_titles: bool, header: bool
+    ctx: Any, groups: Mapping[str, frozenset[str] | set[str]], skip_titles: bool, header: bool
 ) -> None:
     out = ctx.out
     if out.quiet:  # parseable: "runs ; system,tags ; user,tags"

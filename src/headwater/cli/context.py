@@ -45,7 +45,7 @@ class CliContext:
         self.out = out
         self.store_options: dict[str, str | None] = dict(store_options or {})
         self.package_suffixes: list[str] = list(package_suffixes or [])
-        self._stores: Any = None
+        self._stores: Stores | None = None
         self.debug = debug
         self.decospecs: list[str] = [] if decospecs is None else decospecs
         self.options: dict[str, Any] = {} if options is None else options
@@ -107,7 +107,7 @@ class CliContext:
         """Where runs are kept: the command's options over the environment and settings file."""
         from headwater.settings import load_settings
 
-        return load_settings(**self.store_options)
+        return load_settings(environ=None, **self.store_options)
 
     def stores(self, for_run: bool = False) -> Stores:
         """The datastore and metadata of this command (made once; see headwater.stores).
@@ -116,4 +116,4 @@ class CliContext:
             from headwater.stores import open_stores
 
             self._stores = open_stores(self.settings, for_run=for_run)
-        return self._stores  # type: ignore[no-any-return]
+        return self._stores

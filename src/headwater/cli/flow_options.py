@@ -23,8 +23,8 @@ def add_options(parser: argparse.ArgumentParser, flow_cls: type) -> None:
             kwargs: dict[str, Any] = {"dest": f"flowopt__{opt.dest}", "help": opt.help}
             given = environment_default(opt.name)
             if opt.is_flag:
-                default = bool(opt.default) if given is None else _truthy(given)
-                kwargs.update(action="store_true", default=default)
+                flag = bool(opt.default) if given is None else _truthy(given)
+                kwargs.update(action="store_true", default=flag)
             else:
                 default = opt.default if given is None else given
                 kwargs.update(default=default, metavar=opt.metavar)

@@ -12,6 +12,10 @@ from headwater.cli.context import CliContext
 from headwater.cli.output import Output
 from headwater.exceptions import CommandLineError, HeadwaterException
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import NoReturn
+
 # Command name -> the module that registers it. Only the module of the command being run is
 # imported (the others pull in the client and more), unless no command is named.
 COMMANDS = {
@@ -33,7 +37,7 @@ COMMANDS = {
 class ArgumentParser(argparse.ArgumentParser):
     """argparse that raises a one-line CommandLineError instead of exiting with usage text."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         import re
 
         m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)

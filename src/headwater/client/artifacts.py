@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import datetime as _dt
     from typing import Any
 
+    from headwater.client.task import Task
+
 
 def is_private(name: str) -> bool:
     return name.startswith("_")
@@ -29,6 +31,8 @@ class DataArtifact(InRun):
     key), ``.size`` (serialized bytes), ``.type``, ``.created_at``."""
 
     _SHAPE = "Flow/run/step/task/artifact"
+    _task_obj: Task | None  # set by _reset_caches, then by __init__ or on first use
+    _ref_cache: Any
 
     def __init__(
         self,
@@ -64,8 +68,8 @@ class DataArtifact(InRun):
 
     def _reset_caches(self) -> None:
         super()._reset_caches()
-        self._task_obj: Any = None
-        self._ref_cache: Any = None
+        self._task_obj = None
+        self._ref_cache = None
 
     @property
     def parent(self) -> Any:
@@ -129,6 +133,7 @@ class TaskData:
     access; ``"x" in task.data``. Private (``_``) names are left out: use ``task["_x"]``."""
 
     __slots__ = ("_task",)
+    _task: Task
 
     def __init__(self, task: Any) -> None:
         object.__setattr__(self, "_task", task)
@@ -184,6 +189,7 @@ class TaskArtifacts:
     iteration (public names, sorted); no value is loaded."""
 
     __slots__ = ("_task",)
+    _task: Task
 
     def __init__(self, task: Any) -> None:
         object.__setattr__(self, "_task", task)

@@ -24,7 +24,7 @@ def _tag_list(tags: str | Iterable[str]) -> list[str]:
     """One tag or an iterable of tags, as a list (a non-text tag is left for the tag rules to
     refuse with a clear message)."""
     if isinstance(tags, str) or not isinstance(tags, Iterable):
-        return [tags]  # type: ignore[list-item]
+        return [tags]
     return list(tags)
 
 

@@ -72,6 +72,8 @@ class ConfigPath(DeferredValue):
     """``cfg.a.b`` / ``cfg["a"]`` on a class-level Config: a key path into its value."""
 
     __slots__ = ("_hw_config", "_hw_path")
+    _hw_config: Any
+    _hw_path: tuple[Any, ...]
 
     def __init__(self, config: Any, path: tuple[Any, ...]) -> None:
         object.__setattr__(self, "_hw_config", config)
@@ -147,6 +149,8 @@ class DeferredAccess(_Accessible):
     """Attribute and item reads on a deferred value, done once it has its value."""
 
     __slots__ = ("_hw_base", "_hw_steps")
+    _hw_base: DeferredValue
+    _hw_steps: tuple[tuple[str, Any], ...]
 
     def __init__(self, base: DeferredValue, steps: tuple[tuple[str, Any], ...]) -> None:
         object.__setattr__(self, "_hw_base", base)
@@ -189,6 +193,8 @@ class ConfigExpr(_Accessible):
     """``config_expr("...")``: a Python expression over the flow's configs."""
 
     __slots__ = ("_hw_expr", "_hw_globals")
+    _hw_expr: str
+    _hw_globals: Mapping[str, Any]
 
     def __init__(self, expr: str, module_globals: Mapping[str, Any]) -> None:
         object.__setattr__(self, "_hw_expr", expr)

@@ -135,7 +135,7 @@ def _check_next_calls(graph: FlowGraph) -> list[InvalidFlow]:
 
 
 def _check_transitions(graph: FlowGraph) -> list[InvalidFlow]:
-    errors = []
+    errors: list[InvalidFlow] = []
     for node in graph:
         if node.name == graph.end:
             continue

@@ -73,7 +73,11 @@ class RunValue:
     ``_hw_kind`` and ``_hw_label`` (how the attribute is written in the flow's code)."""
 
     _hw_kind = "value"
-    _hw_label: str
+
+    if TYPE_CHECKING:  # subclasses give it as a read-only property
+
+        @property
+        def _hw_label(self) -> str: ...
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         if instance is None:
@@ -153,7 +157,7 @@ class Parameter(RunValue):
     def type_name(self) -> str:
         if getattr(self, "_given_type", None) is None and _is_deferred(self.default):
             return "value"  # typed from the config's value once the configs are read
-        return getattr(self.type, "__name__", None) or getattr(self.type, "name", "str")
+        return str(getattr(self.type, "__name__", None) or getattr(self.type, "name", "str"))
 
     def convert(self, raw: str) -> Any:
         """Convert a command-line or environment string to the parameter's value."""

@@ -49,6 +49,12 @@ class _UserDecoratorMeta(type):
     """``@Deco`` (no arguments) above ``@step`` or a flow class attaches a fresh instance and
     gives the function or class back; ``Deco(...)`` makes an instance to apply later."""
 
+    if TYPE_CHECKING:  # what the classes made by this metaclass define (_UserDecorator)
+        _hw_kind: str
+        decorator_name: str
+
+        def _hw_targets(cls, obj: Any) -> bool: ...
+
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         if len(args) == 1 and not kwargs and cls._hw_targets(args[0]):
             return super().__call__()._hw_apply(args[0])

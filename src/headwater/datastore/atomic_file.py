@@ -14,9 +14,12 @@ from collections.abc import Callable, Sequence
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
+    from mmap import mmap
     from typing import Any
 
-Chunk = bytes | bytearray | memoryview
+    Chunk = bytes | bytearray | memoryview | mmap  # as storage.Chunk
+else:
+    Chunk = bytes | bytearray | memoryview
 
 _counter = itertools.count()
 _IOV_MAX = 1024  # IOV_MAX on Linux and macOS; one writev takes at most this many buffers

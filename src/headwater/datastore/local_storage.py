@@ -24,6 +24,7 @@ _SMALL_READ = 64 << 10  # first read of a small object
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
+    from io import FileIO
     from typing import Any
 
 
@@ -231,7 +232,7 @@ class _FileSink:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._file: object = None
+        self._file: FileIO | None = None
 
     def write(self, data: bytes) -> None:
         f = self._file
@@ -242,14 +243,14 @@ class _FileSink:
                 os.makedirs(os.path.dirname(self.path), exist_ok=True)
                 f = open(self.path, "ab", buffering=0)  # noqa: SIM115
             self._file = f
-        f.write(data)  # type: ignore[attr-defined]
+        f.write(data)
 
     def flush(self) -> None:
         pass  # unbuffered
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()  # type: ignore[attr-defined]
+            self._file.close()
             self._file = None
 
 

@@ -494,6 +494,6 @@ def _run_all(fn: Callable[[int], Any], items: range) -> list[Any]:
             f.cancel()
         wait(pending)
         for f in futures:
-            if not f.cancelled() and f.exception() is not None:
-                raise f.exception()  # type: ignore[misc]
+            if not f.cancelled() and (exc := f.exception()) is not None:
+                raise exc
     return [f.result() for f in futures]

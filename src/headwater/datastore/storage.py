@@ -31,11 +31,13 @@ from headwater.exceptions import DatastoreError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
+    from mmap import mmap
     from typing import Protocol
+
+    Chunk = bytes | bytearray | memoryview | mmap  # a local backend's get may map a big file
 else:  # interfaces only: at run time a plain base, and typing is never imported
     Protocol = object
-
-Chunk = bytes | bytearray | memoryview
+    Chunk = bytes | bytearray | memoryview
 
 
 class KeyNotFound(DatastoreError):

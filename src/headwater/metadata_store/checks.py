@@ -9,11 +9,10 @@ from headwater.exceptions import MetadataError, TagError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
+    from enum import Enum
     from typing import Any, TypeVar
 
-    from headwater.metadata_store.records import Status
-
-    E = TypeVar("E", bound=Status)
+    E = TypeVar("E", bound=Enum)  # a status (RunStatus, TaskStatus): a (str, Enum) to checkers
 
 
 def canonical_number(text: str) -> bool:
@@ -25,7 +24,7 @@ def coerce(kind: type[E], value: Any) -> E:
     try:
         return kind(value)
     except ValueError:
-        allowed = ", ".join(m.value for m in kind)  # type: ignore[attr-defined]
+        allowed = ", ".join(m.value for m in kind)
         raise MetadataError(f"{value!r} is not a {kind.__name__}: use one of {allowed}") from None
 
 

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from headwater.record import Record
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Iterator
+
 
 class _StatusKind(type):
     """Iterating a status class gives its members, in the order they were declared."""
 
-    def __iter__(cls):  # type: ignore[no-untyped-def]
+    _members: dict[str, Status]
+
+    def __iter__(cls) -> Iterator[Status]:
         return iter(cls._members.values())
 
 
@@ -52,7 +58,6 @@ class Status(str, metaclass=_StatusKind):
         return (type(self), (self.value,))
 
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - type checkers see the statuses as a (str, Enum)
     import enum
 

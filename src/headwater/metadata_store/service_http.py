@@ -169,7 +169,7 @@ class HttpConnection:
         return data
 
     def _chunked(self, buf: bytes) -> bytes:
-        out = []
+        out: list[bytes] = []
         while True:
             while b"\r\n" not in buf:
                 buf += self._more()

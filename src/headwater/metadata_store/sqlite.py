@@ -606,7 +606,7 @@ class SqliteMetadata:
         ]
 
 
-def _json_list(items: list[str]) -> str:
+def _json_list(items: Sequence[str]) -> str:
     import json  # here, not at the top: read-only users of the store never need json (or re)
 
     return json.dumps(items)

@@ -29,6 +29,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
+    from headwater.cards.card_types import TaskFacts
+    from headwater.cards.collector import CardCollector
+    from headwater.core.ids import AttemptPath
+    from headwater.datastore.store import Datastore
+
 _FACTS = "facts"
 
 
@@ -199,8 +204,12 @@ def _step_source(flow_cls: type, step_name: str) -> str | None:
 
 
 def _task_facts(
-    collector: Any, ok: bool, failure: BaseException | None, datastore: Any, attempt: Any
-) -> Any:
+    collector: CardCollector,
+    ok: bool,
+    failure: BaseException | None,
+    datastore: Datastore,
+    attempt: AttemptPath,
+) -> TaskFacts:
     from headwater.cards.card_types import ArtifactEntry, TaskFacts
     from headwater.cards.render import exception_text
 
@@ -209,7 +218,8 @@ def _task_facts(
     except HeadwaterException:
         refs = {}  # nothing was saved; the card still shows the task
     parameter_names = set(current.parameter_names or ())
-    parameters, artifacts = [], []
+    parameters: list[ArtifactEntry] = []
+    artifacts: list[ArtifactEntry] = []
     for name in sorted(refs):
         if name.startswith("_"):
             continue

@@ -95,9 +95,7 @@ def named_decorator(name: str, **kwargs: Any) -> Any:
     """The step decorator registered as ``name`` (a flow written in R names them so), applied
     with ``kwargs``."""
     from headwater.core.decorators import make_step_decorator, registered
-    from headwater.plugins.builtin import load
 
-    load()
     cls = registered(name)
     if cls is None:
         return _Misused(name, f"no step decorator named '{name}' is installed")

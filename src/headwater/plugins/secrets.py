@@ -42,18 +42,22 @@ def _default_type() -> str | None:
     return None
 
 
+def _parse_text(source: str, role: str | None) -> SecretSource:
+    kind, dot, ident = source.partition(".")
+    if not dot:
+        kind, ident = _default_type() or "", source
+        if not kind:
+            raise InvalidFlow(
+                f"@secrets source {source!r} names no type: write 'type.id' (e.g. "
+                f"'env.{source}'), or set HEADWATER_DEFAULT_SECRETS_BACKEND_TYPE"
+            )
+    return SecretSource(kind, ident, {}, role)
+
+
 def parse_source(source: Any, role: str | None) -> SecretSource:
     """A source as written in ``sources=[...]``; InvalidFlow when it is malformed."""
     if isinstance(source, str):
-        kind, dot, ident = source.partition(".")
-        if not dot:
-            kind, ident = _default_type() or "", source
-            if not kind:
-                raise InvalidFlow(
-                    f"@secrets source {source!r} names no type: write 'type.id' (e.g. "
-                    f"'env.{source}'), or set HEADWATER_DEFAULT_SECRETS_BACKEND_TYPE"
-                )
-        return SecretSource(kind, ident, {}, role)
+        return _parse_text(source, role)
     if not isinstance(source, Mapping):
         raise InvalidFlow(
             f"@secrets source {type(source).__name__}: give 'type.id' or a dict with type, id "

@@ -100,7 +100,7 @@ class Deployer:
                 raise RunnerError(
                     f"{self.flow_file.name} {' '.join(args[:2])} failed: {_headline(proc.stderr)}"
                 )
-            return json.loads(attributes.read_text())  # type: ignore[no-any-return]
+            return json.loads(attributes.read_text())
 
 
 def _headline(stderr: str) -> str:
@@ -141,7 +141,7 @@ class DeployedFlow:
 
     def trigger(self, **parameters: Any) -> TriggeredRun:
         """Start a run now, with ``parameters`` (the others take their defaults)."""
-        return self.deployer._trigger(self, parameters)  # type: ignore[no-any-return]
+        return self.deployer._trigger(self, parameters)
 
     def delete(self) -> bool:
         """Remove the deployment; True when something was removed."""

@@ -200,7 +200,7 @@ class StepBinding:
                 step=self.path.step,
             )
         num_parallel = node.num_parallel if isinstance(node.num_parallel, int) else None
-        args = {
+        args: dict[str, Any] = {
             "foreach": node.foreach_param,
             "condition": node.condition,
             "num_parallel": num_parallel,

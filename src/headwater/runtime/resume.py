@@ -9,19 +9,16 @@ its parents are new.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from headwater.core.ids import AttemptPath
-from headwater.core.splits import Transition
+from headwater.core.splits import Stack, Transition
 from headwater.datastore.records import TaskIndex
 from headwater.metadata_store.records import TaskRecord, TaskStatus
 from headwater.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Any
-
     from headwater.datastore.store import Datastore
+    from headwater.metadata_store.store import MetadataStore
 
 _Key = tuple[str, tuple[str, ...], int | None]
 
@@ -40,7 +37,7 @@ class Cloner:
         run_id: str,
         origin_run_id: str,
         datastore: Datastore,
-        metadata: Any,
+        metadata: MetadataStore,
         rerun_steps: frozenset[str] = frozenset(),
     ) -> None:
         self.flow = flow
@@ -73,7 +70,7 @@ class Cloner:
         self,
         step: str,
         parents: tuple[AttemptPath, ...],
-        stack: tuple[Mapping[str, Any], ...],
+        stack: Stack,
         foreach_index: int | None,
     ) -> Cloned | None:
         if step in self.rerun_steps:

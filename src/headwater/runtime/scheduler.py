@@ -42,10 +42,12 @@ from headwater.runtime.spec import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Any, Protocol
+    from typing import Protocol
 
     from headwater.datastore.storage import LogSink
     from headwater.datastore.store import Datastore
+    from headwater.metadata_store.store import MetadataStore
+    from headwater.runtime.resume import Cloner
 else:  # interfaces only: at run time a plain base, and typing is never imported
     Protocol = object
 
@@ -151,11 +153,11 @@ class Scheduler:
         run_id: str,
         graph: FlowGraph,
         datastore: Datastore,
-        metadata: Any,
+        metadata: MetadataStore,
         executor: Executor,
         events: RunEvents,
         options: RunOptions,
-        cloner: Any = None,
+        cloner: Cloner | None = None,
     ) -> None:
         self.flow = flow
         self.run_id = run_id
@@ -545,7 +547,7 @@ class Scheduler:
         arrived[top.index] = parent
         if len(arrived) == top.num_splits:
             del self.joins[key]
-            parents = tuple(arrived[i] for i in sorted(arrived) if arrived[i] is not None)
+            parents = tuple(p for _, p in sorted(arrived.items()) if p is not None)
             self.queue.append(Pending(step, parents, stack[:-1]))
 
     # --- stopping ---------------------------------------------------------------------------------

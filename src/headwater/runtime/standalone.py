@@ -30,9 +30,9 @@ from headwater.runtime.spec import StepPolicy, TaskResult, TaskSpec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Any
-
-    from headwater.core.graph import FlowGraph
+    from headwater.core.graph import FlowGraph, GraphNode
+    from headwater.datastore.store import Datastore
+    from headwater.metadata_store.store import MetadataStore
     from headwater.stores import Stores
 
 
@@ -130,7 +130,7 @@ def plan(
     )
 
 
-def _parent_attempt(md: Any, flow: str, pathspec: str) -> AttemptPath:
+def _parent_attempt(md: MetadataStore, flow: str, pathspec: str) -> AttemptPath:
     run_id, step, task_id = pathspec.split("/")
     rec = md.get_task(flow, run_id, step, task_id)
     if rec is None or rec.successful_attempt is None:
@@ -143,7 +143,7 @@ def _parent_attempt(md: Any, flow: str, pathspec: str) -> AttemptPath:
 
 
 def _stack(
-    ds: Any, node: Any, task: ScheduledTask, parents: list[AttemptPath]
+    ds: Datastore, node: GraphNode, task: ScheduledTask, parents: list[AttemptPath]
 ) -> tuple[Stack, list[AttemptPath]]:
     """The task's split stack, from its parents' stacks and transitions; and its parents in
     the order a join sees them (branch order, foreach index), whatever order they came in."""
@@ -225,7 +225,7 @@ def run_planned(
     return result
 
 
-def record_outcome(md: Any, spec: TaskSpec, result: TaskResult) -> None:
+def record_outcome(md: MetadataStore, spec: TaskSpec, result: TaskResult) -> None:
     key = (spec.flow, spec.run_id, spec.step, spec.task_id)
     status = TaskStatus.SUCCEEDED if result.ok else TaskStatus.FAILED
     md.finish_attempt(

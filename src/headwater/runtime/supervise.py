@@ -64,8 +64,10 @@ def supervise(
             os.dup2(devnull, 0)
             os.close(devnull)
             for stream in (sys.stdout, sys.stderr):
-                with contextlib.suppress(Exception):
-                    stream.reconfigure(line_buffering=True)
+                reconfigure = getattr(stream, "reconfigure", None)  # a replaced stream may lack it
+                if reconfigure is not None:
+                    with contextlib.suppress(Exception):
+                        reconfigure(line_buffering=True)
             code = run_attempt(spec, flow_cls, graph, pipes["result"][1])
         except BaseException:  # noqa: BLE001 - a bug in headwater: say what it was
             import traceback

@@ -30,6 +30,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
+    from headwater.core.flowspec import FlowSpec
     from headwater.datastore.store import Datastore
 
 
@@ -147,7 +148,7 @@ MORE_WARM_UP: tuple[Callable[[], Any], ...] = (
 
 
 def execute(
-    spec: TaskSpec, flow_cls: type, graph: FlowGraph, ds: Datastore | None = None
+    spec: TaskSpec, flow_cls: type[FlowSpec], graph: FlowGraph, ds: Datastore | None = None
 ) -> tuple[Transition, str | None]:
     """Run the step of ``spec``; returns its transition and the failure @catch kept, if any.
 

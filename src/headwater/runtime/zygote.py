@@ -12,8 +12,7 @@ When the runtime goes away (the socket closes) the zygote kills what it started 
 
 from __future__ import annotations
 
-import _signal  # the C modules: `socket` adds ~2 ms of enum set-up to every run, and each
-import _socket  # `signal.signal` call converts handlers to enums (~0.15 ms in a fresh fork)
+import _socket  # the C module: `socket` adds ~2 ms of enum set-up to every run
 import array
 import contextlib
 import gc
@@ -26,7 +25,10 @@ from headwater.runtime.spec import SpillDir, TaskSpec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
+    import signal as _signal  # the same functions, typed (typeshed has no stub for _signal)
     from typing import Any
+else:  # the C module: each `signal.signal` call converts handlers to enums (~0.15 ms a fork)
+    import _signal
 
 _MAX_MSG = 1 << 17
 
@@ -141,8 +143,10 @@ def _zygote_main(sock: Any, flow_cls: type, graph: Any) -> int:
 
     # Set once here rather than in every task: tasks write to pipes, line by line.
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.reconfigure(line_buffering=True)
+        reconfigure = getattr(stream, "reconfigure", None)  # a replaced stream may lack it
+        if reconfigure is not None:
+            with contextlib.suppress(Exception):
+                reconfigure(line_buffering=True)
     devnull = os.open(os.devnull, os.O_RDONLY)  # each task's stdin
     _signal.signal(_signal.SIGINT, _signal.SIG_IGN)  # Ctrl-C is the runtime's to handle
     wake_r, wake_w = os.pipe()

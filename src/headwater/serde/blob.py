@@ -49,7 +49,10 @@ from headwater.serde.compression import compress_if_pays, decompress
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
+    from mmap import mmap
     from typing import Any
+
+    Stored = bytes | bytearray | memoryview | mmap  # a blob as read (a datastore may map it)
 
 MAGIC = b"\x93HWB"
 FORMAT_VERSION = 2  # the newest this module reads; pickled values are still written as 1
@@ -108,7 +111,7 @@ def _body_start(nbuf: int) -> int:
     return _align(n) if nbuf else n
 
 
-def _digest(table: bytes, pieces: Sequence[Chunk]) -> bytes:
+def _digest(table: Chunk, pieces: Sequence[Chunk]) -> bytes:
     import xxhash
 
     h = xxhash.xxh3_128(table)
@@ -175,7 +178,7 @@ class Unkeyed(Record):
     hashed: tuple[Chunk, ...]  # what the digest covers, in order
 
     def digest(self) -> bytes:
-        return _digest(self.hashed[0], self.hashed[1:])  # type: ignore[arg-type]
+        return _digest(self.hashed[0], self.hashed[1:])
 
 
 DIGEST_OFFSET = _HEAD.size - 16
@@ -212,6 +215,7 @@ def serialize_unkeyed(
     # Large out-of-band buffers (array data) are written as they are: compressing them would
     # cost far more time than the disk it saves, and loading could no longer map them.
     frame = None if oob >= RAW_OOB_MIN else compress_if_pays(body, body_len)
+    stored: Sequence[Chunk]
     if frame is None:
         flags, stored, stored_len = 0, body, body_len
     else:
@@ -250,6 +254,7 @@ def serialize_payload(
     unkeyed = stream_min is not None and size >= stream_min
     digest = bytes(16) if unkeyed else _digest(table, pieces)
     frame = None if size >= RAW_OOB_MIN else compress_if_pays(list(pieces), size)
+    stored: list[bytes | bytearray | memoryview] | list[bytes]
     if frame is None:
         flags, stored, stored_len = 0, list(pieces), size
     else:
@@ -264,7 +269,7 @@ def _corrupt(what: str) -> CorruptBlob:
     return CorruptBlob(f"{what}: the blob is damaged; rerun the task that produced it")
 
 
-def read_key(data: bytes | bytearray | memoryview) -> str:
+def read_key(data: Stored) -> str:
     """The key recorded in a blob's header (checks magic and version, not the content)."""
     return _parse_header(memoryview(data).cast("B"))[5].hex()
 
@@ -312,7 +317,7 @@ class RawLayout(Record):
     buffers: tuple[tuple[int, int], ...]  # (offset, length) of each out-of-band buffer
 
 
-def raw_layout(data: bytes | bytearray | memoryview) -> RawLayout | None:
+def raw_layout(data: Stored) -> RawLayout | None:
     """The layout of a blob stored uncompressed, None when its body is compressed (checks the
     header, not the content)."""
     mv = memoryview(data).cast("B")
@@ -332,9 +337,7 @@ def pickle_out_of_band(value: Any) -> tuple[bytes, list[memoryview]]:
     return _dumps(value, None)
 
 
-def deserialize(
-    data: bytes | bytearray | memoryview, *, key: str | None = None, verify: bool = True
-) -> Any:
+def deserialize(data: Stored, *, key: str | None = None, verify: bool = True) -> Any:
     """Rebuild the value of one blob.
 
     Out-of-band buffers come back as views of ``data`` (or of the decompressed body), not
@@ -353,7 +356,7 @@ def deserialize(
 
 
 def read_payload(
-    data: bytes | bytearray | memoryview, *, key: str | None = None, verify: bool = True
+    data: Stored, *, key: str | None = None, verify: bool = True
 ) -> tuple[int, memoryview]:
     """The codec number of a blob and its payload, decoded by nobody: for a pickled value
     (codec 0) the pickle stream, for another codec its bytes (checked as in
@@ -362,9 +365,7 @@ def read_payload(
     return codec, body
 
 
-def _body(
-    data: bytes | bytearray | memoryview, key: str | None, verify: bool, load: bool = True
-) -> tuple[int, Any]:
+def _body(data: Stored, key: str | None, verify: bool, load: bool = True) -> tuple[int, Any]:
     """(codec, the unpickled value) for codec 0 when ``load``, else (codec, payload view)."""
     mv = memoryview(data).cast("B")
     _, flags, nbuf, pickle_len, stored_len, digest, buf_lens, start, codec = _parse_header(mv)

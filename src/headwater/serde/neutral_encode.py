@@ -51,7 +51,7 @@ def _node(w: Writer, v: Any) -> dict[str, Any]:
         bad = [k for k in v if not isinstance(k, str)]
         if bad:
             raise NotNeutral(f"a dict with a {type(bad[0]).__name__} key (R list names are text)")
-        node = {"t": "list", "items": [_node(w, x) for x in v.values()]}
+        node: dict[str, Any] = {"t": "list", "items": [_node(w, x) for x in v.values()]}
         node["names"] = _chr(w, list(v), None)
         return node
     if isinstance(v, (list, tuple)):
@@ -245,7 +245,7 @@ def _objects(w: Writer, a: Any, na: Any) -> dict[str, Any]:
     import pandas as pd
 
     kind = pd.api.types.infer_dtype(a, skipna=True)
-    missing = pd.isna(a) if kind != "mixed" else None
+    missing: Any = pd.isna(a) if kind != "mixed" else None  # a boolean mask, or None
     if na is not None:
         missing = na if missing is None else missing | na
     if kind in ("string", "empty"):
@@ -256,7 +256,7 @@ def _objects(w: Writer, a: Any, na: Any) -> dict[str, Any]:
         values = np.where(missing, 0, a).astype(np.float64 if kind != "integer" else np.int64)
         return _array(w, values, missing)
     if kind == "date":
-        days = np.where(missing, None, a).astype("datetime64[D]")
+        days = np.where(missing, np.array(None, dtype=object), a).astype("datetime64[D]")
         return _array(w, days, missing)
     if kind in ("datetime", "datetime64"):
         return _pandas(w, pd.array(a.tolist()))
@@ -328,13 +328,13 @@ def _frame_node(w: Writer, df: Any) -> dict[str, Any]:
 
     if df.attrs.get("r_matrix"):
         values = df.to_numpy()
-        node = _array(w, values.ravel(order="F"), None)
-        node["dim"] = list(values.shape)
-        node["dimnames"] = [
+        matrix = _array(w, values.ravel(order="F"), None)
+        matrix["dim"] = list(values.shape)
+        matrix["dimnames"] = [
             None if isinstance(ix, pd.RangeIndex) else _chr(w, [str(x) for x in ix], None)
             for ix in (df.index, df.columns)
         ]
-        return node
+        return matrix
     items = []
     for i in range(df.shape[1]):
         col = df.iloc[:, i]

@@ -21,8 +21,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
 from headwater.exceptions import HeadwaterException, MetadataAuthError
-from headwater.metadata_store.checks import check_name
+from headwater.metadata_store.checks import check_name, coerce
 from headwater.metadata_store.postgres_schema import SCHEMA_VERSION
+from headwater.metadata_store.records import RunStatus
 from headwater.service import operations, schemas, tokens
 
 TYPE_CHECKING = False
@@ -139,7 +140,8 @@ def make_app(store: "PostgresMetadata") -> FastAPI:
     ) -> Response:
         user(authorization)
         names(flow_name=flow)
-        return _records(store.list_runs(flow, tags, limit=limit, status=status))
+        wanted = coerce(RunStatus, status) if status else None
+        return _records(store.list_runs(flow, tags, limit=limit, status=wanted))
 
     @app.get("/v1/latest_run", response_model=schemas.RunOut | None, responses=errors)
     def latest_run(flow: str, tags: Tags = [], authorization: Auth = None) -> Response:  # noqa: B006

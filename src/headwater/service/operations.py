@@ -23,13 +23,16 @@ from headwater.exceptions import (
     MetadataUnavailable,
     NotRunOwner,
 )
-from headwater.metadata_store.checks import check_name
+from headwater.metadata_store.checks import check_name, coerce
+from headwater.metadata_store.records import RunStatus, TaskStatus
 from headwater.service import schemas
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from typing import Any
+
+    from pydantic import BaseModel
 
     from headwater.metadata_store.postgres import PostgresMetadata
 
@@ -87,7 +90,7 @@ def create_run(store: PostgresMetadata, user: str, a: schemas.CreateRun) -> dict
 
 def set_run_status(store: PostgresMetadata, user: str, a: schemas.SetRunStatus) -> None:
     _check_owner(store, user, a.flow, a.run_id)
-    store.set_run_status(a.flow, a.run_id, a.status)
+    store.set_run_status(a.flow, a.run_id, coerce(RunStatus, a.status))
 
 
 def heartbeat(store: PostgresMetadata, user: str, a: schemas.Heartbeat) -> dict[str, Any]:
@@ -123,7 +126,7 @@ def finish_attempt(store: PostgresMetadata, user: str, a: schemas.FinishAttempt)
         a.step,
         a.task_id,
         a.attempt,
-        a.status,
+        coerce(TaskStatus, a.status),
         exception=a.exception,
         traceback=a.traceback,
         metadata=a.metadata,
@@ -132,7 +135,7 @@ def finish_attempt(store: PostgresMetadata, user: str, a: schemas.FinishAttempt)
 
 def finish_task(store: PostgresMetadata, user: str, a: schemas.FinishTask) -> None:
     _task_owner(store, user, a)
-    store.finish_task(a.flow, a.run_id, a.step, a.task_id, a.status)
+    store.finish_task(a.flow, a.run_id, a.step, a.task_id, coerce(TaskStatus, a.status))
 
 
 def add_task_metadata(store: PostgresMetadata, user: str, a: schemas.AddTaskMetadata) -> None:
@@ -146,7 +149,7 @@ def update_tags(store: PostgresMetadata, user: str, a: schemas.UpdateTags) -> di
 
 
 # op name -> (body model, function)
-WRITES: dict[str, tuple[type, Callable[..., Any]]] = {
+WRITES: dict[str, tuple[type[BaseModel], Callable[..., Any]]] = {
     "create_run": (schemas.CreateRun, create_run),
     "set_run_status": (schemas.SetRunStatus, set_run_status),
     "heartbeat": (schemas.Heartbeat, heartbeat),
@@ -194,7 +197,7 @@ def apply(
     store: PostgresMetadata,
     user: str,
     key: str | None,
-    ops: list[tuple[str, Any]],
+    ops: Sequence[tuple[str, Any]],
     batch: bool,
     now: float,
 ) -> tuple[int, str]:
@@ -222,15 +225,16 @@ def apply(
             if batch:
                 error = None
                 if failure is not None:
-                    index, exc = failure
-                    error = {**error_body(exc), "status": status_of(exc), "index": index}
+                    index, failed = failure
+                    error = {**error_body(failed), "status": status_of(failed), "index": index}
                 status, text = 200, json.dumps({"results": results, "error": error})
             else:
                 status, text = 200, json.dumps(results[0])
             if key is not None:
                 _record(store, user, key, f"{status} {text}", now)
     except _Replay:
-        return _recorded(store, user, key)  # type: ignore[arg-type]
+        assert key is not None, "only _record raises _Replay, and only with a key"
+        return _recorded(store, user, key)
     except MetadataUnavailable:
         raise
     except HeadwaterException as exc:  # a single op that failed: rolled back

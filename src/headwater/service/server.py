@@ -11,6 +11,10 @@ from headwater.service import logs, operations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
+    from fastapi import FastAPI
+
     from headwater.metadata_store.postgres import PostgresMetadata
 
 KEEP_ANSWERS_S = 24 * 3600.0  # recorded answers of writes (idempotency keys) are kept a day
@@ -61,10 +65,10 @@ def serve(
 
         os.environ[DB_ENV] = store.dsn
         os.environ[DB_ENV + "_POOL"] = str(store.pool_max)
-        app: object = "headwater.service.server:worker_app"
+        app: FastAPI | str = "headwater.service.server:worker_app"
     else:
         app = make_app(store)
-    settings = {
+    settings: dict[str, Any] = {
         "host": host,
         "port": port,
         "log_config": logs.config(log_level),
@@ -74,6 +78,6 @@ def serve(
         "proxy_headers": False,
     }
     if workers > 1:
-        uvicorn.run(app, factory=True, workers=workers, **settings)  # type: ignore[arg-type]
+        uvicorn.run(app, factory=True, workers=workers, **settings)
     else:
         uvicorn.Server(uvicorn.Config(app, **settings)).run()

@@ -8,7 +8,7 @@ pages compose fragments without escaping twice and user text can never become ma
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from urllib.parse import quote, urlencode
 
 TYPE_CHECKING = False
@@ -36,7 +36,7 @@ class _Escaping(Mapping[str, Markup]):
     def __getitem__(self, key: str) -> Markup:
         return escape(self._values[key])
 
-    def __iter__(self):  # pragma: no cover - format_map only uses __getitem__
+    def __iter__(self) -> Iterator[str]:  # pragma: no cover - format_map only uses __getitem__
         return iter(self._values)
 
     def __len__(self) -> int:  # pragma: no cover

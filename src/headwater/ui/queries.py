@@ -236,7 +236,9 @@ def _run_inputs(stores: Stores, run: RunRecord) -> tuple[dict[str, Any], list[Pa
     except IndexNotFound:
         return {}, []
     attrs = index.attrs or {}
-    graph = attrs.get("graph") if isinstance(attrs.get("graph"), dict) else {}
+    graph = attrs.get("graph")
+    if not isinstance(graph, dict):
+        graph = {}
     configs = attrs.get("configs") or {}
     names = {**configs, **(attrs.get("parameter_names") or {})}
     rows: list[ParamValue] = []

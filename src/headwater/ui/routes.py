@@ -60,7 +60,8 @@ def _run(stores: Stores, args: list[str], query: Query) -> Page:
 
 
 def _task(stores: Stores, args: list[str], query: Query) -> Page:
-    return task_page(stores, *args, query)
+    flow, run_id, step, task_id = args
+    return task_page(stores, flow, run_id, step, task_id, query)
 
 
 def _log(stores: Stores, args: list[str], query: Query) -> Reply:
@@ -78,8 +79,9 @@ def _api_run(stores: Stores, args: list[str], query: Query) -> Reply:
 
 
 def _api_task(stores: Stores, args: list[str], query: Query) -> Reply:
-    attempt = (query.get("attempt") or [None])[-1]
-    return _json(live.task_status(stores, *args, attempt))
+    attempt = (query.get("attempt") or (None,))[-1]
+    flow, run_id, step, task_id = args
+    return _json(live.task_status(stores, flow, run_id, step, task_id, attempt))
 
 
 Handler = Callable[[Stores, list[str], Query], "Page | Reply"]

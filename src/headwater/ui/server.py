@@ -67,7 +67,7 @@ class UiServer(ThreadingHTTPServer):
         host: str = "127.0.0.1",
         port: int = 8324,
         allow_remote: bool = False,
-        on_error: Callable[[str], None] | None = None,
+        on_error: Callable[[str], object] | None = None,
     ) -> None:
         if ":" in host.strip("[]"):
             self.address_family = socket.AF_INET6
@@ -79,7 +79,8 @@ class UiServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        shown = f"[{host}]" if ":" in str(host) else str(host)
+        name = str(host)
+        shown = f"[{name}]" if ":" in name else name
         return f"http://{shown}:{port}/"
 
     def server_close(self) -> None:
@@ -190,7 +191,7 @@ def make_server(
     host: str = "127.0.0.1",
     port: int = 8324,
     allow_remote: bool = False,
-    on_error: Callable[[str], None] | None = None,
+    on_error: Callable[[str], object] | None = None,
 ) -> UiServer:
     """A bound server (port 0 picks a free one; see ``.url``); call ``serve_forever()``."""
     return UiServer(root, host, port, allow_remote, on_error)

@@ -157,8 +157,9 @@ def dag_file_text(
     environ: Mapping[str, str] | None = None,
 ) -> str:
     """The whole DAG file."""
-    config = dag_config(dep, code_package, environ)
-    config = pprint.pformat(config, indent=1, width=100, sort_dicts=False)
+    config = pprint.pformat(
+        dag_config(dep, code_package, environ), indent=1, width=100, sort_dicts=False
+    )
     secrets = ", ".join(dep.secret_env)
     secret_note = (
         f"\nThe workers must have {secrets} in their environment: this file never holds it.\n"

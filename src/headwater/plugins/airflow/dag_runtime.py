@@ -51,7 +51,7 @@ def plan_jobs(step, reports, is_join):
     A job is ``{"step", "input_paths", "split_index"}``. A foreach gives one job per split;
     a join gets one job per complete split (its inputs in split order)."""
     jobs = []
-    groups = {}
+    groups: dict = {}
     for rep in reports:
         t = rep.get("transition") or {}
         if step not in (t.get("targets") or ()):
@@ -174,6 +174,7 @@ class Commands:
             text=True,
             errors="replace",
         )
+        assert proc.stdout is not None  # stdout=PIPE
         for line in proc.stdout:
             self.log.info("%s", line.rstrip("\n"))
         return proc.wait()
@@ -215,8 +216,8 @@ def walk_loop(unit, steps, jobs, run_one):
     of the loop ends that path; the units after the loop plan from its report."""
     members = set(unit["steps"])
     queue = list(jobs)
-    reports = []
-    seen_joins = set()
+    reports: list = []
+    seen_joins: set = set()
     while queue:
         job = queue.pop(0)
         report = run_one(job)
@@ -255,7 +256,7 @@ def _complete_joins(step, reports, seen):
 
 def pull_reports(ti, config, source_ids):
     """The reports of every task of the units ``source_ids`` (skipped ones have none)."""
-    reports = []
+    reports: list = []
     for uid in source_ids:
         unit = config["units"][uid]
         value = ti.xcom_pull(task_ids=uid, key=unit.get("reports_key", REPORTS_KEY))
@@ -413,7 +414,7 @@ def build_dag(config):
         default_args=default_args,
         doc_md=config.get("doc_md") or None,
     )
-    made = {}
+    made: dict = {}
     with dag:
         for uid in config["order"]:
             unit = config["units"][uid]

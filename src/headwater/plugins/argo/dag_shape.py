@@ -99,10 +99,10 @@ class Shape:
                 self.nodes[scope][body] = Node(body, "body", name, scope, sources=(node,))
                 self.nodes.setdefault(name, {})
         for nodes in self.nodes.values():
-            for name, node in list(nodes.items()):
-                if node.kind == "body":
+            for name, shaped in list(nodes.items()):
+                if shaped.kind == "body":
                     continue
-                nodes[name] = node._replace(sources=tuple(self._sources(node)))
+                nodes[name] = shaped._replace(sources=tuple(self._sources(shaped)))
 
     def body_node(self, foreach: str) -> str:
         return f"{task_name(foreach)}-foreach"

@@ -42,7 +42,7 @@ def sensor(compiler: Compiler) -> dict[str, Any] | None:
     event = env.get("HEADWATER_ARGO_EVENTS_EVENT") or "headwater"
     names = [(f"event-{i}", e["name"], e["parameters"]) for i, e in enumerate(t.events)]
     names += [(f"flow-{i}", finished_event(f), {}) for i, f in enumerate(t.flows)]
-    dependencies = [
+    dependencies: list[dict[str, Any]] = [
         {
             "name": dep_name,
             "eventSourceName": source,

@@ -244,6 +244,7 @@ class Compiler:
         if scope == MAIN:
             return {"name": "main", "dag": {"tasks": tasks}}
         join = self.dep.graph[scope].matching_join
+        assert join is not None, f"scope {scope} is a split step, which has a join"
         ends = [
             nodes[self.shape.step_node[p]]
             for p in self.dep.graph[join].in_funcs

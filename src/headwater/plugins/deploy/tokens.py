@@ -28,7 +28,7 @@ def _key(flow: str, target: str, name: str) -> str:
 def read_deployment(ds: Datastore, flow: str, target: str, name: str) -> dict[str, Any] | None:
     """The record of a deployment, or None when the name was never deployed."""
     try:
-        return json.loads(bytes(ds.storage.get(_key(flow, target, name))))  # type: ignore[no-any-return]
+        return json.loads(bytes(ds.storage.get(_key(flow, target, name))))
     except KeyNotFound:
         return None
 

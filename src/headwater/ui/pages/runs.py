@@ -114,8 +114,8 @@ def runs_page(stores: Stores, flow: str, query: Mapping[str, list[str]]) -> Page
         stores,
         flow,
         tags=tags,
-        status=_status((query.get("status") or [None])[-1]),
-        page=_page_number((query.get("page") or [None])[-1]),
+        status=_status((query.get("status") or (None,))[-1]),
+        page=_page_number((query.get("page") or (None,))[-1]),
     )
     now = time.time()
     rows = [

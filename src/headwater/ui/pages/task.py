@@ -221,7 +221,7 @@ def _summary(d: TaskDetail) -> Markup:
 def task_page(
     stores: Stores, flow: str, run_id: str, step: str, task_id: str, query: Mapping[str, list[str]]
 ) -> Page:
-    asked = (query.get("attempt") or [None])[-1]
+    asked = (query.get("attempt") or (None,))[-1]
     d = task_detail(stores, flow, run_id, step, task_id, asked)
     body = render(
         '<h1>{step}<span class="muted">/</span>{task} <span class="muted">attempt {n}</span>'
