@@ -16,8 +16,9 @@ import pytest
 
 FLOWS = Path(__file__).resolve().parent / "flows"
 
-# Real parts other test packages use too: a PostgreSQL server, the metadata service.
-pytest_plugins = ("fixtures.postgres", "fixtures.service")
+# Real parts other test packages use too: a PostgreSQL server, the metadata service, a Ray
+# cluster.
+pytest_plugins = ("fixtures.postgres", "fixtures.service", "fixtures.ray_cluster")
 
 
 SETTINGS_VARIABLES = (
@@ -27,6 +28,13 @@ SETTINGS_VARIABLES = (
     "HEADWATER_SERVICE_URL",
     "HEADWATER_SERVICE_TOKEN",
     "HEADWATER_S3_ENDPOINT_URL",
+    "HEADWATER_RAY_ADDRESS",
+    "HEADWATER_KUBERNETES_IMAGE",
+    "HEADWATER_KUBERNETES_NAMESPACE",
+    "HEADWATER_KUBERNETES_SECRET",
+    "HEADWATER_KUBERNETES_SECRETS",
+    "HEADWATER_KUBERNETES_SERVICE_ACCOUNT",
+    "RAY_ADDRESS",
 )
 
 

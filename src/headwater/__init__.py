@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "environment": "headwater.plugins.environment",
     "resources": "headwater.plugins.resources",
     "card": "headwater.plugins.card",
+    "ray": "headwater.plugins.ray",
     "StepDecorator": "headwater.core.decorators",
     # client
     "Metaflow": "headwater.client.flow",
@@ -110,4 +111,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from headwater.core.step import step
     from headwater.plugins.card import card
     from headwater.plugins.project import project
+    from headwater.plugins.ray import ray
     from headwater.runner import ExecutingRun, NBRunner, Runner

@@ -41,11 +41,13 @@ BUILTIN: dict[str, dict[str, str]] = {
     "executors": {
         "fork": "headwater.runtime.zygote:ForkExecutor",
         "subprocess": "headwater.runtime.subprocess_executor:SubprocessExecutor",
+        "ray": "headwater.plugins.ray_cluster.executor:RayExecutor",
     },
     "step_decorators": {
         "card": "headwater.plugins.card:CardDecorator",
         "catch": "headwater.plugins.catch:CatchDecorator",
         "environment": "headwater.plugins.environment:EnvironmentDecorator",
+        "ray": "headwater.plugins.ray:RayDecorator",
         "resources": "headwater.plugins.resources:ResourcesDecorator",
         "retry": "headwater.plugins.retry:RetryDecorator",
         "timeout": "headwater.plugins.timeout:TimeoutDecorator",
