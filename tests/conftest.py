@@ -18,7 +18,12 @@ FLOWS = Path(__file__).resolve().parent / "flows"
 
 # Real parts other test packages use too: a PostgreSQL server, the metadata service, a Ray
 # cluster.
-pytest_plugins = ("fixtures.postgres", "fixtures.service", "fixtures.ray_cluster")
+pytest_plugins = (
+    "fixtures.postgres",
+    "fixtures.service",
+    "fixtures.ray_cluster",
+    "fixtures.kube_api",
+)
 
 
 SETTINGS_VARIABLES = (
@@ -34,7 +39,11 @@ SETTINGS_VARIABLES = (
     "HEADWATER_KUBERNETES_SECRET",
     "HEADWATER_KUBERNETES_SECRETS",
     "HEADWATER_KUBERNETES_SERVICE_ACCOUNT",
+    "HEADWATER_KUBERNETES_CONTEXT",
+    "HEADWATER_KUBERNETES_ALLOW_LOCAL",
+    "HEADWATER_KUBERNETES_PYTHON",
     "RAY_ADDRESS",
+    "KUBECONFIG",
 )
 
 

@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "resources": "headwater.plugins.resources",
     "card": "headwater.plugins.card",
     "ray": "headwater.plugins.ray",
+    "kubernetes": "headwater.plugins.kubernetes",
     "StepDecorator": "headwater.core.decorators",
     # client
     "Metaflow": "headwater.client.flow",
@@ -110,6 +111,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from headwater.core.parameters import IncludeFile, JSONType, Parameter
     from headwater.core.step import step
     from headwater.plugins.card import card
+    from headwater.plugins.kubernetes import kubernetes
     from headwater.plugins.project import project
     from headwater.plugins.ray import ray
     from headwater.runner import ExecutingRun, NBRunner, Runner

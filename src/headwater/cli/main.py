@@ -25,6 +25,7 @@ COMMANDS = {
     "logs": "headwater.cli.cmd_inspect",
     "tag": "headwater.cli.cmd_tag",
     "card": "headwater.cli.cmd_card",
+    "kubernetes": "headwater.cli.cmd_kubernetes",
 }
 
 
