@@ -39,6 +39,7 @@ from bench_core import (
     progress,
 )
 from client_scenarios import CLIENT_QUICK, CLIENT_SCENARIOS, foreach_keep_name
+from ray_scenario import METAFLOW_FOREACH1000, scenario_ray_foreach1000
 
 REPO = HERE.parent
 MB = 2**20
@@ -95,6 +96,7 @@ def scenario_foreach1000(b: Bench, s: Settings) -> Outcome:
     keep = lambda impl: foreach_keep_name(impl, 1000)  # noqa: E731 (for client_artifacts1000)
     out = flow_vs_flow(b, "foreach1000", "foreach.py", args, reps, 50, keep)
     out.notes.append("Metaflow: a single run, not a median")
+    METAFLOW_FOREACH1000[:] = out.samples[b.mf.name]  # the Ray scenario compares with it too
     return out
 
 
@@ -258,6 +260,7 @@ SCENARIOS: dict[str, Callable[[Bench, Settings], Outcome]] = {
     "numpy256": scenario_numpy256,
     "foreach1000": scenario_foreach1000,
     "foreach10000": scenario_foreach10000,
+    "ray_foreach1000": scenario_ray_foreach1000,  # after foreach1000: reuses Metaflow's run
     # after foreach100/foreach1000, whose last runs client_artifacts reads
     **CLIENT_SCENARIOS,
 }
