@@ -79,7 +79,7 @@ class LocalRayHead:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(20)
+            self.proc.wait(5)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -121,6 +121,9 @@ def scenario_ray_foreach1000(b: Bench, s: Settings) -> Outcome:
             "headwater-ray-w1": lambda: run([*ray_args, *one]),
         }
         reps = {"headwater-ray": s.repeat, "headwater-fork": s.repeat, "headwater-ray-w1": 3}
+        given = os.environ.get("BENCH_METAFLOW_FOREACH1000_S")
+        if given and not METAFLOW_FOREACH1000:
+            METAFLOW_FOREACH1000.append(float(given))  # measured earlier, on this machine
         if not METAFLOW_FOREACH1000:
             progress("  (Metaflow's foreach1000 did not run before: running it once, 4-13 min)")
             arms["metaflow"] = lambda: b.run_flow(b.mf, "foreach.py", wide)[0]
@@ -145,7 +148,13 @@ def scenario_ray_foreach1000(b: Bench, s: Settings) -> Outcome:
         "ray_per_task_s": per_task,
         "ray_floor_per_task_s": floor,
         "floors": floors,
-        "metaflow_from": "this scenario" if "metaflow" in out.samples else "foreach1000",
+        "metaflow_from": (
+            "this scenario"
+            if "metaflow" in out.samples
+            else "BENCH_METAFLOW_FOREACH1000_S"
+            if os.environ.get("BENCH_METAFLOW_FOREACH1000_S")
+            else "foreach1000"
+        ),
     }
     out.notes.append(
         f"headwater on Ray {fmt_s(ray_s)} vs headwater fork {fmt_s(fork_s)}: "

@@ -158,3 +158,12 @@ def test_no_cluster_is_a_one_line_error(run_flow, hw_root):
     assert "could not connect to the Ray cluster at '127.0.0.1:" in proc.stderr
     assert "ray start --head" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_step_too_big_for_any_node_fails_at_once(run_flow, hw_root, ray_env):
+    proc = run_flow("linear.py", "--with", "ray:cpu=3", "run", env=ray_env)
+    assert proc.returncode == 1
+    assert (
+        "step 'start' asks Ray for 3 CPUs, more than any node of the cluster has (largest: 2)"
+        in proc.stderr
+    )

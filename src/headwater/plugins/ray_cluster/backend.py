@@ -2,7 +2,8 @@
 
 Ray places each task by the resources its step asks for (``@ray``, ``@resources``), queues it
 while the cluster is full, and reuses a job's worker processes from task to task, so a worker
-imports the run's flow once (see :mod:`.worker`). Ray's own retries are off (``max_retries=0``):
+runs the run's tasks through a small process that imports the flow once (see
+:mod:`.worker`). Ray's own retries are off (``max_retries=0``):
 headwater's @retry decides. When a task's Ray future resolves, a Ray thread queues how it
 ended and wakes the driver's loop.
 
@@ -19,6 +20,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 
+from headwater.plugins.ray_cluster.worker import DIED
 from headwater.runtime.remote_driver import BackendError, Outcome
 
 TYPE_CHECKING = False
@@ -28,6 +30,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from headwater.runtime.spec import TaskSpec
 
 CONNECT_PROBE_S = 5.0  # how long to try reaching the cluster before saying it is not there
+WARM_WORKERS = 4  # workers started (and warmed up) as soon as the cluster is reached
+NODES_REFRESH_S = 10.0  # how long the cluster's node sizes are trusted
+_AMOUNTS = (("num_cpus", "CPU", "CPUs"), ("num_gpus", "GPU", "GPUs"), ("memory", "memory", "MB"))
 # Passed from the run's environment to the tasks on the cluster (the job's runtime_env): the
 # store settings the runtime exported, and S3 credentials when the user has them set.
 _PASSED_PREFIXES = ("HEADWATER_",)
@@ -52,6 +57,8 @@ class RayBackend:
         self._wake: Callable[[], None] = lambda: None
         self._remote: Any = None
         self._connected = False
+        self._nodes: tuple[float, list[dict[str, float]]] | None = None  # (when, resources)
+        self._warming: list[Any] = []
 
     # --- Backend ------------------------------------------------------------------------------
     def start(self, wake: Callable[[], None]) -> None:
@@ -79,12 +86,18 @@ class RayBackend:
         except Exception as e:  # noqa: BLE001 - ConnectionError, RuntimeError, ValueError...
             raise self._unreachable(e) from None
         self._connected = True
-        from headwater.plugins.ray_cluster.worker import run_task
+        from headwater.plugins.ray_cluster.worker import run_task, warm_up  # noqa: I001
 
         self._remote = ray.remote(max_retries=0, retry_exceptions=False)(run_task)
+        # Start the job's workers now, each importing what tasks need, while the run is being
+        # recorded: its first tasks then find them ready.
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        warm = ray.remote(max_retries=0)(warm_up)
+        self._warming = [warm.remote() for _ in range(max(1, min(cpus, WARM_WORKERS)))]
 
     def submit(self, handle: int, spec: TaskSpec, options: Mapping[str, Any]) -> None:
         ray_options = dict(options.get("ray") or {})
+        self._check_fits(spec.step, ray_options)
         ray_options["name"] = f"{spec.flow}/{spec.run_id}/{spec.step}/{spec.task_id}"
         ref = self._remote.options(**ray_options).remote(spec.to_json(), options.get("timeout_s"))
         self._refs[handle] = ref
@@ -119,11 +132,36 @@ class RayBackend:
             self._connected = False
 
     # --- inside -------------------------------------------------------------------------------
+    def _check_fits(self, step: str, ray_options: Mapping[str, Any]) -> None:
+        """Fail a task no node of the cluster could ever run (Ray would queue it forever)."""
+        import time
+
+        if self._nodes is None or time.monotonic() - self._nodes[0] > NODES_REFRESH_S:
+            import ray
+
+            alive = [n.get("Resources") or {} for n in ray.nodes() if n.get("Alive")]
+            self._nodes = (time.monotonic(), alive)
+        nodes = self._nodes[1]
+        for option, resource, unit in _AMOUNTS:
+            wanted = float(ray_options.get(option) or 0)
+            if not wanted or not nodes:
+                continue
+            largest = max(float(n.get(resource, 0)) for n in nodes)
+            if wanted > largest:
+                scale = 1 << 20 if resource == "memory" else 1
+                raise BackendError(
+                    f"step '{step}' asks Ray for {wanted / scale:g} {unit}, more than any node "
+                    f"of the cluster has (largest: {largest / scale:g}): lower @ray(...) or "
+                    "@resources(...), or add a node that big"
+                )
+
     def _done(self, handle: int, future: Any) -> None:
         """In a Ray thread: how the task ended."""
         try:
-            future.result()
+            answer = future.result()
             outcome = Outcome()
+            if answer == DIED:
+                outcome = Outcome("TaskDied: the process running the task on the Ray worker died")
         except BaseException as e:  # noqa: BLE001 - every way a Ray task can end
             outcome = outcome_of(e)
         with self._lock:
@@ -188,6 +226,8 @@ def outcome_of(e: BaseException) -> Outcome:
         detail = str(e).strip()
         cause_text = str(cause).strip().splitlines()
         headline = type(cause).__name__ + (f": {cause_text[0]}" if cause_text else "")
+        if type(cause).__name__ == "FlowImportFailed":  # its message is the import's error
+            headline = cause_text[0] if cause_text else headline
         return Outcome(
             f"{headline} (on the Ray worker, before the step ran)",
             retryable=False,

@@ -1,53 +1,43 @@
-"""What runs in Ray's worker processes: one task attempt, as a fork of a warm worker.
+"""What runs in Ray's worker processes: one task attempt per Ray task.
 
-A worker imports the run's flow from its code package the first time it gets one of the run's
-tasks (Ray gives a job's tasks to the same few worker processes, so that happens once per
-worker), then runs each attempt under :func:`headwater.runtime.supervise.supervise`: forked,
-its output saved to the datastore's logs, its @timeout enforced, its TaskResult written next to
-its artifacts, where the driver reads it. Nothing is returned through Ray but the exit status.
+Ray gives a job's tasks to the same few worker processes. The first time a worker gets a task
+of a run, it starts a small process that imports the run's flow from its code package
+(:mod:`.task_zygote`); that process runs each of the run's tasks the worker gets, as a fork
+of itself, supervised: its output saved to the datastore's logs, its @timeout enforced, its
+TaskResult written next to its artifacts, where the driver reads it. Nothing is returned
+through Ray but whether it succeeded, or why the task could not run.
 """
 
 from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from headwater.datastore.store import Datastore
+    from headwater.plugins.ray_cluster.task_zygote import TaskZygote
 
-_datastores: dict[tuple[str, str], Datastore] = {}
-_warm: set[int] = set()  # ids of the imported flows whose task code was warmed up
+_zygotes: dict[tuple[str, str, str, str], TaskZygote] = {}
+DIED = "died"  # run_task's answer when the process running the task died under it
 
 
-def run_task(spec_json: str, timeout_s: float | None) -> bool:
-    """Run one attempt; True when it succeeded (its result is in the datastore either way)."""
-    from headwater.runtime.package_import import as_main, import_run_flow
+def run_task(spec_json: str, timeout_s: float | None) -> str:
+    """Run one attempt: ``ok``, ``failed`` (its result is in the datastore either way), or
+    ``died`` (its process was killed under it: no result)."""
+    from headwater.plugins.ray_cluster.task_zygote import TaskZygote, ZygoteDied
     from headwater.runtime.spec import TaskSpec
-    from headwater.runtime.supervise import supervise
 
     spec = TaskSpec.from_json(spec_json)
-    key = (spec.datastore, spec.root)
-    ds = _datastores.get(key)
-    if ds is None:
-        from headwater.stores import open_datastore
-
-        ds = _datastores[key] = open_datastore(spec.datastore, spec.root)
-    flow = import_run_flow(ds, spec.flow, spec.params)
-    if id(flow) not in _warm:
-        _warm_up(flow.graph)
-        _warm.add(id(flow))
-    with as_main(flow.module):
-        result = supervise(spec, flow.flow_cls, flow.graph, ds, echo=False, timeout_s=timeout_s)
-    return result.ok
+    key = (spec.datastore, spec.root, spec.flow, spec.params)
+    zygote = _zygotes.get(key)
+    if zygote is None or not zygote.alive():
+        zygote = _zygotes[key] = TaskZygote(spec)  # raises FlowImportFailed
+    try:
+        return "ok" if zygote.run(spec_json, timeout_s) == 0 else "failed"
+    except ZygoteDied:
+        _zygotes.pop(key, None)
+        return DIED
 
 
-def _warm_up(graph: object) -> None:
-    """What the fork executor's zygote does before its first fork: import and prepare what
-    every task needs, then keep it out of the garbage collector's way in the forks."""
-    import gc
-
-    from headwater.runtime import task as task_module
-
-    task_module.warm_up(graph)  # type: ignore[arg-type]
-    for piece in task_module.MORE_WARM_UP:
-        piece()
-    gc.collect()
-    gc.freeze()
+def warm_up() -> None:
+    """Run by a few tasks as soon as the driver connects: the job's workers start, and import
+    what starting a task needs, before the run's first task arrives."""
+    import headwater.plugins.ray_cluster.task_zygote  # noqa: F401
+    import headwater.runtime.spec  # noqa: F401
