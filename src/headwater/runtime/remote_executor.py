@@ -48,6 +48,8 @@ class RemoteExecutor:
 
     name = "remote"  # the executor's registered name, for messages
     backend = ""  # "module:Class" of the driver-side backend
+    # How long close() waits for the driver to finish cleaning up (it goes on alone after).
+    close_wait_s = CLOSE_WAIT_S
 
     def __init__(self, ctx: ExecutorContext, config: Mapping[str, Any] | None = None) -> None:
         self.ctx = ctx
@@ -142,10 +144,12 @@ class RemoteExecutor:
             self.sock = None
         if self.proc is not None:
             try:
-                self.proc.wait(CLOSE_WAIT_S)
+                self.proc.wait(self.close_wait_s)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                if self.close_wait_s >= CLOSE_WAIT_S:
+                    self.proc.kill()
+                    self.proc.wait()
+                # else it finishes on its own (it has nothing of the run's left to report)
             self.proc = None
         for fd in self._results.values():
             with contextlib.suppress(OSError):

@@ -22,6 +22,9 @@ DEFAULT_ADDRESS = "auto"
 class RayExecutor(RemoteExecutor):
     name = "ray"
     backend = "headwater.plugins.ray_cluster.backend:RayBackend"
+    # Disconnecting from Ray takes most of a second and concerns no task of the run any more
+    # (Ray stops whatever of the job is left): the run does not wait for it.
+    close_wait_s = 0.05
 
     @classmethod
     def from_context(cls, ctx: ExecutorContext) -> RayExecutor:
