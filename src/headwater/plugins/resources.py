@@ -16,9 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
 class ResourcesDecorator(StepDecorator):
     name = "resources"
     defaults = {"cpu": 1, "gpu": None, "memory": 4096, "disk": None, "shared_memory": None}
-
-    def init(self) -> None:
-        check_amounts("resources", self.attributes, self.defaults)
+    # The amounts are checked by the executors that use them (requested(), below).
 
 
 resources = make_step_decorator(ResourcesDecorator)
