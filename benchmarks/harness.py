@@ -40,6 +40,7 @@ from bench_core import (
 )
 from client_scenarios import CLIENT_QUICK, CLIENT_SCENARIOS, foreach_keep_name
 from r_scenarios import R_SCENARIOS
+from ray_scenario import METAFLOW_FOREACH1000, scenario_ray_foreach1000
 from team_scenarios import TEAM_SCENARIOS, close_team_stores
 
 REPO = HERE.parent
@@ -97,6 +98,7 @@ def scenario_foreach1000(b: Bench, s: Settings) -> Outcome:
     keep = lambda impl: foreach_keep_name(impl, 1000)  # noqa: E731 (for client_artifacts1000)
     out = flow_vs_flow(b, "foreach1000", "foreach.py", args, reps, 50, keep)
     out.notes.append("Metaflow: a single run, not a median")
+    METAFLOW_FOREACH1000[:] = out.samples[b.mf.name]  # the Ray scenario compares with it too
     return out
 
 
@@ -260,6 +262,7 @@ SCENARIOS: dict[str, Callable[[Bench, Settings], Outcome]] = {
     "numpy256": scenario_numpy256,
     "foreach1000": scenario_foreach1000,
     "foreach10000": scenario_foreach10000,
+    "ray_foreach1000": scenario_ray_foreach1000,  # after foreach1000: reuses Metaflow's run
     # after foreach100/foreach1000, whose last runs client_artifacts reads
     **CLIENT_SCENARIOS,
     **TEAM_SCENARIOS,

@@ -17,8 +17,16 @@ import pytest
 FLOWS = Path(__file__).resolve().parent / "flows"
 
 # Real parts other test packages use too: a PostgreSQL server, the metadata service, a real S3
-# API server (s3_server, s3_bucket) and a fault-injecting proxy in front of it (fault_proxy).
-pytest_plugins = ("fixtures.postgres", "fixtures.service", "fixtures.s3", "fixtures.fault_proxy")
+# API server (s3_server, s3_bucket) and a fault-injecting proxy in front of it (fault_proxy), a
+# Ray cluster, a scripted Kubernetes API server.
+pytest_plugins = (
+    "fixtures.postgres",
+    "fixtures.service",
+    "fixtures.s3",
+    "fixtures.fault_proxy",
+    "fixtures.ray_cluster",
+    "fixtures.kube_api",
+)
 
 
 SETTINGS_VARIABLES = (
@@ -28,6 +36,17 @@ SETTINGS_VARIABLES = (
     "HEADWATER_SERVICE_URL",
     "HEADWATER_SERVICE_TOKEN",
     "HEADWATER_S3_ENDPOINT_URL",
+    "HEADWATER_RAY_ADDRESS",
+    "HEADWATER_KUBERNETES_IMAGE",
+    "HEADWATER_KUBERNETES_NAMESPACE",
+    "HEADWATER_KUBERNETES_SECRET",
+    "HEADWATER_KUBERNETES_SECRETS",
+    "HEADWATER_KUBERNETES_SERVICE_ACCOUNT",
+    "HEADWATER_KUBERNETES_CONTEXT",
+    "HEADWATER_KUBERNETES_ALLOW_LOCAL",
+    "HEADWATER_KUBERNETES_PYTHON",
+    "RAY_ADDRESS",
+    "KUBECONFIG",
 )
 
 

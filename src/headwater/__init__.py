@@ -33,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     "secrets": "headwater.plugins.secrets",
     "kubernetes": "headwater.plugins.kubernetes",
     "r": "headwater.plugins.r_step",
+    "ray": "headwater.plugins.ray",
     "StepDecorator": "headwater.core.decorators",
     # custom decorators and mutators
     "UserStepDecorator": "headwater.core.user_decorators",
@@ -140,6 +141,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from headwater.plugins.parallel import parallel
     from headwater.plugins.project import project
     from headwater.plugins.r_step import r
+    from headwater.plugins.ray import ray
     from headwater.plugins.schedule import schedule
     from headwater.plugins.secrets import secrets
     from headwater.runner import (

@@ -43,12 +43,15 @@ BUILTIN: dict[str, dict[str, str]] = {
     "executors": {
         "fork": "headwater.runtime.zygote:ForkExecutor",
         "subprocess": "headwater.runtime.subprocess_executor:SubprocessExecutor",
+        "ray": "headwater.plugins.ray_cluster.executor:RayExecutor",
+        "kubernetes": "headwater.plugins.kubernetes_jobs.executor:KubernetesExecutor",
     },
     "step_decorators": {
         "card": "headwater.plugins.card:CardDecorator",
         "catch": "headwater.plugins.catch:CatchDecorator",
         "environment": "headwater.plugins.environment:EnvironmentDecorator",
         "kubernetes": "headwater.plugins.kubernetes:KubernetesDecorator",
+        "ray": "headwater.plugins.ray:RayDecorator",
         "resources": "headwater.plugins.resources:ResourcesDecorator",
         "parallel": "headwater.plugins.parallel:ParallelDecorator",
         "r": "headwater.plugins.r_step:RDecorator",
@@ -69,6 +72,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "metaflow-compat": "headwater.cli.cmd_compat",
         "configure": "headwater.cli.cmd_configure",
         "service": "headwater.cli.cmd_service",
+        "bootstrap": "headwater.cli.cmd_bootstrap",
     },
 }
 

@@ -124,3 +124,13 @@ def load_settings(environ: Mapping[str, str] | None = None, **explicit: str | No
     if unknown:
         raise TypeError(f"unknown settings {sorted(unknown)}")
     return Settings(**values)
+
+
+def plugin_setting(variable: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """A setting that is not about the stores (``HEADWATER_RAY_ADDRESS``,
+    ``HEADWATER_KUBERNETES_IMAGE``...): the environment, else the settings file, else None."""
+    env = os.environ if environ is None else environ
+    value = env.get(variable) or None
+    if value is None:
+        value = read_settings_file(settings_path(env)).get(variable) or None
+    return value

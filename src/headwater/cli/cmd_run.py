@@ -102,7 +102,15 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         default="fork",
         metavar="NAME",
         help="what runs the tasks: fork (the default: forks of a warm process), subprocess (a "
-        "new process each), or an installed executor plugin",
+        "new process each), ray (a Ray cluster), kubernetes (a Job each), or an installed "
+        "executor plugin",
+    )
+    p.add_argument(
+        "--ray-address",
+        default=None,
+        metavar="ADDRESS",
+        help="the Ray cluster of steps that run on Ray (default: HEADWATER_RAY_ADDRESS, else "
+        "auto: the cluster this machine belongs to)",
     )
 
 
@@ -189,27 +197,35 @@ def _set_launch_extras(ctx: CliContext, user: str) -> None:
     set_launch_extras(flow_current_extras(ctx.flow_cls, tags))
 
 
-def _executor(ctx: CliContext, default: str, spill_dir: SpillDir) -> Any:
+def _executor(
+    ctx: CliContext, default: str, spill_dir: SpillDir, options: dict[str, Any] | None = None
+) -> Any:
     """The executor of the run: ``default`` (--executor) for every step, unless a step's
-    decorators ask for another (then a router sends each task to its step's)."""
+    decorators ask for another (then a router sends each task to its step's). ``options``:
+    executor options from the command line (``--ray-address``)."""
     from headwater import registry
     from headwater.runtime.executor import ExecutorContext
 
     module = sys.modules.get(ctx.flow_cls.__module__)
     script = getattr(module, "__file__", None) or sys.argv[0]
-    context = ExecutorContext(ctx.flow_cls, ctx.graph, script, spill_dir, ctx.settings)
+    context = ExecutorContext(
+        ctx.flow_cls, ctx.graph, script, spill_dir, ctx.settings, options or {}
+    )
     by_step = {}
     for name in ctx.graph.nodes:
         for deco in ctx.step_decorators(name):
             wanted = deco.executor_name()
             if wanted:
                 by_step[name] = wanted
-    names = {default, *by_step.values()}
+    names = set(by_step.values())
+    if len(by_step) < len(ctx.graph.nodes):  # some step runs on the default executor
+        names.add(default)
     made = {
-        name: registry.load("executors", name, "executor").from_context(context) for name in names
+        name: registry.load("executors", name, "executor").from_context(context)
+        for name in sorted(names)
     }
     if len(made) == 1:
-        return made[default]
+        return next(iter(made.values()))
     from headwater.runtime.step_router import StepRouter
 
     return StepRouter(made, default, by_step)
@@ -236,7 +252,9 @@ def launch_run(
     spill_dir = SpillDir()
     stores = ctx.stores(for_run=True)  # resolved, nothing connected yet
     export_settings(stores)
-    executor = _executor(ctx, args.executor, spill_dir)
+    executor = _executor(
+        ctx, args.executor, spill_dir, {"ray_address": getattr(args, "ray_address", None)}
+    )
     # Fork the zygote first: the flow module is imported and no run state exists yet, and the
     # zygote's warm-up (importing what tasks need) then overlaps everything below.
     executor.start()

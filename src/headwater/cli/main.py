@@ -31,6 +31,7 @@ COMMANDS = {
     "card": "headwater.cli.cmd_card",
     "airflow": "headwater.cli.cmd_airflow",
     "argo-workflows": "headwater.cli.cmd_argo",
+    "kubernetes": "headwater.cli.cmd_kubernetes",
 }
 
 

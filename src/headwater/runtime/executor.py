@@ -9,7 +9,10 @@ task to its step's executor (runtime/step_router.py).
 A remote executor implements the same protocol: it starts the task's ``step --spec`` command
 elsewhere, feeds the task's stdout, stderr and result to the given fds as they become
 available (from the datastore, where the task writes them), and signals its event fd when
-the task ends.
+the task ends. Such an executor also answers ``supervised_remotely(handle) -> True``: the task
+runs under :func:`headwater.runtime.supervise.supervise` there, which saves its logs and
+enforces its @timeout (counted from when it really starts), so the runtime only shows its
+output and records its outcome (see runtime/remote_executor.py).
 """
 
 from __future__ import annotations
@@ -66,3 +69,6 @@ class Executor(Protocol):
         ...
 
     def close(self) -> None: ...
+
+    # Optional: ``supervised_remotely(handle) -> bool`` (see the module's docstring); an
+    # executor without it runs every attempt under the runtime's own supervision.

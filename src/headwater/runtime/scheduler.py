@@ -103,6 +103,7 @@ class Running:
         "started",
         "deadline",
         "timed_out",
+        "save_logs",
     )
 
     def __init__(self, spec: TaskSpec, pending: Pending, handle: int, fds: dict[int, str]) -> None:
@@ -117,6 +118,7 @@ class Running:
         self.started = time.time()
         self.deadline: float | None = None
         self.timed_out = False
+        self.save_logs = True  # False: the task saves its own logs (it runs supervised elsewhere)
 
 
 class RunSummary(Record):
@@ -364,7 +366,11 @@ class Scheduler:
             for fd in (out_w, err_w, res_w):
                 os.close(fd)
         task = Running(spec, p, handle, {out_r: "stdout", err_r: "stderr", res_r: "result"})
-        if policy.timeout_s and p.fallback is None:
+        if _supervised_remotely(self.executor, handle):
+            # It saves its own logs and stops itself at @timeout, counted from when it really
+            # starts (a cluster may queue it first): the runtime only shows and records.
+            task.save_logs = False
+        elif policy.timeout_s and p.fallback is None:
             # The task stops itself at timeout_s (@timeout); this is the backstop.
             task.deadline = time.monotonic() + policy.timeout_s + _TIMEOUT_GRACE_S
         self.running[handle] = task
@@ -407,7 +413,7 @@ class Scheduler:
 
     def _save_log(self, task: Running, stream: str, data: bytes) -> None:
         """Append to the task's log file; a full or broken disk loses the log, not the run."""
-        if stream in task.logs and task.logs[stream] is None:
+        if not task.save_logs or (stream in task.logs and task.logs[stream] is None):
             return  # saving this log failed earlier
         try:
             log = task.logs.get(stream)
@@ -576,3 +582,10 @@ def _gang_index(p: Pending) -> int | None:
     if top is None or top.kind != FrameKind.PARALLEL:
         return None
     return top.index
+
+
+def _supervised_remotely(executor: Executor, handle: int) -> bool:
+    """Whether the executor runs the attempt under ``supervise()`` elsewhere (an optional
+    part of the Executor protocol: ``supervised_remotely(handle)``)."""
+    ask = getattr(executor, "supervised_remotely", None)
+    return bool(ask is not None and ask(handle))

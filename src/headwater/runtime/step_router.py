@@ -60,6 +60,13 @@ class StepRouter:
         if route is not None:
             route[0].kill(route[1], sig)
 
+    def supervised_remotely(self, handle: int) -> bool:
+        route = self._routes.get(handle)
+        if route is None:
+            return False
+        ask = getattr(route[0], "supervised_remotely", None)
+        return bool(ask is not None and ask(route[1]))
+
     def close(self) -> None:
         for executor in self.executors.values():
             executor.close()

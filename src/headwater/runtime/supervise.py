@@ -55,6 +55,7 @@ def supervise(
             os.setsid()
             die_with_parent(parent)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not a host's handler (a Ray worker's)
             for r, _ in pipes.values():
                 os.close(r)
             for fd, name in ((1, "stdout"), (2, "stderr")):

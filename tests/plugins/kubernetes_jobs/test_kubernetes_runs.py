@@ -1,0 +1,174 @@
+"""Runs whose tasks are Kubernetes Jobs, against a scripted API server on loopback (see
+fixtures/kube_api.py): each Job's pod command runs as a local process with exactly the pod's
+environment, against the real metadata service, so a pod would complete its task."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from headwater import Run, metadata, namespace
+from team.team_setups import team_env
+
+pytestmark = pytest.mark.slow
+
+
+def _env(request, kube_env) -> dict:
+    return {**team_env(request, "local+service", "alice"), **kube_env}
+
+
+def test_every_task_runs_as_a_job_whose_pod_completes_it(request, run_flow, kube_api, kube_env):
+    env = _env(request, kube_env)
+    proc = run_flow("foreach.py", "--with", "kubernetes", "run", env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    run_id = re.search(r"Run (\S+) of ForeachFlow completed", proc.stderr).group(1)
+
+    # One Job per task, each validated by the server, none left behind.
+    assert len(kube_api.posted_jobs) == 6
+    assert not kube_api.invalid
+    assert sorted(n for k, n in kube_api.deleted if k == "jobs") == sorted(
+        j["metadata"]["name"] for j in kube_api.posted_jobs
+    )
+    # The token reached the pods through a Secret made for the run, deleted at its end; no
+    # manifest holds it.
+    token = env["HEADWATER_SERVICE_TOKEN"]
+    (secret,) = kube_api.posted_secrets
+    assert ("secrets", secret["metadata"]["name"]) in kube_api.deleted
+    for job in kube_api.posted_jobs:
+        assert token not in json.dumps(job)
+        (container,) = job["spec"]["template"]["spec"]["containers"]
+        refs = [v for v in container["env"] if v["name"] == "HEADWATER_SERVICE_TOKEN"]
+        assert refs == [
+            {
+                "name": "HEADWATER_SERVICE_TOKEN",
+                "valueFrom": {
+                    "secretKeyRef": {
+                        "name": secret["metadata"]["name"],
+                        "key": "HEADWATER_SERVICE_TOKEN",
+                    }
+                },
+            }
+        ]
+        assert job["spec"]["backoffLimit"] == 0
+
+    import os
+
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        from headwater.client import provider
+
+        provider._connections.clear()
+        metadata("service")
+        namespace(None)
+        run = Run(f"ForeachFlow/{run_id}")
+        assert run.successful
+        assert run.data.squares == [1, 4, 9] and run.data.total == 14
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        provider._connections.clear()
+        provider._explicit = None
+
+
+@pytest.mark.parametrize(
+    ("script", "headline"),
+    [
+        (
+            "oom",
+            "OOMKilled: the task's container ran out of memory (limit 4096Mi): give the step "
+            "more with @kubernetes(memory=...) or @resources(memory=...)",
+        ),
+        ("evicted", "Evicted: Kubernetes evicted the task's pod (The node was low on resource"),
+        ("deadline", "TimeoutError: the task's Job ran past its deadline"),
+        (
+            "imagepull",
+            "ImagePullBackOff: the task's pod cannot pull its image "
+            "'registry.example/headwater:test' (Back-off pulling image",
+        ),
+    ],
+)
+def test_pod_failures_are_one_line_task_errors(
+    script, headline, request, run_flow, kube_api, kube_env
+):
+    kube_api.scripts["double"] = script
+    proc = run_flow("linear.py", "--with", "kubernetes", "run", env=_env(request, kube_env))
+    assert proc.returncode == 1
+    failed = re.search(r"\[\S+/double/\S+\] Task failed: (.*)", proc.stderr)
+    assert failed, proc.stderr
+    assert failed.group(1).startswith(headline), failed.group(1)
+    assert "Traceback" not in proc.stderr
+    # Its Job was deleted, and nothing of the run is left on the cluster.
+    assert not kube_api.matching("jobs", "default", {})
+
+
+def test_a_failing_step_reports_its_own_exception(request, run_flow, kube_api, kube_env):
+    proc = run_flow("failing_flow.py", "--with", "kubernetes", "run", env=_env(request, kube_env))
+    assert proc.returncode == 1
+    assert re.search(r"\[\S+/boom/\S+\] Task failed: ValueError: bad value 42", proc.stderr)
+
+
+def test_kubernetes_list_and_kill_a_runs_jobs(request, run_flow, kube_api, kube_env, tmp_path):
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    env = {**__import__("os").environ, **_env(request, kube_env)}
+    kube_api.scripts["double"] = "hang"
+    flow = str(Path(__file__).resolve().parents[2] / "flows" / "linear.py")
+    run_id_file = tmp_path / "run_id"
+    proc = subprocess.Popen(
+        [sys.executable, flow, "--with", "kubernetes", "run", "--run-id-file", str(run_id_file)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not kube_api.matching("jobs", "default", {"headwater.dev/step": "double"}):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
+            time.sleep(0.2)
+        run_id = run_id_file.read_text()
+
+        listed = run_flow("linear.py", "kubernetes", "list", "--run-id", run_id, env=env)
+        assert listed.returncode == 0, listed.stderr
+        (line,) = listed.stdout.splitlines()
+        assert line.startswith(f"LinearFlow/{run_id}/double/") and "\trunning\t" in line
+
+        killed = run_flow("linear.py", "kubernetes", "kill", "--run-id", run_id, env=env)
+        assert killed.returncode == 0, killed.stderr
+        assert "Deleted 1 Kubernetes Jobs" in killed.stderr
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1
+    assert "Killed: the task's Job was deleted before it finished" in err
+    listed = run_flow("linear.py", "kubernetes", "list", "--run-id", run_id, env=env)
+    assert "No Kubernetes Jobs of run" in listed.stderr
+
+
+def test_a_local_datastore_is_refused_unless_pods_share_it(run_flow, kube_api, kube_env):
+    env = {k: v for k, v in kube_env.items() if k != "HEADWATER_KUBERNETES_ALLOW_LOCAL"}
+    proc = run_flow("linear.py", "--with", "kubernetes", "run", env=env)
+    assert proc.returncode == 1
+    (line,) = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert "the kubernetes executor needs stores its pods can reach" in line
+    assert not kube_api.posted_jobs
+
+
+def test_no_image_is_a_one_line_error(request, run_flow, kube_api, kube_env):
+    env = {k: v for k, v in kube_env.items() if k != "HEADWATER_KUBERNETES_IMAGE"}
+    proc = run_flow("linear.py", "--with", "kubernetes", "run", env=_env(request, env))
+    assert proc.returncode == 1
+    assert "step 'start' runs on Kubernetes but has no image" in proc.stderr
+    assert not kube_api.posted_jobs
