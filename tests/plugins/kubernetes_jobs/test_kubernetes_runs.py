@@ -19,8 +19,18 @@ def _env(request, kube_env) -> dict:
     return {**team_env(request, "local+service", "alice"), **kube_env}
 
 
-def test_every_task_runs_as_a_job_whose_pod_completes_it(request, run_flow, kube_api, kube_env):
-    env = _env(request, kube_env)
+@pytest.mark.parametrize("setup", ["local+service", "s3+service"])
+def test_every_task_runs_as_a_job_whose_pod_completes_it(
+    request, run_flow, kube_api, kube_env, setup, monkeypatch
+):
+    env = {**team_env(request, setup, "alice"), **kube_env}
+    if setup.startswith("s3"):
+        # The team keeps its S3 keys in a Secret (kubectl create secret ...); pods get them
+        # from it through HEADWATER_KUBERNETES_SECRETS, never through the manifest.
+        keys = {k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+        secret = {"kind": "Secret", "metadata": {"name": "s3-creds"}, "stringData": keys}
+        kube_api.put("secrets", "default", secret, "ADDED")
+        env["HEADWATER_KUBERNETES_SECRETS"] = "s3-creds"
     proc = run_flow("foreach.py", "--with", "kubernetes", "run", env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr
     run_id = re.search(r"Run (\S+) of ForeachFlow completed", proc.stderr).group(1)
@@ -38,6 +48,7 @@ def test_every_task_runs_as_a_job_whose_pod_completes_it(request, run_flow, kube
     assert ("secrets", secret["metadata"]["name"]) in kube_api.deleted
     for job in kube_api.posted_jobs:
         assert token not in json.dumps(job)
+        assert "AWS_SECRET_ACCESS_KEY" not in json.dumps(job)
         (container,) = job["spec"]["template"]["spec"]["containers"]
         refs = [v for v in container["env"] if v["name"] == "HEADWATER_SERVICE_TOKEN"]
         assert refs == [
@@ -53,27 +64,17 @@ def test_every_task_runs_as_a_job_whose_pod_completes_it(request, run_flow, kube
         ]
         assert job["spec"]["backoffLimit"] == 0
 
-    import os
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    from headwater.client import provider
 
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        from headwater.client import provider
-
-        provider._connections.clear()
-        metadata("service")
-        namespace(None)
-        run = Run(f"ForeachFlow/{run_id}")
-        assert run.successful
-        assert run.data.squares == [1, 4, 9] and run.data.total == 14
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        provider._connections.clear()
-        provider._explicit = None
+    monkeypatch.setattr(provider, "_connections", {})
+    monkeypatch.setattr(provider, "_explicit", None)
+    metadata("service")
+    namespace(None)
+    run = Run(f"ForeachFlow/{run_id}")
+    assert run.successful
+    assert run.data.squares == [1, 4, 9] and run.data.total == 14
 
 
 @pytest.mark.parametrize(
