@@ -1,4 +1,5 @@
-"""Every graph shape under every executor, checked through the client and through `dump`."""
+"""Every graph shape under every executor (the local ones, and Ray on a real local head),
+checked through the client and through `dump`."""
 
 from __future__ import annotations
 
@@ -15,11 +16,15 @@ from headwater import Flow, metadata, namespace
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
 
 
-@pytest.mark.parametrize("executor", ["fork", "subprocess"])
+EXECUTORS = ["fork", "subprocess", pytest.param("ray", marks=[pytest.mark.ray, pytest.mark.slow])]
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
 @pytest.mark.parametrize("flow_file", SHAPES, ids=[p.stem for p in SHAPES])
-def test_shape_runs_and_reads_back(flow_file, executor, run_flow, hw_root, tmp_path):
+def test_shape_runs_and_reads_back(flow_file, executor, run_flow, hw_root, tmp_path, request):
     flow_name, expected = _expected(flow_file)
-    proc = run_flow(flow_file, "run", "--executor", executor)
+    env = request.getfixturevalue("ray_env") if executor == "ray" else None
+    proc = run_flow(flow_file, "run", "--executor", executor, env=env)
     assert proc.returncode == 0, proc.stderr
     run_id = re.search(r"Run (\d+) of " + flow_name + " completed", proc.stderr).group(1)
     # Every task announced itself with the [run/step/task] prefix.
