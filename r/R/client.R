@@ -9,7 +9,8 @@ helper <- function() {
     py <- headwater_python()
     p <- tryCatch(
       processx::process$new(py, c("-m", "headwater.cli.r_helper"),
-        stdin = "|", stdout = "|", stderr = "|", cleanup = TRUE
+        stdin = "|", stdout = "|", stderr = "|", cleanup = TRUE,
+        env = c("current", LD_LIBRARY_PATH = python_ld_library_path())
       ),
       error = function(e) {
         stop(sprintf(

@@ -10,6 +10,33 @@ headwater_python <- function() {
   if (nzchar(py)) py else "python3"
 }
 
+# R's start-up script (etc/ldpaths) puts R's own library directories first on LD_LIBRARY_PATH.
+# A Python built elsewhere (pyenv, conda, a venv over either) then loads system copies of its
+# shared libraries: its ssl module fails to import, and with it boto3 (the s3 datastore).
+# Python gets the variable as it was before R started.
+python_ld_library_path <- function() {
+  if (!is.null(.hw$python_ld)) return(.hw$python_ld)
+  ld <- Sys.getenv("LD_LIBRARY_PATH")
+  ldpaths <- file.path(R.home("etc"), "ldpaths")
+  outer <- ld
+  if (nzchar(ld) && file.exists(ldpaths)) {
+    added <- tryCatch(
+      system2("sh", c("-c", shQuote('. "$0"; printf %s "$R_LD_LIBRARY_PATH"'), shQuote(ldpaths)),
+        stdout = TRUE, stderr = FALSE, env = "LD_LIBRARY_PATH="
+      ),
+      error = function(e) character(0), warning = function(w) character(0)
+    )
+    added <- paste(added, collapse = "")
+    if (nzchar(added) && identical(ld, added)) {
+      outer <- ""
+    } else if (nzchar(added) && startsWith(ld, paste0(added, ":"))) {
+      outer <- substring(ld, nchar(added) + 2L)
+    }
+  }
+  .hw$python_ld <- outer
+  outer
+}
+
 # --- Python literals ------------------------------------------------------------------------
 
 py_literal <- function(x) {
@@ -221,7 +248,9 @@ run <- function(flow = NULL, ...) {
   if (!length(args) || startsWith(args[[1]], "--") && !any(args %in% c("run", "resume", "show", "check", "logs", "dump", "tag", "card", "init", "step"))) {
     args <- c(run_args(flow, list(...)), args)
   }
-  status <- system2(headwater_python(), shQuote(c(py_file, args)))
+  status <- system2(headwater_python(), shQuote(c(py_file, args)),
+    env = paste0("LD_LIBRARY_PATH=", shQuote(python_ld_library_path()))
+  )
   if (main && !interactive()) quit(save = "no", status = status)
   invisible(status)
 }

@@ -47,8 +47,7 @@ def test_an_r_flow_on_s3_and_the_service_reads_back_as_another_user(run_r, alice
         "run <- run_client$new(flow_client$new('HelloFlow'), 'latest_run'); "
         "cat(run$artifact('y'), run$artifact('stem'))"
     )
-    out = _rscript(script)
-    assert out.strip().endswith("18 model")
+    assert _rscript(script) == "18 model"
 
 
 def test_a_python_flow_with_r_steps_on_s3_and_the_service(run_flow, r_env, alice):
@@ -69,4 +68,5 @@ def _rscript(expr: str) -> str:
     done = subprocess.run(
         ["Rscript", "-e", expr], capture_output=True, text=True, env=dict(os.environ), timeout=120
     )
-    return _ok(done)
+    _ok(done)
+    return done.stdout
