@@ -222,6 +222,30 @@ def test_task_metadata_round_trip(store, run):
     assert store.get_task_metadata("F", rid, "s", other) == []
 
 
+def test_step_metadata_answers_for_every_task_of_a_step_at_once(store, run):
+    rid = run.run_id
+    tasks = [store.create_task("F", rid, "body").task_id for _ in range(3)]
+    elsewhere = store.create_task("F", rid, "end").task_id
+    for i, tid in enumerate(tasks):
+        store.start_attempt("F", rid, "body", tid, 0)
+        store.finish_attempt("F", rid, "body", tid, 0, "failed", metadata={"digest": f"a{i}"})
+    store.start_attempt("F", rid, "body", tasks[1], 1)
+    store.finish_attempt(
+        "F", rid, "body", tasks[1], 1, "succeeded", metadata={"digest": "b1", "host": "h"}
+    )
+    store.start_attempt("F", rid, "end", elsewhere, 0)
+    store.finish_attempt("F", rid, "end", elsewhere, 0, "succeeded", metadata={"digest": "e"})
+    entries = store.step_metadata("F", rid, "body", "digest")
+    assert [(e.task_id, e.attempt, e.value) for e in entries] == [
+        (tasks[0], 0, "a0"),
+        (tasks[1], 0, "a1"),
+        (tasks[2], 0, "a2"),
+        (tasks[1], 1, "b1"),
+    ]
+    assert store.step_metadata("F", rid, "body", "nosuch") == []
+    assert store.step_metadata("F", rid, "nostep", "digest") == []
+
+
 def test_task_metadata_of_unknown_task_is_an_error(store, run):
     with pytest.raises(MetadataError, match="create_task"):
         store.add_task_metadata("F", run.run_id, "s", "1", 0, {"a": "b"})

@@ -22,6 +22,7 @@ READS = [
     "get_task",
     "list_attempts",
     "get_task_metadata",
+    "step_metadata",
     "whoami",
     "health",
 ]

@@ -97,7 +97,7 @@ class Step(InRun):
                 yield self._task(rec)
             return
         tasks = [self._task(rec) for rec in records]
-        siblings = Siblings(tasks, ds)
+        siblings = Siblings(tasks, ds, self._meta)
         for task in tasks:
             task._siblings = siblings
         yield from tasks

@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping, Sequence
 
 from headwater.core.ids import AttemptPath
+from headwater.datastore.digest import INLINE_MAX
 from headwater.datastore.records import INDEX_VERSION, ArtifactRef, TaskIndex
 from headwater.datastore.storage import KeyNotFound, LogSink, Storage, check_part
 from headwater.exceptions import (
@@ -55,6 +56,9 @@ class ContentStore:
         self._attempts: dict[AttemptPath, str] = {}  # attempt -> its key prefix
         self._mapped: Any = None  # MappedBlobs of values loaded with track=True
         self._encoded: dict[str, str] = {}  # key -> blob's storage key, of tracked R values
+        # Small blobs this process wrote, by key, when the storage is far away: a task's
+        # artifact digest carries them (headwater.datastore.digest).
+        self.small_blobs: dict[str, bytes] | None = None if storage.kind == "local" else {}
         self.save_s = 0.0
         self.load_s = 0.0
 
@@ -143,6 +147,8 @@ class ContentStore:
         if blob_key not in self._known:
             self._put(blob_key, s.chunks, f"artifact {name!r}")
             self._known.add(blob_key)
+        if self.small_blobs is not None and sum(len(c) for c in s.chunks) <= INLINE_MAX:
+            self.small_blobs[s.key] = b"".join(s.chunks)
         return s.key
 
     def _put(self, key: str, chunks: Any, what: str) -> None:

@@ -33,6 +33,7 @@ class Datastore(Protocol):
     storage: Storage
     save_s: float  # seconds spent in save_values (a task reports them)
     load_s: float  # seconds spent in load_value
+    small_blobs: dict[str, bytes] | None  # small blobs written, kept for a far datastore
 
     @property
     def url(self) -> str:

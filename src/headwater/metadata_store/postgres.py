@@ -54,6 +54,7 @@ from headwater.metadata_store.records import (
     MetadataEntry,
     RunRecord,
     RunStatus,
+    StepMetadataEntry,
     StepRecord,
     TaskRecord,
     TaskStatus,
@@ -606,3 +607,13 @@ class PostgresMetadata:
             (flow, run_id, step, task_id),
         )
         return [MetadataEntry(f, v, t, a, c) for f, v, t, a, c in rows]
+
+    def step_metadata(
+        self, flow: str, run_id: str, step: str, field: str
+    ) -> list[StepMetadataEntry]:
+        rows = self._db.read(
+            "SELECT task_id, attempt, value FROM task_metadata"
+            " WHERE flow = %s AND run_id = %s AND step = %s AND field = %s ORDER BY id",
+            (flow, run_id, step, field),
+        )
+        return [StepMetadataEntry(t, a, v) for t, a, v in rows]

@@ -147,3 +147,11 @@ class MetadataEntry(Record):
     type: str
     attempt: int
     created_at: float
+
+
+class StepMetadataEntry(Record):
+    """One task attempt's value of one metadata field, among a step's tasks."""
+
+    task_id: str
+    attempt: int
+    value: str

@@ -54,6 +54,7 @@ from headwater.metadata_store.records import (
     MetadataEntry,
     RunRecord,
     RunStatus,
+    StepMetadataEntry,
     StepRecord,
     TaskRecord,
     TaskStatus,
@@ -548,6 +549,14 @@ class ServiceMetadata:
         if query is None:
             return []
         return [wire.entry_from(d) for d in self._get("get_task_metadata", query)]
+
+    def step_metadata(
+        self, flow: str, run_id: str, step: str, field: str
+    ) -> list[StepMetadataEntry]:
+        if not all(is_valid_name(n) for n in (flow, run_id, step)):
+            return []
+        query = [("flow", flow), ("run_id", run_id), ("step", step), ("field", field)]
+        return [wire.step_entry_from(d) for d in self._get("step_metadata", query)]
 
     def whoami(self) -> str:
         """The user the token belongs to (the user of the runs this client creates)."""

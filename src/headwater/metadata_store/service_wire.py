@@ -10,6 +10,7 @@ from headwater.metadata_store.records import (
     MetadataEntry,
     RunRecord,
     RunStatus,
+    StepMetadataEntry,
     StepRecord,
     TaskRecord,
     TaskStatus,
@@ -76,6 +77,10 @@ def attempt_from(d: dict[str, Any]) -> AttemptRecord:
 
 def entry_from(d: dict[str, Any]) -> MetadataEntry:
     return MetadataEntry(d["field"], d["value"], d["type"], d["attempt"], d["created_at"])
+
+
+def step_entry_from(d: dict[str, Any]) -> StepMetadataEntry:
+    return StepMetadataEntry(d["task_id"], d["attempt"], d["value"])
 
 
 def maybe(decode: Any, value: Any) -> Any:

@@ -34,6 +34,7 @@ from headwater.metadata_store.records import (
     MetadataEntry,
     RunRecord,
     RunStatus,
+    StepMetadataEntry,
     StepRecord,
     TaskRecord,
     TaskStatus,
@@ -604,6 +605,16 @@ class SqliteMetadata:
             MetadataEntry(field=f, value=v, type=t, attempt=a, created_at=c)
             for f, v, t, a, c in rows
         ]
+
+    def step_metadata(
+        self, flow: str, run_id: str, step: str, field: str
+    ) -> list[StepMetadataEntry]:
+        rows = self._db.read(
+            "SELECT task_id, attempt, value FROM task_metadata"
+            " WHERE flow = ? AND run_id = ? AND step = ? AND field = ? ORDER BY id",
+            (flow, run_id, step, field),
+        )
+        return [StepMetadataEntry(t, a, v) for t, a, v in rows]
 
 
 def _json_list(items: Sequence[str]) -> str:

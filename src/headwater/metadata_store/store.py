@@ -16,6 +16,7 @@ from headwater.metadata_store.records import (
     MetadataEntry,
     RunRecord,
     RunStatus,
+    StepMetadataEntry,
     StepRecord,
     TaskRecord,
     TaskStatus,
@@ -168,5 +169,12 @@ class MetadataStore(Protocol):
     def get_task_metadata(
         self, flow: str, run_id: str, step: str, task_id: str
     ) -> list[MetadataEntry]: ...
+
+    def step_metadata(
+        self, flow: str, run_id: str, step: str, field: str
+    ) -> list[StepMetadataEntry]:
+        """The value of metadata ``field`` for every task attempt of a step that recorded it,
+        in the order they were stored: one question for a whole foreach step."""
+        ...
 
     def close(self) -> None: ...

@@ -138,6 +138,7 @@ class TaskResult(Record):
     load_s: float = 0.0  # time spent loading artifacts (reading, checking, unpickling)
     retryable: bool = True  # False: the step asked not to be retried
     caught: str | None = None  # @catch kept this failure and the task counts as successful
+    digest: str | None = None  # the artifact digest (headwater.datastore.digest), far stores
 
     def metadata(self, exit_code: int | None = None) -> dict[str, str]:
         """The task metadata an attempt's end records: resource figures, how it ended."""
@@ -152,6 +153,10 @@ class TaskResult(Record):
             out["exit_code"] = str(exit_code)
         if self.caught:
             out["caught"] = self.caught
+        if self.digest:
+            from headwater.datastore.digest import DIGEST_FIELD
+
+            out[DIGEST_FIELD] = self.digest
         return out
 
     def to_bytes(self) -> bytes:

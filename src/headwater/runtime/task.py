@@ -149,8 +149,9 @@ MORE_WARM_UP: tuple[Callable[[], Any], ...] = (
 
 def execute(
     spec: TaskSpec, flow_cls: type[FlowSpec], graph: FlowGraph, ds: Datastore | None = None
-) -> tuple[Transition, str | None]:
-    """Run the step of ``spec``; returns its transition and the failure @catch kept, if any.
+) -> tuple[Transition, str | None, str | None]:
+    """Run the step of ``spec``; returns its transition, the failure @catch kept (if any)
+    and the attempt's artifact digest (for a far datastore, else None).
 
     Raises whatever the step raises; persists artifacts either way (a failed attempt keeps
     what it had, in its own index, for debugging).
@@ -210,6 +211,7 @@ def execute(
     transition: Transition | None = None
     failed = True
     caught: str | None = None
+    digest: str | None = None
     try:
         if spec.fallback is not None:
             # The previous attempt died hard; @catch records that without running the step.
@@ -240,7 +242,7 @@ def execute(
         failed = False
     finally:
         try:
-            _persist(ds, spec, binding, transition, failed)
+            digest = _persist(ds, spec, binding, transition, failed)
         finally:
             _finish_hooks(spec, obj, not failed, ds, decorators)
             set_state(None)
@@ -249,7 +251,7 @@ def execute(
 
                 shutil.rmtree(tempdir, ignore_errors=True)
     assert transition is not None
-    return transition, caught
+    return transition, caught, digest
 
 
 def _run_step(
@@ -354,7 +356,9 @@ def _persist(
     binding: StepBinding,
     transition: Transition | None,
     failed: bool,
-) -> None:
+) -> str | None:
+    """Store the attempt's artifacts and index; returns its artifact digest when the
+    datastore is far away (headwater.datastore.digest), else None."""
     t0 = time.perf_counter()
     values = binding.changed_values()  # ds.save_s covers save_values; add what is around it
     ds.save_s += time.perf_counter() - t0
@@ -374,8 +378,14 @@ def _persist(
     if transition is not None:
         attrs["transition"] = transition.to_json()
     t0 = time.perf_counter()
-    ds.write_index(spec.path, TaskIndex(artifacts=artifacts, stack=tuple(spec.stack), attrs=attrs))
+    index = TaskIndex(artifacts=artifacts, stack=tuple(spec.stack), attrs=attrs)
+    ds.write_index(spec.path, index)
     ds.save_s += time.perf_counter() - t0
+    if ds.small_blobs is not None and not failed:
+        from headwater.datastore.digest import encode_digest
+
+        return encode_digest(index, ds.small_blobs)
+    return None
 
 
 def run_attempt(spec: TaskSpec, flow_cls: type, graph: FlowGraph, result_fd: int) -> int:
@@ -385,8 +395,8 @@ def run_attempt(spec: TaskSpec, flow_cls: type, graph: FlowGraph, result_fd: int
     ds = open_task_datastore(spec)
     result: TaskResult
     try:
-        transition, caught = execute(spec, flow_cls, graph, ds)
-        result = TaskResult(ok=True, transition=transition, caught=caught)
+        transition, caught, digest = execute(spec, flow_cls, graph, ds)
+        result = TaskResult(ok=True, transition=transition, caught=caught, digest=digest)
     except BaseException as ex:  # noqa: BLE001 - the task reports every failure
         if isinstance(ex, SystemExit) and ex.code in (0, None):
             ex = RuntimeError(f"step '{spec.step}' called sys.exit({ex.code!r}) before finishing")
@@ -410,6 +420,7 @@ def run_attempt(spec: TaskSpec, flow_cls: type, graph: FlowGraph, result_fd: int
         load_s=ds.load_s,
         retryable=result.retryable,
         caught=result.caught,
+        digest=result.digest,
     )
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):

@@ -193,6 +193,14 @@ def make_app(store: "PostgresMetadata") -> FastAPI:
         names(flow_name=flow, run_id=run_id, step_name=step, task_id=task_id)
         return _records(store.get_task_metadata(flow, run_id, step, task_id))
 
+    @app.get("/v1/step_metadata", response_model=list[schemas.StepMetadataOut], responses=errors)
+    def step_metadata(
+        flow: str, run_id: str, step: str, field: str, authorization: Auth = None
+    ) -> Response:
+        user(authorization)
+        names(flow_name=flow, run_id=run_id, step_name=step)
+        return _records(store.step_metadata(flow, run_id, step, field))
+
     # --- writes -----------------------------------------------------------------------------
 
     Key = Annotated[str | None, Header(alias="Idempotency-Key")]  # noqa: N806 - a type alias

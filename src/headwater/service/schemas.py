@@ -164,6 +164,12 @@ class MetadataOut(BaseModel):
     created_at: float
 
 
+class StepMetadataOut(BaseModel):
+    task_id: str
+    attempt: int
+    value: str
+
+
 class ErrorOut(BaseModel):
     error: str  # a one-line headline: what is wrong and what to do
     kind: str  # the headwater exception class: MetadataError, TagError, NotRunOwner, ...

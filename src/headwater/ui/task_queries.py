@@ -7,6 +7,7 @@ import time
 
 from headwater.cards.preview import preview_html
 from headwater.core.ids import AttemptPath
+from headwater.datastore.digest import DIGEST_FIELD
 from headwater.exceptions import HeadwaterException, IndexNotFound, ObjectNotFound
 from headwater.metadata_store.records import (
     AttemptRecord,
@@ -160,7 +161,9 @@ def task_detail(
         task=task,
         attempt=number,
         attempts=md.list_attempts(flow, run_id, step, task_id),
-        metadata=md.get_task_metadata(flow, run_id, step, task_id),
+        metadata=[
+            e for e in md.get_task_metadata(flow, run_id, step, task_id) if e.field != DIGEST_FIELD
+        ],  # the artifact digest is for machines: the artifacts are shown below
         artifacts=artifacts,
         artifacts_note=note,
         logs=[_log(stores, path, s) for s in LOG_STREAMS],
