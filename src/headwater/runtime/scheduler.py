@@ -33,6 +33,7 @@ from headwater.exceptions import DatastoreError
 from headwater.metadata_store.records import RunStatus, TaskStatus
 from headwater.record import EMPTY_MAPPING, Record
 from headwater.runtime.executor import Executor
+from headwater.runtime.gangs import Gang, Settle
 from headwater.runtime.spec import (
     StepPolicy,
     TaskResult,
@@ -183,7 +184,7 @@ class Scheduler:
         self.stopping = False  # set when the run is being stopped (Ctrl-C)
         self.params_token = AttemptPath(flow, run_id, "_parameters", "0", 0).to_token()
         self.timers: list[tuple[float, int, Pending]] = []  # delayed retries
-        self.gangs: dict[tuple[str, str, str], str] = {}  # @parallel gang -> control task id
+        self.gangs: dict[tuple[str, str, str], Gang] = {}  # @parallel gangs, by their frame
         self.gang_workers = 0  # running @parallel workers (not counted in --max-workers)
         self._seq = itertools.count()
 
@@ -311,8 +312,9 @@ class Scheduler:
         top = p.stack[-1]
         key = (p.step, top.step, top.task)
         if top.index == 0:
-            self.gangs[key] = str(p.task_id)
-        control = self.gangs.get(key, str(p.task_id))
+            self.gangs[key] = Gang(str(p.task_id), top.num_splits)
+        gang = self.gangs.get(key)
+        control = gang.control if gang is not None else str(p.task_id)
         p.stack = (*p.stack[:-1], top._replace(control_task=control))
 
     def _register(self, p: Pending) -> TaskSpec:
@@ -374,8 +376,12 @@ class Scheduler:
             # The task stops itself at timeout_s (@timeout); this is the backstop.
             task.deadline = time.monotonic() + policy.timeout_s + _TIMEOUT_GRACE_S
         self.running[handle] = task
-        if _gang_index(p):
+        index = _gang_index(p)
+        if index:
             self.gang_workers += 1
+        gang = self._gang_of(p)
+        if gang is not None and index is not None:
+            gang.launched(index, handle)
         for fd in task.fds:
             os.set_blocking(fd, False)
             self.by_fd[fd] = task
@@ -461,6 +467,10 @@ class Scheduler:
                         f"(headwater: could not save this task's {stream}: {ex})",
                     )
         result = self._result_of(task)
+        gang = self._gang_of(task.pending)
+        if gang is not None:
+            self._gang_member_ended(gang, task, result)
+            return
         spec = task.spec
         if result.ok:
             self._record(task, result, final=True)
@@ -471,10 +481,6 @@ class Scheduler:
         policy = self.opts.policies.get(spec.step, _NO_POLICY)
         retry = result.retryable and spec.attempt < policy.retries and not self.stopping
         fallback = not retry and policy.catch_var is not None and not self.stopping
-        # @catch on a @parallel step keeps the failure in the control task; a worker that
-        # failed for good is left out of the join.
-        left_out = fallback and bool(_gang_index(task.pending))
-        fallback = fallback and not left_out
         self._record(task, result, final=not (retry or fallback))
         self.events.task_finished(spec, result)
         p = task.pending
@@ -488,12 +494,69 @@ class Scheduler:
             self.queue.appendleft(
                 Pending(p.step, p.inputs, p.stack, spec.attempt + 1, spec.task_id, why)
             )
-        elif left_out:
-            self._enqueue(self.graph[spec.step].out_funcs[0], None, spec.stack)
         else:
             # Keep running what does not depend on the failed task (its successors never
             # become ready), so that `resume` has only the failed part left to do.
             self.failed.append((spec.pathspec, result.exception or "failed"))
+
+    # --- @parallel gangs (runtime/gangs.py) ------------------------------------------------------
+    def _gang_of(self, p: Pending) -> Gang | None:
+        """The gang an attempt of a @parallel task belongs to (None: not in a gang, or the
+        control task recording the gang's failure for @catch, which runs alone)."""
+        if p.fallback is not None or not p.stack or p.stack[-1].kind != FrameKind.PARALLEL:
+            return None
+        top = p.stack[-1]
+        return self.gangs.get((p.step, top.step, top.task))
+
+    def _gang_member_ended(self, gang: Gang, task: Running, result: TaskResult) -> None:
+        """A task of a gang ended: its first failure stops the others; once all have ended,
+        the gang goes on to its join, runs again, or fails, together."""
+        index = _gang_index(task.pending)
+        assert index is not None
+        for handle in gang.member_ended(index, task, result):
+            self.executor.kill(handle, signal.SIGKILL)
+        if not gang.complete:
+            return
+        policy = self.opts.policies.get(task.spec.step, _NO_POLICY)
+        settled = gang.settle(policy, self.stopping)
+        final = settled.kind != Settle.RETRY
+        if final:
+            top = task.spec.stack[-1]
+            self.gangs.pop((task.spec.step, top.step, top.task), None)
+        for member, own in settled.records:
+            caught_later = settled.kind == Settle.CAUGHT and _gang_index(member.pending) == 0
+            self._record(member, own, final=final and not caught_later)
+            self.events.task_finished(member.spec, own)
+        if settled.kind == Settle.JOINED:
+            for member, own in settled.records:
+                if own.transition is not None:
+                    self._schedule_successors(member.spec.path, member.spec.stack, own.transition)
+            return
+        assert settled.cause is not None
+        cause, why = settled.cause
+        if settled.kind == Settle.RETRY:
+            self.events.task_retrying(cause.spec, policy.retry_wait_s)
+            due = time.monotonic() + policy.retry_wait_s
+            for member, _ in settled.records:  # node order: the control task first
+                p, s = member.pending, member.spec
+                nxt = Pending(p.step, p.inputs, p.stack, s.attempt + 1, s.task_id)
+                heapq.heappush(self.timers, (due, next(self._seq), nxt))
+        elif settled.kind == Settle.CAUGHT:
+            # The control task keeps the failure (its catch variable); the workers are left
+            # out of the join.
+            fallback = (why.exception or "failed", why.traceback or "")
+            for member, _ in reversed(settled.records):
+                p, s = member.pending, member.spec
+                if _gang_index(p) == 0:
+                    self.queue.appendleft(
+                        Pending(p.step, p.inputs, p.stack, s.attempt + 1, s.task_id, fallback)
+                    )
+                else:
+                    self._enqueue(self.graph[s.step].out_funcs[0], None, s.stack)
+        else:
+            # Keep running what does not depend on the gang; the run names the task that
+            # failed first.
+            self.failed.append((cause.spec.pathspec, why.exception or "failed"))
 
     def _result_of(self, task: Running) -> TaskResult:
         if self.stopping and not task.result and not task.timed_out:
