@@ -12,16 +12,128 @@ are recorded as failed, "Stopped: ..."), and once all have ended, either
 - else the step fails, and the run names the task that failed first.
 
 When every task of the attempt succeeded, their attempts are recorded and the join gets them
-all. This module keeps one gang's state and decides; the scheduler records and launches.
+all. :class:`Gang` keeps one gang's state and decides; :class:`GangSteps` is the scheduler's
+part for gangs (a base of :class:`headwater.runtime.scheduler.Scheduler`).
 """
 
 from __future__ import annotations
 
+import heapq
+import signal
+import time
+
+from headwater.core.splits import FrameKind
 from headwater.runtime.spec import StepPolicy, TaskResult
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
+    from collections import deque
     from typing import Any
+
+    from headwater.core.graph import FlowGraph
+    from headwater.core.ids import AttemptPath
+    from headwater.core.splits import Stack, Transition
+    from headwater.runtime.executor import Executor
+    from headwater.runtime.scheduler import Pending, RunEvents, Running, RunOptions
+
+_NO_POLICY = StepPolicy()
+
+
+def gang_index(p: Pending) -> int | None:
+    """The node index of a task of a @parallel gang (0: its control task), else None."""
+    top = p.stack[-1] if p.stack else None
+    if top is None or top.kind != FrameKind.PARALLEL:
+        return None
+    return top.index
+
+
+class GangSteps:
+    """What the scheduler does for the tasks of @parallel gangs."""
+
+    if TYPE_CHECKING:  # the scheduler's, used here
+        gangs: dict[tuple[str, str, str], Gang]
+        executor: Executor
+        events: RunEvents
+        opts: RunOptions
+        graph: FlowGraph
+        queue: deque[Pending]
+        timers: list[tuple[float, int, Pending]]
+        failed: list[tuple[str, str]]
+        stopping: bool
+
+        def _next_seq(self) -> int: ...
+
+        def _record(self, task: Running, result: TaskResult, final: bool = True) -> None: ...
+
+        def _schedule_successors(self, me: AttemptPath, stack: Stack, t: Transition) -> None: ...
+
+        def _enqueue(self, step: str, parent: AttemptPath | None, stack: Stack) -> None: ...
+
+    def _join_gang(self, p: Pending) -> None:
+        """Tell a newly registered task of a gang its control task (the gang's task 0,
+        registered first): the frame carries the control task's id."""
+        top = p.stack[-1]
+        key = (p.step, top.step, top.task)
+        if top.index == 0:
+            self.gangs[key] = Gang(str(p.task_id), top.num_splits)
+        gang = self.gangs.get(key)
+        control = gang.control if gang is not None else str(p.task_id)
+        p.stack = (*p.stack[:-1], top._replace(control_task=control))
+
+    def _gang_of(self, p: Pending) -> Gang | None:
+        """The gang an attempt of a @parallel task belongs to (None: not in a gang, or the
+        control task recording the gang's failure for @catch, which runs alone)."""
+        if p.fallback is not None or not p.stack or p.stack[-1].kind != FrameKind.PARALLEL:
+            return None
+        top = p.stack[-1]
+        return self.gangs.get((p.step, top.step, top.task))
+
+    def _gang_member_ended(self, gang: Gang, task: Running, result: TaskResult) -> None:
+        """A task of a gang ended: its first failure stops the others; once all have ended,
+        the gang goes on to its join, runs again, or fails, together."""
+        index = gang_index(task.pending)
+        assert index is not None
+        for handle in gang.member_ended(index, task, result):
+            self.executor.kill(handle, signal.SIGKILL)
+        if not gang.complete:
+            return
+        policy = self.opts.policies.get(task.spec.step, _NO_POLICY)
+        settled = gang.settle(policy, self.stopping)
+        final = settled.kind != Settle.RETRY
+        if final:
+            top = task.spec.stack[-1]
+            self.gangs.pop((task.spec.step, top.step, top.task), None)
+        for member, own in settled.records:
+            caught_later = settled.kind == Settle.CAUGHT and gang_index(member.pending) == 0
+            self._record(member, own, final=final and not caught_later)
+            self.events.task_finished(member.spec, own)
+        if settled.kind == Settle.JOINED:
+            for member, own in settled.records:
+                if own.transition is not None:
+                    self._schedule_successors(member.spec.path, member.spec.stack, own.transition)
+            return
+        assert settled.cause is not None
+        cause, why = settled.cause
+        if settled.kind == Settle.RETRY:
+            self.events.task_retrying(cause.spec, policy.retry_wait_s)
+            due = time.monotonic() + policy.retry_wait_s
+            for member, _ in settled.records:  # node order: the control task first
+                nxt = member.pending.again(member.spec.attempt + 1)
+                heapq.heappush(self.timers, (due, self._next_seq(), nxt))
+        elif settled.kind == Settle.CAUGHT:
+            # The control task keeps the failure (its catch variable); the workers are left
+            # out of the join.
+            fallback = (why.exception or "failed", why.traceback or "")
+            for member, _ in reversed(settled.records):
+                if gang_index(member.pending) == 0:
+                    self.queue.appendleft(member.pending.again(member.spec.attempt + 1, fallback))
+                else:
+                    out = self.graph[member.spec.step].out_funcs[0]
+                    self._enqueue(out, None, member.spec.stack)
+        else:
+            # Keep running what does not depend on the gang; the run names the task that
+            # failed first.
+            self.failed.append((cause.spec.pathspec, why.exception or "failed"))
 
 
 class Settle:

@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from headwater.core.graph import FlowGraph, NodeType
 from headwater.core.ids import AttemptPath
 from headwater.core.splits import (
-    FrameKind,
     Stack,
     Transition,
     TransitionKind,
@@ -33,7 +32,7 @@ from headwater.exceptions import DatastoreError
 from headwater.metadata_store.records import RunStatus, TaskStatus
 from headwater.record import EMPTY_MAPPING, Record
 from headwater.runtime.executor import Executor
-from headwater.runtime.gangs import Gang, Settle
+from headwater.runtime.gangs import Gang, GangSteps, gang_index
 from headwater.runtime.spec import (
     StepPolicy,
     TaskResult,
@@ -87,6 +86,10 @@ class Pending:
         self.attempt = attempt
         self.task_id = task_id
         self.fallback = fallback
+
+    def again(self, attempt: int, fallback: tuple[str, str] | None = None) -> Pending:
+        """The next attempt of this (registered) task."""
+        return Pending(self.step, self.inputs, self.stack, attempt, self.task_id, fallback)
 
 
 class Running:
@@ -149,7 +152,7 @@ _BATCH_MAX = 256  # tasks recorded (or cloned) per metadata transaction when lau
 _INTERRUPTED = "Interrupted: the run was stopped (Ctrl-C)"
 
 
-class Scheduler:
+class Scheduler(GangSteps):
     def __init__(
         self,
         flow: str,
@@ -218,6 +221,9 @@ class Scheduler:
             self.cloner.cloned if self.cloner is not None else 0,
             self.attempts,
         )
+
+    def _next_seq(self) -> int:
+        return next(self._seq)
 
     def _release_timers(self) -> None:
         now = time.monotonic()
@@ -302,20 +308,9 @@ class Scheduler:
     def _can_launch(self, registered: int) -> bool:
         if not self.queue or self.stopping:
             return False
-        if _gang_index(self.queue[0]):
+        if gang_index(self.queue[0]):
             return True  # a @parallel worker starts with its control task, whatever the limit
         return len(self.running) - self.gang_workers + registered < self.opts.max_workers
-
-    def _join_gang(self, p: Pending) -> None:
-        """Tell a task of a @parallel gang its control task (the gang's task 0, registered
-        first): the frame carries the control task's id."""
-        top = p.stack[-1]
-        key = (p.step, top.step, top.task)
-        if top.index == 0:
-            self.gangs[key] = Gang(str(p.task_id), top.num_splits)
-        gang = self.gangs.get(key)
-        control = gang.control if gang is not None else str(p.task_id)
-        p.stack = (*p.stack[:-1], top._replace(control_task=control))
 
     def _register(self, p: Pending) -> TaskSpec:
         """Record the task (when new) and the attempt ``p`` is about to start; its spec."""
@@ -327,7 +322,7 @@ class Scheduler:
                 parents=[f"{self.flow}/{a.run_id}/{a.step}/{a.task_id}" for a in p.inputs],
                 foreach_index=foreach_index(p.stack),
             ).task_id
-            if _gang_index(p) is not None:
+            if gang_index(p) is not None:
                 self._join_gang(p)
         policy = self.opts.policies.get(p.step, _NO_POLICY)
         attempt = p.attempt
@@ -376,7 +371,7 @@ class Scheduler:
             # The task stops itself at timeout_s (@timeout); this is the backstop.
             task.deadline = time.monotonic() + policy.timeout_s + _TIMEOUT_GRACE_S
         self.running[handle] = task
-        index = _gang_index(p)
+        index = gang_index(p)
         if index:
             self.gang_workers += 1
         gang = self._gang_of(p)
@@ -448,7 +443,7 @@ class Scheduler:
         task = self.running.pop(handle, None)
         if task is None:
             return
-        if _gang_index(task.pending):
+        if gang_index(task.pending):
             self.gang_workers -= 1
         task.exit_code = code
         for fd in list(task.fds):
@@ -486,77 +481,16 @@ class Scheduler:
         p = task.pending
         if retry:
             self.events.task_retrying(spec, policy.retry_wait_s)
-            nxt = Pending(p.step, p.inputs, p.stack, spec.attempt + 1, spec.task_id)
+            nxt = p.again(spec.attempt + 1)
             due = time.monotonic() + policy.retry_wait_s
-            heapq.heappush(self.timers, (due, next(self._seq), nxt))
+            heapq.heappush(self.timers, (due, self._next_seq(), nxt))
         elif fallback:
             why = (result.exception or "failed", result.traceback or "")
-            self.queue.appendleft(
-                Pending(p.step, p.inputs, p.stack, spec.attempt + 1, spec.task_id, why)
-            )
+            self.queue.appendleft(p.again(spec.attempt + 1, why))
         else:
             # Keep running what does not depend on the failed task (its successors never
             # become ready), so that `resume` has only the failed part left to do.
             self.failed.append((spec.pathspec, result.exception or "failed"))
-
-    # --- @parallel gangs (runtime/gangs.py) ------------------------------------------------------
-    def _gang_of(self, p: Pending) -> Gang | None:
-        """The gang an attempt of a @parallel task belongs to (None: not in a gang, or the
-        control task recording the gang's failure for @catch, which runs alone)."""
-        if p.fallback is not None or not p.stack or p.stack[-1].kind != FrameKind.PARALLEL:
-            return None
-        top = p.stack[-1]
-        return self.gangs.get((p.step, top.step, top.task))
-
-    def _gang_member_ended(self, gang: Gang, task: Running, result: TaskResult) -> None:
-        """A task of a gang ended: its first failure stops the others; once all have ended,
-        the gang goes on to its join, runs again, or fails, together."""
-        index = _gang_index(task.pending)
-        assert index is not None
-        for handle in gang.member_ended(index, task, result):
-            self.executor.kill(handle, signal.SIGKILL)
-        if not gang.complete:
-            return
-        policy = self.opts.policies.get(task.spec.step, _NO_POLICY)
-        settled = gang.settle(policy, self.stopping)
-        final = settled.kind != Settle.RETRY
-        if final:
-            top = task.spec.stack[-1]
-            self.gangs.pop((task.spec.step, top.step, top.task), None)
-        for member, own in settled.records:
-            caught_later = settled.kind == Settle.CAUGHT and _gang_index(member.pending) == 0
-            self._record(member, own, final=final and not caught_later)
-            self.events.task_finished(member.spec, own)
-        if settled.kind == Settle.JOINED:
-            for member, own in settled.records:
-                if own.transition is not None:
-                    self._schedule_successors(member.spec.path, member.spec.stack, own.transition)
-            return
-        assert settled.cause is not None
-        cause, why = settled.cause
-        if settled.kind == Settle.RETRY:
-            self.events.task_retrying(cause.spec, policy.retry_wait_s)
-            due = time.monotonic() + policy.retry_wait_s
-            for member, _ in settled.records:  # node order: the control task first
-                p, s = member.pending, member.spec
-                nxt = Pending(p.step, p.inputs, p.stack, s.attempt + 1, s.task_id)
-                heapq.heappush(self.timers, (due, next(self._seq), nxt))
-        elif settled.kind == Settle.CAUGHT:
-            # The control task keeps the failure (its catch variable); the workers are left
-            # out of the join.
-            fallback = (why.exception or "failed", why.traceback or "")
-            for member, _ in reversed(settled.records):
-                p, s = member.pending, member.spec
-                if _gang_index(p) == 0:
-                    self.queue.appendleft(
-                        Pending(p.step, p.inputs, p.stack, s.attempt + 1, s.task_id, fallback)
-                    )
-                else:
-                    self._enqueue(self.graph[s.step].out_funcs[0], None, s.stack)
-        else:
-            # Keep running what does not depend on the gang; the run names the task that
-            # failed first.
-            self.failed.append((cause.spec.pathspec, why.exception or "failed"))
 
     def _result_of(self, task: Running) -> TaskResult:
         if self.stopping and not task.result and not task.timed_out:
@@ -587,9 +521,7 @@ class Scheduler:
                 "attempt": str(s.attempt),
                 "python_version": _PYTHON_VERSION,
                 **({"origin-run-id": s.origin_run_id} if s.origin_run_id else {}),
-                **(
-                    {"internal_task_type": "control_task"} if _gang_index(task.pending) == 0 else {}
-                ),
+                **({"internal_task_type": "control_task"} if gang_index(task.pending) == 0 else {}),
             },
         )
         if not result.ok and final:
@@ -637,14 +569,6 @@ class Scheduler:
 
 _TIMEOUT_GRACE_S = 2.0  # how long after its @timeout a task that did not stop is killed
 _PYTHON_VERSION = "{}.{}.{}".format(*sys.version_info[:3])
-
-
-def _gang_index(p: Pending) -> int | None:
-    """The node index of a task of a @parallel gang (0: its control task), else None."""
-    top = p.stack[-1] if p.stack else None
-    if top is None or top.kind != FrameKind.PARALLEL:
-        return None
-    return top.index
 
 
 def _supervised_remotely(executor: Executor, handle: int) -> bool:
