@@ -88,6 +88,13 @@ class GangSteps:
         top = p.stack[-1]
         return self.gangs.get((p.step, top.step, top.task))
 
+    def _gang_member_cloned(self, p: Pending) -> None:
+        """When resuming, a task of a gang whose control task runs again was cloned: the gang
+        waits for one task fewer."""
+        gang = self._gang_of(p)
+        if gang is not None:
+            gang.size -= 1
+
     def _gang_member_ended(self, gang: Gang, task: Running, result: TaskResult) -> None:
         """A task of a gang ended: its first failure stops the others; once all have ended,
         the gang goes on to its join, runs again, or fails, together."""

@@ -280,6 +280,7 @@ class Scheduler(GangSteps):
         cloned = self.cloner.try_clone(p.step, p.inputs, p.stack, foreach_index(p.stack))
         if cloned is None:
             return False
+        self._gang_member_cloned(p)
         me = AttemptPath(self.flow, self.run_id, p.step, cloned.task_id, 0)
         self.events.task_cloned(
             self.run_id, p.step, cloned.task_id, self.cloner.origin_of[cloned.task_id]

@@ -52,3 +52,22 @@ def test_a_gang_bigger_than_the_cluster_fails_at_once(run_flow, hw_root, ray_env
         "cluster has (2): lower num_parallel or the step's resources, or add nodes"
     )
     assert not list(marks.glob("*.pid"))  # no task of the gang started
+
+
+def test_a_gang_of_two_fills_the_cluster_and_joins(run_flow, hw_root, ray_env):
+    proc = run_flow("parallel_flow.py", "run", "--executor", "ray", "--nodes", "2", env=ray_env)
+    assert proc.returncode == 0, proc.stderr
+    metadata(f"local@{hw_root}")
+    namespace(None)
+    run = Flow("ParallelFlow")[re.search(r"Run (\d+) of", proc.stderr).group(1)]
+    tasks = sorted(run["train"], key=lambda t: t.data.node)
+    control = tasks[0]
+    assert [t.data.num_nodes for t in tasks] == [2, 2]
+    assert all(t.data.control == control.id and t.data.is_parallel for t in tasks)
+    assert tasks[1].data.env == {
+        "MF_PARALLEL_MAIN_IP": "127.0.0.1",  # the node of the control task
+        "MF_PARALLEL_NUM_NODES": "2",
+        "MF_PARALLEL_NODE_INDEX": "1",
+        "MF_PARALLEL_CONTROL_TASK_ID": control.id,
+    }
+    assert run["join"].task.data.nodes_seen == [0, 1]
