@@ -134,8 +134,7 @@ class RayBackend:
             ray.cancel(ref, force=True)
 
     def finished(self) -> list[tuple[int, Outcome]]:
-        self._gangs.start_ready()
-        out = []
+        out = self._gangs.start_ready()
         with self._lock:
             while self._finished:
                 out.append(self._finished.popleft())

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 
-from headwater.runtime.remote_driver import BackendError
+from headwater.runtime.remote_driver import BackendError, Outcome
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,7 +31,7 @@ _RESOURCES["memory"] = ("memory", "MB", 1 << 20)
 
 
 class _Group:
-    __slots__ = ("pg", "size", "waiting", "members", "ready")
+    __slots__ = ("pg", "size", "waiting", "members", "ready", "main_ip")
 
     def __init__(self, pg: Any, size: int) -> None:
         self.pg = pg
@@ -39,6 +39,7 @@ class _Group:
         self.waiting: dict[int, tuple[int, TaskSpec, dict[str, Any]]] = {}  # index -> submit
         self.members: set[int] = set()  # handles of its tasks that have not ended
         self.ready = False
+        self.main_ip: str | None = None  # the address of the node holding bundle 0, once placed
 
 
 class GangPlacement:
@@ -75,23 +76,29 @@ class GangPlacement:
         self._of[handle] = key
         group.members.add(handle)
         if group.ready:
-            self._start(group, handle, spec, ray_options, top.index)
+            self._start(group, handle, spec._replace(main_ip=group.main_ip), ray_options, top.index)
         else:
             group.waiting[top.index] = (handle, spec, ray_options)
 
-    def start_ready(self) -> None:
-        """Submit the tasks of the groups Ray has placed since the last call."""
+    def start_ready(self) -> list[tuple[int, Outcome]]:
+        """Submit the tasks of the groups Ray has placed since the last call; the tasks that
+        Ray refused, and why."""
         with self._lock:
             ready, self._ready = self._ready, []
+        refused = []
         for key in ready:
             group = self._groups.get(key)
             if group is None or group.ready:
                 continue
             group.ready = True
-            main_ip = _node_address(group.pg)
+            group.main_ip = _node_address(group.pg)
             waiting, group.waiting = group.waiting, {}
             for index, (handle, spec, options) in sorted(waiting.items()):
-                self._start(group, handle, spec._replace(main_ip=main_ip), options, index)
+                try:
+                    self._start(group, handle, spec._replace(main_ip=group.main_ip), options, index)
+                except Exception as e:  # noqa: BLE001 - the task fails, the run goes on
+                    refused.append((handle, Outcome(f"RayError: {_headline(e)}")))
+        return refused
 
     def withdraw(self, handle: int) -> bool:
         """Forget a task still waiting for its group (it was cancelled); False when it is not
@@ -111,11 +118,11 @@ class GangPlacement:
         """A task ended: its group is removed once every task of it has."""
         key = self._of.pop(handle, None)
         group = self._groups.get(key) if key is not None else None
-        if group is None:
+        if key is None or group is None:
             return
         group.members.discard(handle)
         if not group.members and not group.waiting:
-            del self._groups[key]  # type: ignore[arg-type]
+            del self._groups[key]
             _remove(group.pg)
 
     def close(self) -> None:
@@ -176,6 +183,11 @@ def _node_address(pg: Any) -> str | None:
     except Exception:  # noqa: BLE001, S110 - then the task says 127.0.0.1, as locally
         pass
     return None
+
+
+def _headline(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
 
 
 def _remove(pg: Any) -> None:
