@@ -1,5 +1,6 @@
-"""@parallel with a task that fails: the gang's other tasks are stopped, and the gang runs
-again together (with --with retry) or the step fails. Each task leaves its pid in ``marks``
+"""@parallel with a task that fails: the gang's other tasks are stopped (node 0 while it runs,
+node 2 once it succeeded), and the gang runs again together (with --with retry) or the step
+fails. Each task leaves its pid in ``marks``
 (``<node>-<attempt>.pid``), so a test can tell which attempts ran and that none outlived the
 run."""
 
@@ -26,17 +27,21 @@ class ParallelRetryFlow(FlowSpec):
             fh.write(str(os.getpid()))
         self.node = p.node_index
         self.main_ip = p.main_ip
-        if self.fail == "always" or attempt == 0:
-            if p.node_index != 1:
-                time.sleep(300)  # stopped when node 1 fails
-            # Fail once every other task of this attempt is running.
-            others = [f"{i}-{attempt}.pid" for i in range(p.num_nodes) if i != 1]
+        failing = self.fail == "always" or attempt == 0
+        if failing and p.node_index == 0:
+            time.sleep(300)  # stopped when node 1 fails
+        if failing and p.node_index == 1:
+            # Fail once node 0 runs and node 2 (when there is one) has done its work: the
+            # gang then stops a running task and one that succeeded.
+            others = [f"0-{attempt}.pid"] + [f"2-{attempt}.done"] * (p.num_nodes > 2)
             deadline = time.time() + 60
             while not all(os.path.exists(os.path.join(self.marks, f)) for f in others):
                 if time.time() > deadline:
                     break
                 time.sleep(0.05)
             raise RuntimeError(f"node 1 fails on attempt {attempt}")
+        if p.node_index == 2:
+            open(os.path.join(self.marks, f"2-{attempt}.done"), "w").close()
         self.next(self.join)
 
     @step
