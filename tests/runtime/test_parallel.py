@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from headwater import Flow, namespace
+from headwater import Flow, Task, namespace
 
 
 def _run(run_flow, *args):
@@ -74,3 +74,73 @@ def test_catch_on_a_gang_keeps_the_failure_in_the_control_task(run_flow, client)
     assert attempts.pop(control.id) == ["0", "1", "2"]
     assert list(attempts.values()) == [["0", "1"], ["0", "1"]]
     assert run["join"].task.data.errors == ["headwater.exceptions.TaskDied"]
+
+
+def _pids(marks):
+    return {p.stem: int(p.read_text()) for p in marks.glob("*.pid")}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("executor", ["fork", "subprocess"])
+def test_a_gang_retries_together_when_one_task_fails(run_flow, client, tmp_path, executor):
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    proc = run_flow(
+        "parallel_retry_flow.py",
+        "--with",
+        "retry:times=1",
+        "run",
+        "--executor",
+        executor,
+        "--marks",
+        str(marks),
+    )
+    assert proc.returncode == 0, proc.stderr
+    namespace(None)
+    run = Flow("ParallelRetryFlow")[re.search(r"Run (\d+) of", proc.stderr).group(1)]
+    assert sorted(_pids(marks)) == ["0-0", "0-1", "1-0", "1-1", "2-0", "2-1"]
+    tasks = sorted(run["train"], key=lambda t: t.data.node)
+    for task in tasks:
+        # Every task of the gang ran twice, together; the first attempt of each failed.
+        assert task.current_attempt == 1 and task.successful
+        first = Task(task.pathspec, attempt=0)
+        assert first.finished and not first.successful
+    failing = Task(tasks[1].pathspec, attempt=0).exception
+    assert failing.startswith("RuntimeError: node 1 fails on attempt 0")
+    # Node 0 was stopped while it ran, node 2 after it succeeded: neither attempt counts.
+    for node in (0, 2):
+        stopped = Task(tasks[node].pathspec, attempt=0).exception
+        assert stopped.startswith(f"Stopped: task train/{tasks[1].id} of this @parallel gang")
+        assert "runs again" in stopped
+    assert run["join"].task.data.nodes_seen == [0, 1, 2]
+
+
+def test_a_gang_that_fails_for_good_fails_the_run_and_stops_every_task(run_flow, client, tmp_path):
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    proc = run_flow("parallel_retry_flow.py", "run", "--marks", str(marks), "--fail", "always")
+    assert proc.returncode == 1
+    namespace(None)
+    run = Flow("ParallelRetryFlow")[re.search(r"[Rr]un (\d+) of", proc.stderr).group(1)]
+    tasks = {t.index: t for t in run["train"]}
+    failing = tasks[1]
+    # One line names the task that failed (the others were stopped, not counted).
+    (error,) = [line for line in proc.stderr.splitlines() if "failed: task" in line]
+    assert error.endswith(
+        f"run {run.id} of ParallelRetryFlow failed: task {run.id}/train/{failing.id}: "
+        "RuntimeError: node 1 fails on attempt 0"
+    )
+    assert "more tasks failed" not in proc.stderr
+    pids = _pids(marks)
+    assert sorted(pids) == ["0-0", "1-0", "2-0"]
+    assert not [name for name, pid in pids.items() if _alive(pid)]
+    for task in tasks.values():
+        assert task.finished and not task.successful
+    assert "Stopped: task" in tasks[0].exception and "the whole gang stops" in tasks[2].exception

@@ -6,7 +6,9 @@ task (``current.parallel.node_index == 0``) and three workers, all with the same
 ``control_task_id``, ``main_ip``); the same facts are in the environment as Metaflow's
 ``MF_PARALLEL_*`` variables for frameworks that read them. The join after the step receives
 every task of the gang. Locally the workers of a gang are started with their control task
-even when ``--max-workers`` is reached, so that a gang never waits for its own members.
+even when ``--max-workers`` is reached, so that a gang never waits for its own members; on Ray
+a placement group holds the whole gang. The gang succeeds, retries and fails as a whole
+(headwater.runtime.gangs).
 """
 
 from __future__ import annotations

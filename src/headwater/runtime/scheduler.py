@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from headwater.core.graph import FlowGraph, NodeType
 from headwater.core.ids import AttemptPath
 from headwater.core.splits import (
-    FrameKind,
     Stack,
     Transition,
     TransitionKind,
@@ -33,6 +32,7 @@ from headwater.exceptions import DatastoreError
 from headwater.metadata_store.records import RunStatus, TaskStatus
 from headwater.record import EMPTY_MAPPING, Record
 from headwater.runtime.executor import Executor
+from headwater.runtime.gangs import Gang, GangSteps, gang_index
 from headwater.runtime.spec import (
     StepPolicy,
     TaskResult,
@@ -86,6 +86,10 @@ class Pending:
         self.attempt = attempt
         self.task_id = task_id
         self.fallback = fallback
+
+    def again(self, attempt: int, fallback: tuple[str, str] | None = None) -> Pending:
+        """The next attempt of this (registered) task."""
+        return Pending(self.step, self.inputs, self.stack, attempt, self.task_id, fallback)
 
 
 class Running:
@@ -148,7 +152,7 @@ _BATCH_MAX = 256  # tasks recorded (or cloned) per metadata transaction when lau
 _INTERRUPTED = "Interrupted: the run was stopped (Ctrl-C)"
 
 
-class Scheduler:
+class Scheduler(GangSteps):
     def __init__(
         self,
         flow: str,
@@ -183,7 +187,7 @@ class Scheduler:
         self.stopping = False  # set when the run is being stopped (Ctrl-C)
         self.params_token = AttemptPath(flow, run_id, "_parameters", "0", 0).to_token()
         self.timers: list[tuple[float, int, Pending]] = []  # delayed retries
-        self.gangs: dict[tuple[str, str, str], str] = {}  # @parallel gang -> control task id
+        self.gangs: dict[tuple[str, str, str], Gang] = {}  # @parallel gangs, by their frame
         self.gang_workers = 0  # running @parallel workers (not counted in --max-workers)
         self._seq = itertools.count()
 
@@ -217,6 +221,9 @@ class Scheduler:
             self.cloner.cloned if self.cloner is not None else 0,
             self.attempts,
         )
+
+    def _next_seq(self) -> int:
+        return next(self._seq)
 
     def _release_timers(self) -> None:
         now = time.monotonic()
@@ -273,6 +280,7 @@ class Scheduler:
         cloned = self.cloner.try_clone(p.step, p.inputs, p.stack, foreach_index(p.stack))
         if cloned is None:
             return False
+        self._gang_member_cloned(p)
         me = AttemptPath(self.flow, self.run_id, p.step, cloned.task_id, 0)
         self.events.task_cloned(
             self.run_id, p.step, cloned.task_id, self.cloner.origin_of[cloned.task_id]
@@ -301,19 +309,9 @@ class Scheduler:
     def _can_launch(self, registered: int) -> bool:
         if not self.queue or self.stopping:
             return False
-        if _gang_index(self.queue[0]):
+        if gang_index(self.queue[0]):
             return True  # a @parallel worker starts with its control task, whatever the limit
         return len(self.running) - self.gang_workers + registered < self.opts.max_workers
-
-    def _join_gang(self, p: Pending) -> None:
-        """Tell a task of a @parallel gang its control task (the gang's task 0, registered
-        first): the frame carries the control task's id."""
-        top = p.stack[-1]
-        key = (p.step, top.step, top.task)
-        if top.index == 0:
-            self.gangs[key] = str(p.task_id)
-        control = self.gangs.get(key, str(p.task_id))
-        p.stack = (*p.stack[:-1], top._replace(control_task=control))
 
     def _register(self, p: Pending) -> TaskSpec:
         """Record the task (when new) and the attempt ``p`` is about to start; its spec."""
@@ -325,7 +323,7 @@ class Scheduler:
                 parents=[f"{self.flow}/{a.run_id}/{a.step}/{a.task_id}" for a in p.inputs],
                 foreach_index=foreach_index(p.stack),
             ).task_id
-            if _gang_index(p) is not None:
+            if gang_index(p) is not None:
                 self._join_gang(p)
         policy = self.opts.policies.get(p.step, _NO_POLICY)
         attempt = p.attempt
@@ -374,8 +372,12 @@ class Scheduler:
             # The task stops itself at timeout_s (@timeout); this is the backstop.
             task.deadline = time.monotonic() + policy.timeout_s + _TIMEOUT_GRACE_S
         self.running[handle] = task
-        if _gang_index(p):
+        index = gang_index(p)
+        if index:
             self.gang_workers += 1
+        gang = self._gang_of(p)
+        if gang is not None and index is not None:
+            gang.launched(index, handle)
         for fd in task.fds:
             os.set_blocking(fd, False)
             self.by_fd[fd] = task
@@ -442,7 +444,7 @@ class Scheduler:
         task = self.running.pop(handle, None)
         if task is None:
             return
-        if _gang_index(task.pending):
+        if gang_index(task.pending):
             self.gang_workers -= 1
         task.exit_code = code
         for fd in list(task.fds):
@@ -461,6 +463,10 @@ class Scheduler:
                         f"(headwater: could not save this task's {stream}: {ex})",
                     )
         result = self._result_of(task)
+        gang = self._gang_of(task.pending)
+        if gang is not None:
+            self._gang_member_ended(gang, task, result)
+            return
         spec = task.spec
         if result.ok:
             self._record(task, result, final=True)
@@ -471,25 +477,17 @@ class Scheduler:
         policy = self.opts.policies.get(spec.step, _NO_POLICY)
         retry = result.retryable and spec.attempt < policy.retries and not self.stopping
         fallback = not retry and policy.catch_var is not None and not self.stopping
-        # @catch on a @parallel step keeps the failure in the control task; a worker that
-        # failed for good is left out of the join.
-        left_out = fallback and bool(_gang_index(task.pending))
-        fallback = fallback and not left_out
         self._record(task, result, final=not (retry or fallback))
         self.events.task_finished(spec, result)
         p = task.pending
         if retry:
             self.events.task_retrying(spec, policy.retry_wait_s)
-            nxt = Pending(p.step, p.inputs, p.stack, spec.attempt + 1, spec.task_id)
+            nxt = p.again(spec.attempt + 1)
             due = time.monotonic() + policy.retry_wait_s
-            heapq.heappush(self.timers, (due, next(self._seq), nxt))
+            heapq.heappush(self.timers, (due, self._next_seq(), nxt))
         elif fallback:
             why = (result.exception or "failed", result.traceback or "")
-            self.queue.appendleft(
-                Pending(p.step, p.inputs, p.stack, spec.attempt + 1, spec.task_id, why)
-            )
-        elif left_out:
-            self._enqueue(self.graph[spec.step].out_funcs[0], None, spec.stack)
+            self.queue.appendleft(p.again(spec.attempt + 1, why))
         else:
             # Keep running what does not depend on the failed task (its successors never
             # become ready), so that `resume` has only the failed part left to do.
@@ -524,9 +522,7 @@ class Scheduler:
                 "attempt": str(s.attempt),
                 "python_version": _PYTHON_VERSION,
                 **({"origin-run-id": s.origin_run_id} if s.origin_run_id else {}),
-                **(
-                    {"internal_task_type": "control_task"} if _gang_index(task.pending) == 0 else {}
-                ),
+                **({"internal_task_type": "control_task"} if gang_index(task.pending) == 0 else {}),
             },
         )
         if not result.ok and final:
@@ -574,14 +570,6 @@ class Scheduler:
 
 _TIMEOUT_GRACE_S = 2.0  # how long after its @timeout a task that did not stop is killed
 _PYTHON_VERSION = "{}.{}.{}".format(*sys.version_info[:3])
-
-
-def _gang_index(p: Pending) -> int | None:
-    """The node index of a task of a @parallel gang (0: its control task), else None."""
-    top = p.stack[-1] if p.stack else None
-    if top is None or top.kind != FrameKind.PARALLEL:
-        return None
-    return top.index
 
 
 def _supervised_remotely(executor: Executor, handle: int) -> bool:

@@ -63,6 +63,9 @@ class TaskSpec(Record):
     fallback: str | None = None  # set: do not run the step, record this failure for @catch
     fallback_traceback: str | None = None
     datastore: str = "local"  # the kind of datastore at ``root``
+    # @parallel: the address of the node running the gang's control task, when an executor
+    # placed the gang across machines (None: this machine, 127.0.0.1)
+    main_ip: str | None = None
 
     @property
     def path(self) -> AttemptPath:

@@ -304,7 +304,7 @@ def _extras(spec: TaskSpec, flow_cls: type) -> dict[str, Any]:
         from headwater.core.current import Parallel
 
         gang = Parallel(
-            main_ip="127.0.0.1",
+            main_ip=spec.main_ip or "127.0.0.1",
             num_nodes=top.num_splits,
             node_index=top.index,
             control_task_id=top.control_task or spec.task_id,

@@ -20,6 +20,8 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 
+from headwater.core.splits import FrameKind
+from headwater.plugins.ray_cluster.placement import GangPlacement
 from headwater.plugins.ray_cluster.worker import DIED
 from headwater.runtime.remote_driver import BackendError, Outcome
 
@@ -59,10 +61,12 @@ class RayBackend:
         self._connected = False
         self._nodes: tuple[float, list[dict[str, float]]] | None = None  # (when, resources)
         self._warming: list[Any] = []
+        self._gangs = GangPlacement(self._submit)
 
     # --- Backend ------------------------------------------------------------------------------
     def start(self, wake: Callable[[], None]) -> None:
         self._wake = wake
+        self._gangs.start(wake)
         loopback = is_loopback(self.address)
         if loopback:
             # Ray swaps a loopback address for the machine's outward one unless told not to
@@ -99,11 +103,30 @@ class RayBackend:
         ray_options = dict(options.get("ray") or {})
         self._check_fits(spec.step, ray_options)
         ray_options["name"] = f"{spec.flow}/{spec.run_id}/{spec.step}/{spec.task_id}"
-        ref = self._remote.options(**ray_options).remote(spec.to_json(), options.get("timeout_s"))
+        ray_options["timeout_s"] = options.get("timeout_s")
+        top = spec.stack[-1] if spec.stack else None
+        if top is not None and top.kind == FrameKind.PARALLEL and spec.fallback is None:
+            # A task of a @parallel gang starts once the gang's placement group is placed.
+            import ray
+
+            self._gangs.add(handle, spec, ray_options, ray.cluster_resources())
+            return
+        self._submit(handle, spec, ray_options)
+
+    def _submit(self, handle: int, spec: TaskSpec, ray_options: dict[str, Any]) -> None:
+        options = dict(ray_options)
+        timeout_s = options.pop("timeout_s", None)
+        ref = self._remote.options(**options).remote(spec.to_json(), timeout_s)
         self._refs[handle] = ref
         ref.future().add_done_callback(lambda future: self._done(handle, future))
 
     def cancel(self, handle: int, sig: int) -> None:
+        if self._gangs.withdraw(handle):  # it was waiting for its gang's placement group
+            cancelled = Outcome("Interrupted: the Ray task was cancelled", retryable=False)
+            with self._lock:
+                self._finished.append((handle, cancelled))
+            self._wake()
+            return
         ref = self._refs.get(handle)
         if ref is not None:
             import ray
@@ -111,12 +134,13 @@ class RayBackend:
             ray.cancel(ref, force=True)
 
     def finished(self) -> list[tuple[int, Outcome]]:
-        out = []
+        out = self._gangs.start_ready()
         with self._lock:
             while self._finished:
                 out.append(self._finished.popleft())
         for handle, _ in out:
             self._refs.pop(handle, None)
+            self._gangs.ended(handle)
         return out
 
     def close(self) -> None:
@@ -128,6 +152,7 @@ class RayBackend:
                     ray.cancel(ref, force=True)
                 except Exception:  # noqa: BLE001, S112 - finished meanwhile
                     continue
+            self._gangs.close()
             ray.shutdown()
             self._connected = False
 
