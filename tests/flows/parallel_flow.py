@@ -40,6 +40,8 @@ class ParallelFlow(FlowSpec):
 
     @step
     def join(self, inputs):
+        if os.environ.get("PARALLEL_FAIL_JOIN"):
+            raise RuntimeError("the join fails (PARALLEL_FAIL_JOIN)")
         self.nodes_seen = [i.node for i in inputs]
         self.controls = sorted({i.control for i in inputs})
         self.next(self.end)

@@ -144,3 +144,21 @@ def test_a_gang_that_fails_for_good_fails_the_run_and_stops_every_task(run_flow,
     for task in tasks.values():
         assert task.finished and not task.successful
     assert "Stopped: task" in tasks[0].exception and "the whole gang stops" in tasks[2].exception
+
+
+def test_resume_after_a_gang_reuses_its_tasks_and_joins_them(run_flow, client):
+    failed = run_flow("parallel_flow.py", "run", "--nodes", "3", env={"PARALLEL_FAIL_JOIN": "1"})
+    assert failed.returncode == 1
+    assert "the join fails (PARALLEL_FAIL_JOIN)" in failed.stderr
+    origin = re.search(r"resume --origin-run-id (\S+)", failed.stderr).group(1)
+    proc = run_flow("parallel_flow.py", "resume", "--origin-run-id", origin)
+    assert proc.returncode == 0, proc.stderr
+    namespace(None)
+    run = Flow("ParallelFlow").latest_run
+    assert run.id != origin and run.successful
+    train = sorted(run["train"], key=lambda t: t.data.node)
+    assert [t.data.node for t in train] == [0, 1, 2]
+    assert all(
+        t.origin_pathspec and t.origin_pathspec.startswith(f"ParallelFlow/{origin}/") for t in train
+    )
+    assert run["join"].task.data.nodes_seen == [0, 1, 2]
