@@ -18,13 +18,12 @@ NOW = "extract(epoch from clock_timestamp())"  # the database's clock: leases ne
 # flow, run_id, user, status, created, finished, origin, user tags, system tags, lease expired
 RUN_SELECT = (
     "SELECT r.flow, r.run_id, r.username, r.status, r.created_at, r.finished_at,"
-    " r.origin_run_id,"
-    " ARRAY(SELECT t.tag FROM run_tags AS t WHERE t.flow = r.flow AND t.run_id = r.run_id"
-    " AND NOT t.is_system ORDER BY t.position),"
-    " ARRAY(SELECT t.tag FROM run_tags AS t WHERE t.flow = r.flow AND t.run_id = r.run_id"
-    " AND t.is_system ORDER BY t.position),"
+    " r.origin_run_id, COALESCE(g.tags, '{}'), COALESCE(g.system_tags, '{}'),"
     f" (r.status = 'running' AND r.lease_expires_at < {NOW})"
-    " FROM runs AS r"
+    " FROM runs AS r LEFT JOIN LATERAL ("  # one probe of run_tags per run, for both kinds
+    "SELECT array_agg(t.tag ORDER BY t.position) FILTER (WHERE NOT t.is_system) AS tags,"
+    " array_agg(t.tag ORDER BY t.position) FILTER (WHERE t.is_system) AS system_tags"
+    " FROM run_tags AS t WHERE t.flow = r.flow AND t.run_id = r.run_id) AS g ON TRUE"
 )
 
 RUN_BY_IDS = RUN_SELECT + " WHERE r.flow = %s AND r.run_id = ANY(%s)"
