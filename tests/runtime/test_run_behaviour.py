@@ -231,10 +231,25 @@ def test_unpicklable_artifact_names_the_artifact(run_flow, tmp_path):
 # --- scheduling -----------------------------------------------------------------------------
 
 
-def test_max_workers_bounds_concurrency(run_flow, tmp_path):
+@pytest.mark.parametrize(
+    ("executor", "limit"),
+    [("fork", 2), pytest.param("ray", 1, marks=[pytest.mark.ray, pytest.mark.slow])],
+)
+def test_max_workers_bounds_concurrency(run_flow, tmp_path, request, executor, limit):
     log = tmp_path / "events.log"
+    env = request.getfixturevalue("ray_env") if executor == "ray" else None
     proc = run_flow(
-        "workers_flow.py", "run", "--width", "6", "--max-workers", "2", "--log", str(log)
+        "workers_flow.py",
+        "run",
+        "--executor",
+        executor,
+        "--width",
+        "6",
+        "--max-workers",
+        str(limit),
+        "--log",
+        str(log),
+        env=env,
     )
     assert proc.returncode == 0, proc.stderr
     events = []
@@ -245,7 +260,7 @@ def test_max_workers_bounds_concurrency(run_flow, tmp_path):
     for _, delta in sorted(events, key=lambda e: (e[0], e[1])):
         level += delta
         peak = max(peak, level)
-    assert peak == 2
+    assert peak == limit
 
 
 def test_max_num_splits_is_enforced(run_flow):

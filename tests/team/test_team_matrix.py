@@ -18,11 +18,18 @@ from headwater import Flow, Run, metadata, namespace
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("setup", SETUPS)
-@pytest.mark.parametrize("executor", ["fork", "subprocess"])
+# Every local executor on every setup; Ray (tasks on a real local head) on s3 + service.
+EXECUTORS_AND_SETUPS = [(e, s) for e in ("fork", "subprocess") for s in SETUPS] + [
+    pytest.param("ray", "s3+service", marks=pytest.mark.ray, id="ray-s3+service")
+]
+
+
+@pytest.mark.parametrize(("executor", "setup"), EXECUTORS_AND_SETUPS)
 @pytest.mark.parametrize("flow_file", SHAPES, ids=[p.stem for p in SHAPES])
 def test_shape_on_the_team_stores(flow_file, executor, setup, request, run_flow, tmp_path):
     env = team_env(request, setup, "alice")
+    if executor == "ray":
+        env.update(request.getfixturevalue("ray_env"))
     flow_name, expected = _expected(flow_file)
     proc = run_flow(flow_file, "run", "--executor", executor, env=env)
     assert proc.returncode == 0, proc.stderr
