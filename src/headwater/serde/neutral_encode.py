@@ -310,7 +310,11 @@ def _extension(w: Writer, arr: Any) -> dict[str, Any]:
     if isinstance(dtype, pd.BooleanDtype):
         return _ints(w, "lgl", arr.to_numpy(dtype="int32", na_value=0), na)
     if isinstance(dtype, pd.StringDtype):
-        return _chr(w, arr.to_numpy(dtype=object, na_value="").tolist(), na)
+        # The strings as they are held (to_numpy(na_value=...) would look for NA again).
+        strings = np.array(arr, dtype=object)
+        if na.any():
+            strings[na] = ""
+        return _chr(w, strings, na)
     kind = getattr(dtype, "kind", "O")
     if kind in "iu":
         return _array(w, arr.to_numpy(dtype="int64", na_value=0), na)
