@@ -22,14 +22,17 @@ import pandas  # noqa: F401
 
 from headwater.datastore.content_store import ContentStore
 from headwater.datastore.local_storage import LocalStorage
+from headwater.plugins.r_session import r_task_environment
 from headwater.serde.neutral import encode
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def rscript(*args: str) -> dict:
+    # Reading runs as an R step's task does, with the environment the task gives R.
+    env = r_task_environment(dict(os.environ)) if args[0] == "read" else None
     done = subprocess.run(
-        ["Rscript", os.path.join(HERE, "frame.R"), *args], capture_output=True, text=True
+        ["Rscript", os.path.join(HERE, "frame.R"), *args], capture_output=True, text=True, env=env
     )
     if done.returncode:
         sys.exit(f"Rscript frame.R {' '.join(args)} failed: {done.stderr[-2000:]}")

@@ -20,3 +20,10 @@ def test_an_unknown_decorator_name_is_one_line(run_flow):
     assert proc.returncode != 0
     assert "no step decorator named 'nosuch' is installed" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_an_r_task_starts_with_room_for_millions_of_cells_unless_told_otherwise():
+    from headwater.plugins.r_session import r_task_environment
+
+    assert r_task_environment({"PATH": "/bin"}) == {"PATH": "/bin", "R_NSIZE": "5000000"}
+    assert r_task_environment({"R_NSIZE": "800000"})["R_NSIZE"] == "800000"  # the user's wins
