@@ -77,3 +77,24 @@ def test_a_damaged_digest_value_is_read_from_the_datastore(on_s3, run_flow):
     for key in list(siblings.inline):
         siblings.inline[key] = b"not the blob the key names"
     assert sorted(t.data.double for t in tasks) == [0, 2, 4]
+
+
+def test_a_resumed_runs_cloned_tasks_have_digests_of_their_own_index(on_s3, run_flow):
+    failed = run_flow("workers_flow.py", "run", "--width", "4", env={"FAIL_INDEX": "2"})
+    assert failed.returncode == 1
+    origin = re.search(r"as run (\S+) ", failed.stderr).group(1)
+    proc = run_flow(
+        "workers_flow.py", "resume", "--origin-run-id", origin, env={"FAIL_INDEX": "-1"}
+    )
+    assert proc.returncode == 0, proc.stderr
+    metadata("local")
+    namespace(None)
+    from headwater import Flow
+
+    run = Flow("WorkersFlow").latest_run
+    tasks = list(run["work"])
+    assert sorted(t.data.double for t in tasks) == [0, 2, 4, 6]
+    siblings = tasks[0]._siblings
+    for task in tasks:  # what the digests said is what the datastore holds for this run
+        assert task._index_cache == siblings.ds.read_index(task._path)
+    assert sum(1 for t in tasks if t.origin_pathspec) == 3

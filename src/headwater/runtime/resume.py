@@ -97,7 +97,8 @@ class Cloner:
         dst = AttemptPath(self.flow, self.run_id, step, record.task_id, 0)
         attrs = dict(index.attrs)
         attrs["origin_pathspec"] = origin.pathspec
-        self.ds.write_index(dst, TaskIndex(artifacts=index.artifacts, stack=stack, attrs=attrs))
+        cloned = TaskIndex(artifacts=index.artifacts, stack=stack, attrs=attrs)
+        self.ds.write_index(dst, cloned)
         self.ds.copy_logs(src, dst)
         self.md.start_attempt(self.flow, self.run_id, step, record.task_id, 0)
         self.md.finish_attempt(
@@ -107,19 +108,27 @@ class Cloner:
             record.task_id,
             0,
             TaskStatus.SUCCEEDED,
-            metadata=self._cloned_metadata(origin),
+            metadata=self._cloned_metadata(origin, cloned),
         )
         self.origin_of[record.task_id] = origin.pathspec
         self.cloned += 1
         return Cloned(record.task_id, Transition.from_json(transition))
 
-    def _cloned_metadata(self, origin: TaskRecord) -> dict[str, str]:
+    def _cloned_metadata(self, origin: TaskRecord, index: TaskIndex) -> dict[str, str]:
         """The origin task's metadata (the newest value of each entry), and where it came
-        from: ``origin-run-id`` and ``origin-task-id``, as Metaflow records them."""
+        from: ``origin-run-id`` and ``origin-task-id``, as Metaflow records them. An artifact
+        digest is made again for the clone's own ``index`` (its split stack and attributes
+        are not the origin's), keeping the origin's small values."""
+        from headwater.datastore.digest import DIGEST_FIELD, decode_digest, encode_digest
+
         entries = self.md.get_task_metadata(
             self.flow, self.origin_run_id, origin.step, origin.task_id
         )
         out = {e.field: e.value for e in entries}
+        digest = out.pop(DIGEST_FIELD, None)
+        decoded = decode_digest(digest) if digest else None
+        if decoded is not None:
+            out[DIGEST_FIELD] = encode_digest(index, decoded[1])
         out["origin-run-id"] = self.origin_run_id
         out["origin-task-id"] = origin.task_id
         return out
