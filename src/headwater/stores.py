@@ -50,6 +50,26 @@ class Stores(Record):
         self.datastore.close()
 
 
+def local_metadata_file(root: str) -> str:
+    """The SQLite file of local metadata in the local root ``root``."""
+    import os
+
+    from headwater.metadata_store.sqlite import DATABASE_FILE
+
+    return os.path.join(root, DATABASE_FILE)
+
+
+def local_root_given(path: str) -> str:
+    """The local root a user means by ``path``: the root itself, or the ``.headwater`` root of
+    the project directory ``path`` (when ``path`` holds no local metadata and has one)."""
+    import os
+
+    nested = os.path.join(path, config.ROOT_DIR_NAME)
+    if not os.path.exists(local_metadata_file(path)) and os.path.isdir(nested):
+        return nested
+    return path
+
+
 def _local_root(settings: Settings, for_run: bool) -> str:
     explicit = settings.datastore_root if settings.datastore == LOCAL else None
     return config.run_root(explicit) if for_run else config.reading_root(explicit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from headwater import config
@@ -14,7 +15,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
 DEFAULT_PORT = 8324
-METADATA_FILE = "metadata.db"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,14 +50,13 @@ def _root(explicit: str | None) -> Path:
                 "no headwater datastore found from here: run a flow first, or pass --root PATH"
             )
         root = found
-    if (
-        not (root / METADATA_FILE).is_file()
-        and (root / config.ROOT_DIR_NAME / METADATA_FILE).is_file()
-    ):
-        root = root / config.ROOT_DIR_NAME  # given the project directory rather than its root
-    if not (root / METADATA_FILE).is_file():
+    from headwater.stores import local_metadata_file, local_root_given
+
+    root = Path(local_root_given(str(root)))
+    database = local_metadata_file(str(root))
+    if not os.path.isfile(database):
         raise DatastoreNotFound(
-            f"no headwater metadata at {root / METADATA_FILE}: pass --root PATH of a "
+            f"no headwater metadata at {database}: pass --root PATH of a "
             ".headwater directory that has runs"
         )
     return root

@@ -159,10 +159,9 @@ def use(conn: Connection) -> None:
 
 
 def _resolve_local(path: str) -> str:
-    p = os.path.realpath(os.path.expanduser(path))
-    nested = os.path.join(p, config.ROOT_DIR_NAME)
-    if not os.path.exists(os.path.join(p, "metadata.db")) and os.path.isdir(nested):
-        p = nested  # given the project directory rather than its root
+    from headwater.stores import local_root_given
+
+    p = local_root_given(os.path.realpath(os.path.expanduser(path)))
     if not os.path.isdir(p):
         raise DatastoreNotFound(
             f"no headwater datastore at {p}: give metadata() the path of a .headwater "
