@@ -1,4 +1,4 @@
-"""``headwater.record.Record``: records declared like frozen dataclasses, built as named tuples."""
+"""``headwater.record.Record``: records declared like frozen dataclasses, built as tuples."""
 
 from __future__ import annotations
 
@@ -64,8 +64,52 @@ def test_empty_mapping_default_is_read_only():
         ("a: int = 1\n    b: int", "without a default follows one with a default"),
         ("a: int\n    def __init__(self): pass", "may not define __init__"),
         ("a: int\n    __slots__ = ()", "may not define __slots__"),
+        ("a: int\n    def __new__(cls): pass", "may not define __new__"),
     ],
 )
 def test_bad_declarations_are_refused(body, message):
     with pytest.raises(TypeError, match=message):
         exec(f"class Bad(Record):\n    {body}\n", {"Record": Record})
+
+
+def test_keywords_defaults_and_their_errors():
+    assert Point(1, tags=("a",)) == Point(x=1, y=0, tags=("a",))
+    assert Point._field_defaults == {"y": 0, "tags": ()}
+    with pytest.raises(TypeError, match="missing field 'x'"):
+        Point()
+    with pytest.raises(TypeError, match="unexpected field"):
+        Point(1, z=2)
+    with pytest.raises(TypeError, match="given twice"):
+        Point(1, x=2)
+    with pytest.raises(TypeError, match="takes 3 fields"):
+        Point(1, 2, (), 4)
+
+
+def test_records_behave_as_tuples():
+    p = Point(1, 2)
+    x, y, tags = p
+    assert (x, y, tags) == (1, 2, ()) and p[1] == 2 and len(p) == 3
+    assert isinstance(p, tuple) and isinstance(p, Record)
+    assert p._asdict() == {"x": 1, "y": 2, "tags": ()}
+    assert p._replace(y=5) == Point(1, 5) and type(p._replace(y=5)) is Point
+    with pytest.raises(TypeError, match="no field"):
+        p._replace(z=1)
+    match p:
+        case Point(1, 2):
+            pass
+        case _:
+            pytest.fail("positional match on the fields")
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_records_pickle_and_copy_with_every_protocol(protocol):
+    import copy
+
+    p = Point(1, 2, ("a",))
+    assert pickle.loads(pickle.dumps(p, protocol=protocol)) == p
+    assert copy.copy(p) == p and copy.deepcopy(p) == p and type(copy.deepcopy(p)) is Point
+
+
+def test_fields_may_not_start_with_an_underscore():
+    with pytest.raises(TypeError, match="underscore"):
+        exec("class Bad(Record):\n    _x: int\n", {"Record": Record})

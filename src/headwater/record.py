@@ -10,16 +10,19 @@
         @property
         def pathspec(self) -> str: ...
 
-makes a named tuple with those fields (in order, trailing ones with defaults), keeping the
+makes a tuple with those fields (in order, trailing ones with defaults), keeping the
 class's methods and properties. Instances are immutable (assigning a field raises
 AttributeError), compare and hash by value, pickle by reference to their class, and
 ``rec._replace(field=value)`` makes a changed copy.
 
 Why not ``dataclasses``: importing it costs 15-20 ms (it imports ``inspect``) and every frozen
 dataclass costs about 1 ms to create, which was a third of a 3-step run and most of a client
-lookup; a named tuple class costs about 0.1 ms and constructs 3-4 times faster, which matters
-when a client read builds thousands of records. Why not ``typing.NamedTuple``: importing
-``typing`` (and ``re`` with it) is another 5-8 ms that these paths otherwise never pay.
+lookup. Why not ``typing.NamedTuple``: importing ``typing`` (and ``re`` with it) is another
+5-8 ms. Why not ``collections.namedtuple``: importing ``collections`` costs 2-3 ms (it pulls in
+``operator``, ``keyword``, ``reprlib`` and ``itertools``) and each class compiles a
+constructor, which was a tenth of a whole client process that looks up one run. A record is
+a tuple subclass with a field accessor per field (the C one named tuples use); constructing
+one positionally costs about what a named tuple does.
 
 Mutable fields are allowed but shared defaults are not: give a mutable field no default, or
 an immutable one (``()``, ``frozenset()``, :data:`EMPTY_MAPPING`).
@@ -27,11 +30,9 @@ an immutable one (``()``, ``frozenset()``, :data:`EMPTY_MAPPING`).
 
 from __future__ import annotations
 
-import types
-from collections import namedtuple
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - type checkers read this; nothing imports typing
+    import types
     from collections.abc import Iterator
     from typing import Any, ClassVar, TypeVar
 
@@ -44,47 +45,115 @@ else:
         return lambda cls: cls
 
 
-EMPTY_MAPPING: types.MappingProxyType[Any, Any] = types.MappingProxyType({})
+try:  # the C field accessor of named tuples (a builtin module: no import cost)
+    from _collections import _tuplegetter  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - other Pythons
+    from _operator import itemgetter
+
+    def _tuplegetter(index: int, doc: str) -> Any:
+        return property(itemgetter(index), doc=doc)
+
+
+# The type of a class's __dict__ is the read-only mapping proxy (``types`` costs an import).
+_MappingProxy: type[types.MappingProxyType[Any, Any]] = type(type.__dict__)
+EMPTY_MAPPING: types.MappingProxyType[Any, Any] = _MappingProxy({})
 """An immutable empty mapping, the default for mapping fields."""
+
+_tuple_new = tuple.__new__
+
+
+def _complete(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+    """The values of a record built with keywords or defaults, in field order."""
+    fields = cls._fields
+    if len(args) > len(fields):
+        raise TypeError(f"{cls.__name__}() takes {len(fields)} fields, got {len(args)}")
+    values = list(args)
+    for name in fields[len(args) :]:
+        if name in kwargs:
+            values.append(kwargs.pop(name))
+        elif name in cls._field_defaults:
+            values.append(cls._field_defaults[name])
+        else:
+            raise TypeError(f"{cls.__name__}() missing field {name!r}")
+    if kwargs:
+        twice = [k for k in kwargs if k in fields]
+        what = "got field(s) given twice" if twice else "got unexpected field(s)"
+        raise TypeError(f"{cls.__name__}() {what}: {', '.join(sorted(kwargs))}")
+    return values
+
+
+def _record_new(cls: Any, *args: Any, **kwargs: Any) -> Any:
+    if kwargs or len(args) != len(cls._fields):
+        return _tuple_new(cls, _complete(cls, args, kwargs))
+    return _tuple_new(cls, args)
 
 
 @dataclass_transform(frozen_default=True)
 class _RecordMeta(type):
     def __new__(mcls, name: str, bases: tuple[type, ...], ns: dict[str, Any]) -> Any:
-        if not bases:  # Record itself
+        if bases == (tuple,):  # Record itself
             return super().__new__(mcls, name, bases, ns)
         if bases != (Record,):
             raise TypeError(f"{name}: a Record subclasses Record alone")
         fields = tuple(ns.get("__annotations__", {}))
-        defaults = []
+        defaults = {}
         for f in fields:
+            if f.startswith("_"):
+                raise TypeError(f"{name}: field {f!r} may not start with an underscore")
             if f in ns:
-                defaults.append(ns.pop(f))
+                defaults[f] = ns.pop(f)
             elif defaults:
                 raise TypeError(f"{name}: field {f!r} without a default follows one with a default")
-        for bad in ("__init__", "__slots__", "__dict__"):
+        for bad in ("__init__", "__new__", "__slots__", "__dict__"):
             if bad in ns:
                 raise TypeError(f"{name}: a Record may not define {bad}")
-        # Checkers read namedtuple() calls statically and need literal names and defaults; the
-        # fields a checker sees come from dataclass_transform above.
-        base = namedtuple(name, fields, defaults=defaults, module=ns.get("__module__"))  # type: ignore[misc]
-        return type(name, (base,), {**ns, "__slots__": ()})
+        ns["__slots__"] = ()
+        ns["_fields"] = fields
+        ns["_field_defaults"] = defaults
+        ns["__match_args__"] = fields
+        for index, f in enumerate(fields):
+            ns[f] = _tuplegetter(index, f"field {index}: {f}")
+        return super().__new__(mcls, name, bases, ns)
 
 
-class Record(metaclass=_RecordMeta):
+if TYPE_CHECKING:
+    _Tuple = object  # checkers see the fields dataclass_transform describes, not a tuple
+else:
+    _Tuple = tuple
+
+
+class Record(_Tuple, metaclass=_RecordMeta):
     """Subclass and annotate fields (see the module docstring); never instantiated itself."""
 
     __slots__ = ()
 
-    if TYPE_CHECKING:  # what the named tuple gives every record, for type checkers
+    if TYPE_CHECKING:  # what every record has, for type checkers
         _fields: ClassVar[tuple[str, ...]]
-
-        def _replace(self: _R, **changes: Any) -> _R: ...
-
-        def _asdict(self) -> dict[str, Any]: ...
+        _field_defaults: ClassVar[dict[str, Any]]
 
         def __iter__(self) -> Iterator[Any]: ...
 
         def __getitem__(self, index: int) -> Any: ...
 
         def __len__(self) -> int: ...
+
+    else:
+        __new__ = _record_new
+
+    def _replace(self: _R, **changes: Any) -> _R:
+        """A copy with the fields in ``changes`` set to new values."""
+        values = [changes.pop(f, v) for f, v in zip(self._fields, self, strict=True)]
+        if changes:
+            raise TypeError(f"{type(self).__name__} has no field(s) {', '.join(sorted(changes))}")
+        return type(self)(*values)
+
+    def _asdict(self) -> dict[str, Any]:
+        """The fields by name."""
+        return dict(zip(self._fields, self, strict=True))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f}={v!r}" for f, v in zip(self._fields, self, strict=True))
+        return f"{type(self).__name__}({shown})"
+
+    def __getnewargs__(self) -> tuple[Any, ...]:  # pickle and copy call __new__ with the fields
+        return tuple(self)
