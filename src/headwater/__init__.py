@@ -5,7 +5,7 @@ Names are loaded lazily on first access so that ``import headwater`` stays fast.
 
 from __future__ import annotations
 
-import importlib
+import sys
 
 TYPE_CHECKING = False
 
@@ -90,7 +90,8 @@ def _lazy_exports(
         module = exports.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
+        __import__(module)  # importlib.import_module would import importlib and warnings
+        value = getattr(sys.modules[module], name)
         namespace[name] = value
         return value
 

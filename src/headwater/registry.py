@@ -11,7 +11,7 @@ a name that is not a built-in, or when every name of a group is wanted.
 
 from __future__ import annotations
 
-import importlib
+import sys
 
 from headwater.exceptions import PluginError
 
@@ -116,7 +116,8 @@ def load(group: str, name: str, what: str | None = None) -> Any:
         raise PluginError(f"no {what or group} named {name!r} (known: {known})")
     module_name, _, attr = spec.partition(":")
     try:
-        module = importlib.import_module(module_name)
+        __import__(module_name)  # importlib.import_module would import importlib and warnings
+        module = sys.modules[module_name]
     except ImportError as e:
         raise PluginError(
             f"{what or group} {name!r} could not be loaded ({e}): install the package it needs"

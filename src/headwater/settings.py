@@ -22,13 +22,13 @@ variable                        Settings field            default
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 
 from headwater.exceptions import SettingsError
 from headwater.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Mapping
     from typing import Any
 
 # Settings field -> environment variable (and key in the settings file).

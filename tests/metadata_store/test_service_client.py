@@ -272,9 +272,10 @@ def test_the_client_rides_out_a_restart_of_postgresql(tmp_path, monkeypatch):
         cluster.remove()
 
 
-def test_a_client_lookup_loads_no_heavy_module(service_store, metadata_service):
-    """The client's path stays light: no json, re, socket, http.client, email, ssl or typing,
-    and nothing of the server side (FastAPI, psycopg)."""
+def test_a_client_lookup_loads_no_heavy_module(service_store, metadata_service, tmp_path):
+    """The client's path stays light, as a user reads through Flow(): no json, re, socket,
+    http.client, email, ssl or typing, none of the modules a named tuple or importlib brings
+    (collections, operator, importlib, warnings), and nothing of the server side."""
     import subprocess
     import sys
 
@@ -282,17 +283,25 @@ def test_a_client_lookup_loads_no_heavy_module(service_store, metadata_service):
     run = store.create_run("F", "alice")
     store.set_run_status("F", run.run_id, RunStatus.COMPLETED)
     code = (
-        "from headwater.metadata_store.service_client import ServiceMetadata\n"
-        f"store = ServiceMetadata({metadata_service.url!r})\n"
-        "assert store.latest_successful_run('F').run_id == '1'\n"
-        "assert len(store.list_runs('F')) == 1\n"
+        "from headwater import Flow, namespace\n"
+        "namespace(None)\n"
+        "assert Flow('F').latest_successful_run.id == '1'\n"
+        "assert [r.id for r in Flow('F').runs()] == ['1']\n"
         "import sys\n"
         "print(' '.join(sorted(sys.modules)))\n"
     )
+    env = {
+        **os.environ,
+        "HEADWATER_DEFAULT_METADATA": "service",
+        "HEADWATER_SERVICE_URL": metadata_service.url,
+        "HEADWATER_DEFAULT_DATASTORE": "s3",
+        "HEADWATER_DATASTORE_ROOT": "s3://never-read/prefix",
+    }
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
     loaded = set(done.stdout.split())
     heavy = {"json", "re", "socket", "http", "http.client", "email", "ssl", "typing", "enum"}
+    heavy |= {"collections", "operator", "importlib", "warnings", "types"}
     heavy |= {"inspect", "dataclasses", "psycopg", "fastapi", "uvicorn", "pydantic", "threading"}
     assert sorted(loaded & heavy) == []

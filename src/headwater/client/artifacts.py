@@ -7,8 +7,6 @@ index (once, cached on the Task), and ``task.data.x`` reads x's blob alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from headwater.client.base import InRun, split_exact
 from headwater.client.namespaces import UNSET
 from headwater.client.provider import Connection
@@ -17,6 +15,7 @@ from headwater.exceptions import ArtifactNotFound, ObjectNotFound
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     import datetime as _dt
+    from collections.abc import Iterator
     from typing import Any
 
     from headwater.client.task import Task

@@ -9,8 +9,6 @@ namespace check, which the original already passed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from headwater.client.namespaces import UNSET, check_visible, get_namespace
 from headwater.client.provider import Connection, current_connection, reconnect
 from headwater.core.suggest import did_you_mean
@@ -19,6 +17,7 @@ from headwater.exceptions import InvalidPathspec, ObjectNotFound
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     import datetime as _dt
+    from collections.abc import Iterator
     from typing import Any, ClassVar
 
 

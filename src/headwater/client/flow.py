@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from headwater.client.base import ClientObject, split_exact, to_datetime
 from headwater.client.namespaces import UNSET, flow_not_visible, resolve
 from headwater.client.provider import Connection, current_connection
@@ -12,6 +10,7 @@ from headwater.exceptions import ObjectNotFound
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     import datetime as _dt
+    from collections.abc import Iterator
     from typing import Any
 
 

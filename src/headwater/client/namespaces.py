@@ -10,13 +10,12 @@ default is the run's namespace instead: ``run --namespace NS`` (``''`` for every
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from headwater import config
 from headwater.exceptions import NamespaceMismatch
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Iterable
     from typing import Any
 
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-
 from headwater.client.base import InRun, split_exact, steps_hint, to_datetime
 from headwater.client.namespaces import UNSET
 from headwater.client.provider import Connection
-from headwater.core.ids import AttemptPath
-from headwater.core.splits import TransitionKind
 from headwater.exceptions import IndexNotFound, ObjectNotFound
 from headwater.metadata_store.records import RunStatus
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     import datetime as _dt
+    from collections.abc import Iterable, Iterator
     from typing import Any
 
 END_STEP = "end"
@@ -23,9 +20,12 @@ END_STEP = "end"
 def _tag_list(tags: str | Iterable[str]) -> list[str]:
     """One tag or an iterable of tags, as a list (a non-text tag is left for the tag rules to
     refuse with a clear message)."""
-    if isinstance(tags, str) or not isinstance(tags, Iterable):
+    if isinstance(tags, str):
         return [tags]
-    return list(tags)
+    try:
+        return list(tags)
+    except TypeError:  # not iterable
+        return [tags]
 
 
 class Run(InRun):
@@ -109,6 +109,9 @@ class Run(InRun):
         last = steps[-1]  # an end step with another name (@step(end=True)) runs last
         if self._run_record.status is RunStatus.COMPLETED:
             return last
+        from headwater.core.ids import AttemptPath
+        from headwater.core.splits import TransitionKind
+
         flow, run_id = self._parts[0], self._parts[1]
         for task in self._meta.list_tasks(flow, run_id, last):
             attempt = task.successful_attempt

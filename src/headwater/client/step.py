@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from headwater.client.base import InRun, split_exact, steps_hint, to_datetime
 from headwater.client.namespaces import UNSET
 from headwater.client.provider import Connection
@@ -13,6 +11,7 @@ from headwater.metadata_store.records import TaskStatus
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     import datetime as _dt
+    from collections.abc import Iterator
     from typing import Any
 
 

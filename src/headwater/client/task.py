@@ -7,8 +7,6 @@ is asked for.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from headwater.client.artifacts import DataArtifact, TaskArtifacts, TaskData, is_private
 from headwater.client.base import InRun, split_exact, to_datetime
 from headwater.client.namespaces import UNSET
@@ -30,6 +28,7 @@ from headwater.record import Record
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     import datetime as _dt
+    from collections.abc import Iterator
     from typing import Any
 
 LOG_STREAMS = ("stdout", "stderr")

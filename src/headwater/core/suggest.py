@@ -6,7 +6,9 @@ option), so a typo gets its fix in the same line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Iterable
 
 CUTOFF = 0.6  # difflib's similarity ratio a suggestion needs
 

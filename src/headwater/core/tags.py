@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from headwater.exceptions import TagError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Iterable
 
 MAX_USER_TAGS = 50
 MAX_TAG_LENGTH = 500

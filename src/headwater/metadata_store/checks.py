@@ -3,12 +3,11 @@ names that become datastore keys and pathspecs, attempts, statuses, system tags.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
 from headwater.exceptions import MetadataError, TagError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Iterable, Sequence
     from enum import Enum
     from typing import Any, TypeVar
 
