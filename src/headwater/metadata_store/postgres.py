@@ -35,38 +35,26 @@ from headwater.metadata_store.checks import (
 )
 from headwater.metadata_store.postgres_connection import PostgresConnection
 from headwater.metadata_store.postgres_queries import (
-    EXPIRED_IN_FLOW,
     NOW,
-    RUN_BY_IDS,
     TASK_COLUMNS,
     TASK_KEY,
     insert_metadata,
     run_from_row,
     run_query,
-    runs_query,
-    settle_expired,
     task_from_row,
     update_tags,
 )
-from headwater.metadata_store.records import (
-    AttemptRecord,
-    FlowRecord,
-    MetadataEntry,
-    RunRecord,
-    RunStatus,
-    StepMetadataEntry,
-    StepRecord,
-    TaskRecord,
-    TaskStatus,
-)
+from headwater.metadata_store.postgres_reads import PostgresReads
+from headwater.metadata_store.records import RunRecord, RunStatus, TaskRecord, TaskStatus
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
 
-class PostgresMetadata:
-    """Run, step, task and attempt records and run tags in a PostgreSQL database."""
+class PostgresMetadata(PostgresReads):
+    """Run, step, task and attempt records and run tags in a PostgreSQL database. Its reads
+    are PostgresReads'."""
 
     def __init__(
         self, dsn: str, pool_max: int = 10, migrate: bool = True, label: str | None = None
@@ -271,16 +259,6 @@ class PostgresMetadata:
         self._db.transact(write)
         if final and self._heartbeat is not None:
             self._heartbeat.release(flow, run_id)
-
-    def _settled(self, runs: list[tuple[Any, ...]]) -> list[RunRecord]:
-        """Runs from rows of RUN_SELECT, those whose lease expired recorded INTERRUPTED."""
-        expired = [row[1] for row in runs if row[-1]]
-        if not expired:
-            return [run_from_row(row) for row in runs]
-        flow = runs[0][0]
-        self._db.transact(lambda conn: settle_expired(conn, flow, expired))
-        again = {row[1]: row for row in self._db.read(RUN_BY_IDS, (flow, expired))}
-        return [run_from_row(again.get(row[1], row)) for row in runs]
 
     # --- tasks and attempts -------------------------------------------------------------------
 
@@ -512,108 +490,3 @@ class PostgresMetadata:
             return run_from_row(conn.execute(*run_query(flow, run_id)).fetchone())
 
         return self._db.transact(write)
-
-    # --- reads --------------------------------------------------------------------------------
-
-    def list_flows(self) -> list[FlowRecord]:
-        rows = self._db.read("SELECT flow, created_at FROM flows ORDER BY flow")
-        return [FlowRecord(flow=f, created_at=c) for f, c in rows]
-
-    def get_flow(self, flow: str) -> FlowRecord | None:
-        rows = self._db.read("SELECT flow, created_at FROM flows WHERE flow = %s", (flow,))
-        return FlowRecord(flow=rows[0][0], created_at=rows[0][1]) if rows else None
-
-    def get_run(self, flow: str, run_id: str) -> RunRecord | None:
-        runs = self._settled(self._db.read(*run_query(flow, run_id)))
-        return runs[0] if runs else None
-
-    def _select_runs(
-        self, flow: str, tags: Iterable[str], status: RunStatus | None, limit: int | None
-    ) -> list[RunRecord]:
-        if isinstance(tags, str):
-            tags = (tags,)
-        wanted = list(dict.fromkeys(tags))
-        if limit is not None and limit <= 0:
-            return []
-        settle_first = status in (RunStatus.RUNNING, RunStatus.INTERRUPTED)
-        if settle_first and self._db.read(EXPIRED_IN_FLOW, (flow,)):
-            self._db.transact(lambda conn: settle_expired(conn, flow))
-        runs = self._settled(self._db.read(*runs_query(flow, wanted, status, limit)))
-        return runs if status is None else [r for r in runs if r.status is status]
-
-    def list_runs(
-        self,
-        flow: str,
-        tags: Iterable[str] = (),
-        limit: int | None = None,
-        status: RunStatus | None = None,
-    ) -> list[RunRecord]:
-        """Runs carrying every tag in ``tags`` (user or system), newest first; with
-        ``status``, only runs in that status."""
-        return self._select_runs(flow, tags, coerce(RunStatus, status) if status else None, limit)
-
-    def latest_run(self, flow: str, tags: Iterable[str] = ()) -> RunRecord | None:
-        runs = self._select_runs(flow, tags, None, 1)
-        return runs[0] if runs else None
-
-    def latest_successful_run(self, flow: str, tags: Iterable[str] = ()) -> RunRecord | None:
-        """Newest run with status COMPLETED carrying every tag in ``tags``."""
-        runs = self._select_runs(flow, tags, RunStatus.COMPLETED, 1)
-        return runs[0] if runs else None
-
-    def list_steps(self, flow: str, run_id: str) -> list[StepRecord]:
-        """Steps of a run in the order they first ran."""
-        rows = self._db.read(
-            "SELECT flow, run_id, step, created_at FROM steps WHERE flow = %s AND run_id = %s"
-            " ORDER BY id",
-            (flow, run_id),
-        )
-        return [StepRecord(flow=f, run_id=r, step=s, created_at=c) for f, r, s, c in rows]
-
-    def list_tasks(self, flow: str, run_id: str, step: str | None = None) -> list[TaskRecord]:
-        """Tasks of a run (or of one step), in task id order (numeric ids first, by number)."""
-        sql = f"SELECT {TASK_COLUMNS} FROM tasks WHERE flow = %s AND run_id = %s"
-        params: tuple[str, ...] = (flow, run_id)
-        if step is not None:
-            sql += " AND step = %s"
-            params += (step,)
-        sql += " ORDER BY task_number IS NULL, task_number, task_id, step"
-        return [task_from_row(row) for row in self._db.read(sql, params)]
-
-    def get_task(self, flow: str, run_id: str, step: str, task_id: str) -> TaskRecord | None:
-        rows = self._db.read(
-            f"SELECT {TASK_COLUMNS} FROM tasks WHERE {TASK_KEY}", (flow, run_id, step, task_id)
-        )
-        return task_from_row(rows[0]) if rows else None
-
-    def list_attempts(self, flow: str, run_id: str, step: str, task_id: str) -> list[AttemptRecord]:
-        rows = self._db.read(
-            "SELECT attempt, status, started_at, finished_at, exception, traceback"
-            f" FROM attempts WHERE {TASK_KEY} ORDER BY attempt",
-            (flow, run_id, step, task_id),
-        )
-        return [
-            AttemptRecord(flow, run_id, step, task_id, a, TaskStatus(s), st, fin, exc, tb)
-            for a, s, st, fin, exc, tb in rows
-        ]
-
-    def get_task_metadata(
-        self, flow: str, run_id: str, step: str, task_id: str
-    ) -> list[MetadataEntry]:
-        """Metadata entries of every attempt of a task, in the order they were stored."""
-        rows = self._db.read(
-            "SELECT field, value, type, attempt, created_at FROM task_metadata"
-            f" WHERE {TASK_KEY} ORDER BY id",
-            (flow, run_id, step, task_id),
-        )
-        return [MetadataEntry(f, v, t, a, c) for f, v, t, a, c in rows]
-
-    def step_metadata(
-        self, flow: str, run_id: str, step: str, field: str
-    ) -> list[StepMetadataEntry]:
-        rows = self._db.read(
-            "SELECT task_id, attempt, value FROM task_metadata"
-            " WHERE flow = %s AND run_id = %s AND step = %s AND field = %s ORDER BY id",
-            (flow, run_id, step, field),
-        )
-        return [StepMetadataEntry(t, a, v) for t, a, v in rows]

@@ -37,6 +37,8 @@ TASK_COLUMNS = (
     "successful_attempt, parents, foreach_index, origin_pathspec"
 )
 TASK_KEY = "flow = %s AND run_id = %s AND step = %s AND task_id = %s"
+TASK_ORDER = "task_number IS NULL, task_number, task_id, step"  # of list_tasks
+PLACEHOLDER = "%s"  # of a query parameter
 
 
 def run_query(flow: str, run_id: str) -> tuple[str, tuple[str, str]]:

@@ -28,17 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from headwater.core.tags import check_user_tag_count, is_system_tag, validate_user_tags
 from headwater.exceptions import MetadataError, TagError
 from headwater.metadata_store.checks import check_parents, check_pathspec
-from headwater.metadata_store.records import (
-    AttemptRecord,
-    FlowRecord,
-    MetadataEntry,
-    RunRecord,
-    RunStatus,
-    StepMetadataEntry,
-    StepRecord,
-    TaskRecord,
-    TaskStatus,
-)
+from headwater.metadata_store.records import RunRecord, RunStatus, TaskRecord, TaskStatus
 from headwater.metadata_store.sqlite_connection import SqliteConnection
 from headwater.metadata_store.sqlite_queries import (
     TASK_COLUMNS,
@@ -50,9 +40,9 @@ from headwater.metadata_store.sqlite_queries import (
     coerce,
     run_query,
     runs_from_rows,
-    runs_query,
     task_from_row,
 )
+from headwater.metadata_store.sqlite_reads import SqliteReads
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,14 +51,14 @@ if TYPE_CHECKING:  # pragma: no cover
 DATABASE_FILE = "metadata.db"  # in the local root
 
 
-class SqliteMetadata:
+class SqliteMetadata(SqliteReads):
     """Run, step, task and attempt records and run tags in one SQLite file (usually
-    ``<root>/metadata.db``)."""
+    ``<root>/metadata.db``). Its reads are SqliteReads'."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
         self._db = SqliteConnection(self.path)
-        self._lease_book: Any = None  # RunLeases, made on first use (see _leases)
+        self._lease_book = None  # RunLeases, made on first use (see SqliteReads._leases)
 
     @classmethod
     def from_settings(cls, settings: Any, local_root: str | None) -> SqliteMetadata:
@@ -196,38 +186,6 @@ class SqliteMetadata:
                 raise self._no_run(flow, run_id)
         if status is not RunStatus.RUNNING:
             self._leases.release(flow, run_id)
-
-    @property
-    def _leases(self) -> Any:
-        if self._lease_book is None:
-            from headwater.metadata_store.run_leases import RunLeases
-
-            self._lease_book = RunLeases(self.path)
-        return self._lease_book
-
-    def _settle_abandoned(self, flow: str, run_ids: Sequence[str]) -> set[str]:
-        """See abandoned_runs; loaded only when there are RUNNING runs to look at."""
-        if not run_ids:
-            return set()
-        from headwater.metadata_store.abandoned_runs import settle_abandoned
-
-        return settle_abandoned(self._db, self._leases, flow, run_ids)
-
-    def _settled(self, runs: list[RunRecord]) -> list[RunRecord]:
-        """``runs`` with those whose runtime is gone reported INTERRUPTED (see run_leases)."""
-        running = [r.run_id for r in runs if r.status is RunStatus.RUNNING]
-        dead = self._settle_abandoned(runs[0].flow, running) if running else set()
-        if not dead:
-            return runs
-        out = []
-        for r in runs:
-            if r.run_id in dead:
-                again = runs_from_rows(self._db.read(*run_query(r.flow, r.run_id)))
-                r = again[0] if again else r
-                if r.status is RunStatus.RUNNING:  # a read-only file: report it anyway
-                    r = r._replace(status=RunStatus.INTERRUPTED)
-            out.append(r)
-        return out
 
     # --- tasks and attempts -------------------------------------------------------------------
 
@@ -489,132 +447,6 @@ class SqliteMetadata:
                 )
             sql, params = run_query(flow, run_id)
             return runs_from_rows(conn.execute(sql, params))[0]
-
-    # --- reads --------------------------------------------------------------------------------
-
-    def list_flows(self) -> list[FlowRecord]:
-        rows = self._db.read("SELECT flow, created_at FROM flows ORDER BY flow")
-        return [FlowRecord(flow=f, created_at=c) for f, c in rows]
-
-    def get_flow(self, flow: str) -> FlowRecord | None:
-        rows = self._db.read("SELECT flow, created_at FROM flows WHERE flow = ?", (flow,))
-        return FlowRecord(flow=rows[0][0], created_at=rows[0][1]) if rows else None
-
-    def get_run(self, flow: str, run_id: str) -> RunRecord | None:
-        runs = self._settled(runs_from_rows(self._db.read(*run_query(flow, run_id))))
-        return runs[0] if runs else None
-
-    def _select_runs(
-        self, flow: str, tags: Iterable[str], status: RunStatus | None, limit: int | None
-    ) -> list[RunRecord]:
-        if isinstance(tags, str):
-            tags = (tags,)
-        wanted = list(dict.fromkeys(tags))
-        if limit is not None and limit <= 0:
-            return []
-        if status in (RunStatus.RUNNING, RunStatus.INTERRUPTED):  # settle before filtering
-            running = self._db.read(
-                "SELECT run_id FROM runs WHERE flow = ? AND status = ?",
-                (flow, RunStatus.RUNNING.value),
-            )
-            self._settle_abandoned(flow, [r for (r,) in running])
-        runs = self._settled(
-            runs_from_rows(self._db.read(*runs_query(flow, wanted, status, limit)))
-        )
-        return runs if status is None else [r for r in runs if r.status is status]
-
-    def list_runs(
-        self,
-        flow: str,
-        tags: Iterable[str] = (),
-        limit: int | None = None,
-        status: RunStatus | None = None,
-    ) -> list[RunRecord]:
-        """Runs carrying every tag in ``tags`` (user or system), newest first; with
-        ``status``, only runs in that status."""
-        return self._select_runs(flow, tags, coerce(RunStatus, status) if status else None, limit)
-
-    def latest_run(self, flow: str, tags: Iterable[str] = ()) -> RunRecord | None:
-        runs = self._select_runs(flow, tags, None, 1)
-        return runs[0] if runs else None
-
-    def latest_successful_run(self, flow: str, tags: Iterable[str] = ()) -> RunRecord | None:
-        """Newest run with status COMPLETED carrying every tag in ``tags``."""
-        runs = self._select_runs(flow, tags, RunStatus.COMPLETED, 1)
-        return runs[0] if runs else None
-
-    def list_steps(self, flow: str, run_id: str) -> list[StepRecord]:
-        """Steps of a run in the order they first ran."""
-        rows = self._db.read(
-            "SELECT flow, run_id, step, created_at FROM steps WHERE flow = ? AND run_id = ?"
-            " ORDER BY id",
-            (flow, run_id),
-        )
-        return [StepRecord(flow=f, run_id=r, step=s, created_at=c) for f, r, s, c in rows]
-
-    def list_tasks(self, flow: str, run_id: str, step: str | None = None) -> list[TaskRecord]:
-        """Tasks of a run (or of one step), in task id order (numeric ids first, by number;
-        then by foreach index)."""
-        sql = f"SELECT {TASK_COLUMNS} FROM tasks WHERE flow = ? AND run_id = ?"
-        params: tuple[str, ...] = (flow, run_id)
-        if step is not None:
-            sql += " AND step = ?"
-            params += (step,)
-        # Numbered tasks by number; tasks a scheduler named (derived ids) by foreach index.
-        sql += " ORDER BY task_number IS NULL, task_number, foreach_index, task_id, step"
-        return [task_from_row(row) for row in self._db.read(sql, params)]
-
-    def get_task(self, flow: str, run_id: str, step: str, task_id: str) -> TaskRecord | None:
-        rows = self._db.read(
-            f"SELECT {TASK_COLUMNS} FROM tasks WHERE {TASK_KEY}", (flow, run_id, step, task_id)
-        )
-        return task_from_row(rows[0]) if rows else None
-
-    def list_attempts(self, flow: str, run_id: str, step: str, task_id: str) -> list[AttemptRecord]:
-        rows = self._db.read(
-            "SELECT attempt, status, started_at, finished_at, exception, traceback"
-            f" FROM attempts WHERE {TASK_KEY} ORDER BY attempt",
-            (flow, run_id, step, task_id),
-        )
-        return [
-            AttemptRecord(
-                flow=flow,
-                run_id=run_id,
-                step=step,
-                task_id=task_id,
-                attempt=attempt,
-                status=TaskStatus(status),
-                started_at=started,
-                finished_at=finished,
-                exception=exc,
-                traceback=tb,
-            )
-            for attempt, status, started, finished, exc, tb in rows
-        ]
-
-    def get_task_metadata(
-        self, flow: str, run_id: str, step: str, task_id: str
-    ) -> list[MetadataEntry]:
-        """Metadata entries of every attempt of a task, in the order they were stored."""
-        rows = self._db.read(
-            "SELECT field, value, type, attempt, created_at FROM task_metadata"
-            f" WHERE {TASK_KEY} ORDER BY id",
-            (flow, run_id, step, task_id),
-        )
-        return [
-            MetadataEntry(field=f, value=v, type=t, attempt=a, created_at=c)
-            for f, v, t, a, c in rows
-        ]
-
-    def step_metadata(
-        self, flow: str, run_id: str, step: str, field: str
-    ) -> list[StepMetadataEntry]:
-        rows = self._db.read(
-            "SELECT task_id, attempt, value FROM task_metadata"
-            " WHERE flow = ? AND run_id = ? AND step = ? AND field = ? ORDER BY id",
-            (flow, run_id, step, field),
-        )
-        return [StepMetadataEntry(t, a, v) for t, a, v in rows]
 
 
 def _json_list(items: Sequence[str]) -> str:

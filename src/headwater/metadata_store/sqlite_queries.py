@@ -25,6 +25,9 @@ TASK_COLUMNS = (
     "successful_attempt, parents, foreach_index, origin_pathspec"
 )
 TASK_KEY = "flow = ? AND run_id = ? AND step = ? AND task_id = ?"
+# list_tasks: numbered tasks by number; tasks a scheduler named (derived ids) by foreach index
+TASK_ORDER = "task_number IS NULL, task_number, foreach_index, task_id, step"
+PLACEHOLDER = "?"  # of a query parameter
 
 
 def runs_query(
