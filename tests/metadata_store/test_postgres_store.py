@@ -1,8 +1,10 @@
 """The PostgreSQL store's own machinery: schema migrations on a live database, versions it
-refuses, errors that name the database without its password, indexes behind the run queries."""
+refuses, errors that name the database without its password, indexes behind the run queries,
+the run listing the service sends as the database wrote it."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -126,6 +128,7 @@ def test_an_unreachable_database_is_a_one_line_error_without_the_password():
     [
         lambda s: s.list_runs("F"),
         lambda s: s.list_runs("F", tags=["a"], limit=5),
+        lambda s: s.list_runs_json("F", tags=["a"]),
         lambda s: s.latest_successful_run("F"),
         lambda s: s.latest_successful_run("F", ["a", "b"]),
         lambda s: s.list_tasks("F", "1"),
@@ -151,4 +154,40 @@ def test_every_query_is_served_by_an_index(pg_dsn, call):
     call(store)
     text = "\n".join(row[0] for plan in plans for row in plan)
     assert plans and "Seq Scan" not in text, text
+    store.close()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {},
+        {"tags": ["a"]},
+        {"limit": 2},
+        {"status": "completed"},
+        {"tags": ["b"], "status": RunStatus.RUNNING, "limit": 1},
+        {"tags": "runtime:dev"},
+        {"limit": 0},
+    ],
+)
+def test_the_json_listing_is_the_records_listing(pg_dsn, args):
+    """What the service sends for list_runs (JSON made by the database) decodes to the runs
+    list_runs returns: same runs, order, fields, tags and timestamps."""
+    store = PostgresMetadata(pg_dsn, pool_max=1)
+    for n in range(5):
+        tags = ["a", 'q"uo\\te ü', "x'; DROP TABLE runs; --"] if n % 2 else ["b"]
+        run = store.create_run("F", "alice", tags=tags, system_tags=["runtime:dev"])
+        if n % 3 == 0:
+            store.set_run_status("F", run.run_id, RunStatus.COMPLETED)
+    records = store.list_runs("F", **args)
+    assert records or args == {"limit": 0}
+    answer = json.loads(store.list_runs_json("F", **args))
+    assert answer == [
+        {
+            **r._asdict(),
+            "status": r.status.value,
+            "tags": [*r.tags],
+            "system_tags": [*r.system_tags],
+        }
+        for r in records
+    ]
     store.close()

@@ -15,15 +15,21 @@ if TYPE_CHECKING:  # pragma: no cover
 
 NOW = "extract(epoch from clock_timestamp())"  # the database's clock: leases never trust a client's
 
-# flow, run_id, user, status, created, finished, origin, user tags, system tags, lease expired
-RUN_SELECT = (
-    "SELECT r.flow, r.run_id, r.username, r.status, r.created_at, r.finished_at,"
-    " r.origin_run_id, COALESCE(g.tags, '{}'), COALESCE(g.system_tags, '{}'),"
-    f" (r.status = 'running' AND r.lease_expires_at < {NOW})"
+# A run's fields, named and ordered as RunRecord's (the service's JSON answers use the names).
+RUN_FIELDS = (
+    'r.flow, r.run_id, r.username AS "user", r.status, r.created_at, r.finished_at,'
+    " COALESCE(g.tags, '{}') AS tags, COALESCE(g.system_tags, '{}') AS system_tags,"
+    " r.origin_run_id"
+)
+RUN_FROM = (
     " FROM runs AS r LEFT JOIN LATERAL ("  # one probe of run_tags per run, for both kinds
     "SELECT array_agg(t.tag ORDER BY t.position) FILTER (WHERE NOT t.is_system) AS tags,"
     " array_agg(t.tag ORDER BY t.position) FILTER (WHERE t.is_system) AS system_tags"
     " FROM run_tags AS t WHERE t.flow = r.flow AND t.run_id = r.run_id) AS g ON TRUE"
+)
+# The fields, then whether the run's lease expired.
+RUN_SELECT = (
+    f"SELECT {RUN_FIELDS}, (r.status = 'running' AND r.lease_expires_at < {NOW})" + RUN_FROM
 )
 
 RUN_BY_IDS = RUN_SELECT + " WHERE r.flow = %s AND r.run_id = ANY(%s)"
@@ -45,12 +51,10 @@ def run_query(flow: str, run_id: str) -> tuple[str, tuple[str, str]]:
     return RUN_SELECT + " WHERE r.flow = %s AND r.run_id = %s", (flow, run_id)
 
 
-def runs_query(
+def _runs_where(
     flow: str, tags: Sequence[str], status: RunStatus | None, limit: int | None
 ) -> tuple[str, list[Any]]:
-    """Runs of ``flow`` carrying every tag, newest first (served by runs_newest, or by
-    runs_by_status with a status, probing run_tags for each tag)."""
-    sql = RUN_SELECT + " WHERE r.flow = %s"
+    sql = " WHERE r.flow = %s"
     params: list[Any] = [flow]
     for tag in tags:
         sql += (
@@ -68,8 +72,28 @@ def runs_query(
     return sql, params
 
 
+def runs_query(
+    flow: str, tags: Sequence[str], status: RunStatus | None, limit: int | None
+) -> tuple[str, list[Any]]:
+    """Runs of ``flow`` carrying every tag, newest first (served by runs_newest, or by
+    runs_by_status with a status, probing run_tags for each tag)."""
+    where, params = _runs_where(flow, tags, status, limit)
+    return RUN_SELECT + where, params
+
+
+def runs_json_query(
+    flow: str, tags: Sequence[str], status: RunStatus | None, limit: int | None
+) -> tuple[str, list[Any]]:
+    """The runs of runs_query as one JSON array of objects named like RunRecord's fields,
+    made by the database. json_agg keeps the order of its sorted subquery (an aggregate with
+    no combine step, so never split across parallel workers)."""
+    where, params = _runs_where(flow, tags, status, limit)
+    inner = f"SELECT {RUN_FIELDS}{RUN_FROM}{where}"
+    return f"SELECT COALESCE(json_agg(x), '[]')::text FROM ({inner}) AS x", params
+
+
 def run_from_row(row: Sequence[Any]) -> RunRecord:
-    flow, run_id, user, status, created, finished, origin, tags, system_tags, expired = row
+    flow, run_id, user, status, created, finished, tags, system_tags, origin, _expired = row
     return RunRecord(
         flow,
         run_id,

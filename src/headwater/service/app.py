@@ -144,7 +144,8 @@ def make_app(store: "PostgresMetadata") -> FastAPI:
         user(authorization)
         names(flow_name=flow)
         wanted = coerce(RunStatus, status) if status else None
-        return _records(store.list_runs(flow, tags, limit=limit, status=wanted))
+        answer = store.list_runs_json(flow, tags, limit=limit, status=wanted)
+        return Response(content=answer, media_type="application/json")
 
     @app.get("/v1/latest_run", response_model=schemas.RunOut | None, responses=errors)
     def latest_run(flow: str, tags: Tags = [], authorization: Auth = None) -> Response:  # noqa: B006
