@@ -24,8 +24,8 @@ def _tag_list(tags: str | Iterable[str]) -> list[str]:
         return [tags]
     try:
         return list(tags)
-    except TypeError:  # not iterable
-        return [tags]
+    except TypeError:  # not iterable: one (bad) tag
+        return [tags]  # type: ignore[list-item]
 
 
 class Run(InRun):
