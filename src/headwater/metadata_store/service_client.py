@@ -1,7 +1,8 @@
 """The metadata store over HTTP: a client of ``headwater service`` (see docs/commands/service.md).
 
 Implements :class:`headwater.metadata_store.store.MetadataStore`; the service keeps the records
-in PostgreSQL. Light on purpose: the standard library's ``_socket`` and ``_json`` only (see
+in PostgreSQL. This module has the connection, the requests, batches and writes; the reads are
+in service_reads. Light on purpose: the standard library's ``_socket`` and ``_json`` only (see
 service_http, service_json), one keep-alive connection per object and process (made again
 after a fork), one request per call.
 
@@ -46,21 +47,11 @@ from headwater.metadata_store.checks import (
     check_system_tags,
     check_tags_to_remove,
     coerce,
-    is_valid_name,
 )
-from headwater.metadata_store.records import (
-    AttemptRecord,
-    FlowRecord,
-    MetadataEntry,
-    RunRecord,
-    RunStatus,
-    StepMetadataEntry,
-    StepRecord,
-    TaskRecord,
-    TaskStatus,
-)
+from headwater.metadata_store.records import RunRecord, RunStatus, TaskRecord, TaskStatus
 from headwater.metadata_store.service_http import HttpConnection, StaleConnection, query_string
 from headwater.metadata_store.service_json import dumps, loads
+from headwater.metadata_store.service_reads import ServiceReads
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
@@ -87,9 +78,10 @@ def retry_seconds() -> float:
         return DEFAULT_RETRY_S
 
 
-class ServiceMetadata:
+class ServiceMetadata(ServiceReads):
     """Run, step, task and attempt records kept by a headwater metadata service at ``url``,
-    authenticated by ``token`` (default: the environment variable named ``token_setting``)."""
+    authenticated by ``token`` (default: the environment variable named ``token_setting``).
+    Its reads are ServiceReads'."""
 
     def __init__(
         self, url: str, token: str | None = None, token_setting: str = TOKEN_SETTING
@@ -449,118 +441,6 @@ class ServiceMetadata:
         }
         self._now()
         return wire.run_from(self._call("POST", "update_tags", body=body))
-
-    # --- reads --------------------------------------------------------------------------------
-
-    def _get(self, name: str, query: list[tuple[str, Any]]) -> Any:
-        self._now()
-        return self._call("GET", name, query)
-
-    def list_flows(self) -> list[FlowRecord]:
-        return [wire.flow_from(d) for d in self._get("list_flows", [])]
-
-    def get_flow(self, flow: str) -> FlowRecord | None:
-        if not is_valid_name(flow):
-            return None
-        return wire.maybe(wire.flow_from, self._get("get_flow", [("flow", flow)]))
-
-    def get_run(self, flow: str, run_id: str) -> RunRecord | None:
-        if not (is_valid_name(flow) and is_valid_name(run_id)):
-            return None
-        return wire.maybe(wire.run_from, self._get("get_run", [("flow", flow), ("run_id", run_id)]))
-
-    def _runs_query(
-        self, flow: str, tags: Iterable[str], status: Any = None, limit: int | None = None
-    ) -> list[tuple[str, Any]]:
-        if isinstance(tags, str):
-            tags = (tags,)
-        query: list[tuple[str, Any]] = [("flow", flow)]
-        query += [("tag", t) for t in dict.fromkeys(tags)]
-        if status is not None:
-            query.append(("status", coerce(RunStatus, status).value))
-        if limit is not None:
-            query.append(("limit", int(limit)))
-        return query
-
-    def list_runs(
-        self,
-        flow: str,
-        tags: Iterable[str] = (),
-        limit: int | None = None,
-        status: RunStatus | None = None,
-    ) -> list[RunRecord]:
-        """Runs carrying every tag in ``tags`` (user or system), newest first; with
-        ``status``, only runs in that status."""
-        query = self._runs_query(flow, tags, status, limit)
-        if not is_valid_name(flow) or (limit is not None and limit <= 0):
-            return []
-        return [wire.run_from(d) for d in self._get("list_runs", query)]
-
-    def latest_run(self, flow: str, tags: Iterable[str] = ()) -> RunRecord | None:
-        if not is_valid_name(flow):
-            return None
-        return wire.maybe(wire.run_from, self._get("latest_run", self._runs_query(flow, tags)))
-
-    def latest_successful_run(self, flow: str, tags: Iterable[str] = ()) -> RunRecord | None:
-        """Newest run with status COMPLETED carrying every tag in ``tags``."""
-        if not is_valid_name(flow):
-            return None
-        answer = self._get("latest_successful_run", self._runs_query(flow, tags))
-        return wire.maybe(wire.run_from, answer)
-
-    def list_steps(self, flow: str, run_id: str) -> list[StepRecord]:
-        """Steps of a run in the order they first ran."""
-        if not (is_valid_name(flow) and is_valid_name(run_id)):
-            return []
-        answer = self._get("list_steps", [("flow", flow), ("run_id", run_id)])
-        return [wire.step_from(d) for d in answer]
-
-    def list_tasks(self, flow: str, run_id: str, step: str | None = None) -> list[TaskRecord]:
-        """Tasks of a run (or of one step), in task id order."""
-        if not (is_valid_name(flow) and is_valid_name(run_id)):
-            return []
-        if step is not None and not is_valid_name(step):
-            return []
-        answer = self._get("list_tasks", [("flow", flow), ("run_id", run_id), ("step", step)])
-        return [wire.task_from(d) for d in answer]
-
-    def _task_query(
-        self, flow: str, run_id: str, step: str, task_id: str
-    ) -> list[tuple[str, Any]] | None:
-        if not all(is_valid_name(n) for n in (flow, run_id, step, task_id)):
-            return None
-        return [("flow", flow), ("run_id", run_id), ("step", step), ("task_id", task_id)]
-
-    def get_task(self, flow: str, run_id: str, step: str, task_id: str) -> TaskRecord | None:
-        query = self._task_query(flow, run_id, step, task_id)
-        return None if query is None else wire.maybe(wire.task_from, self._get("get_task", query))
-
-    def list_attempts(self, flow: str, run_id: str, step: str, task_id: str) -> list[AttemptRecord]:
-        query = self._task_query(flow, run_id, step, task_id)
-        if query is None:
-            return []
-        return [wire.attempt_from(d) for d in self._get("list_attempts", query)]
-
-    def get_task_metadata(
-        self, flow: str, run_id: str, step: str, task_id: str
-    ) -> list[MetadataEntry]:
-        """Metadata entries of every attempt of a task, in the order they were stored."""
-        query = self._task_query(flow, run_id, step, task_id)
-        if query is None:
-            return []
-        return [wire.entry_from(d) for d in self._get("get_task_metadata", query)]
-
-    def step_metadata(
-        self, flow: str, run_id: str, step: str, field: str
-    ) -> list[StepMetadataEntry]:
-        if not all(is_valid_name(n) for n in (flow, run_id, step)):
-            return []
-        query = [("flow", flow), ("run_id", run_id), ("step", step), ("field", field)]
-        return [wire.step_entry_from(d) for d in self._get("step_metadata", query)]
-
-    def whoami(self) -> str:
-        """The user the token belongs to (the user of the runs this client creates)."""
-        return self._get("whoami", [])["user"]
 
 
 class _Batch:
