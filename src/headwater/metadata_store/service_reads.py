@@ -26,22 +26,14 @@ if TYPE_CHECKING:  # pragma: no cover
         StepRecord,
         TaskRecord,
     )
+    from headwater.metadata_store.service_connection import ServiceConnection
 
 
 class ServiceReads:
-    """The read side of ServiceMetadata, which supplies the two methods below that raise
-    NotImplementedError."""
+    """The read side of ServiceMetadata, which supplies ``_service`` (its connection) and the
+    method below that raises NotImplementedError."""
 
-    def _call(
-        self,
-        method: str,
-        name: str,
-        query: list[tuple[str, Any]] | None = None,
-        body: Any = None,
-        retry_s: float | None = None,
-    ) -> Any:
-        """One request to the service's endpoint ``name``; the decoded JSON answer."""
-        raise NotImplementedError
+    _service: ServiceConnection
 
     def _now(self) -> None:
         """Before a call that cannot be queued: send what the batch holds."""
@@ -49,7 +41,7 @@ class ServiceReads:
 
     def _get(self, name: str, query: list[tuple[str, Any]]) -> Any:
         self._now()
-        return self._call("GET", name, query)
+        return self._service.call("GET", name, query)
 
     def list_flows(self) -> list[FlowRecord]:
         return [wire.flow_from(d) for d in self._get("list_flows", [])]
