@@ -20,13 +20,14 @@ from headwater.metadata_store.service_client import ServiceMetadata
 
 def _count_requests(store):
     sent = []
-    original = store._send
+    connection = store._service  # service_connection.ServiceConnection
+    original = connection._send
 
     def counting(method, target, headers, body):
         sent.append(f"{method} {target.split('?')[0]}")
         return original(method, target, headers, body)
 
-    store._send = counting
+    connection._send = counting
     return sent
 
 

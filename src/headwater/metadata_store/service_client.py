@@ -1,18 +1,18 @@
 """The metadata store over HTTP: a client of ``headwater service`` (see docs/commands/service.md).
 
 Implements :class:`headwater.metadata_store.store.MetadataStore`; the service keeps the records
-in PostgreSQL. Light on purpose: the standard library's ``_socket`` and ``_json`` only (see
-service_http, service_json), one keep-alive connection per object and process (made again
-after a fork), one request per call.
+in PostgreSQL. This module has construction, batches and the writes; the reads are in
+service_reads, and the requests (one keep-alive connection per object and process, one request
+per call) in service_connection.
 
 Choices beyond the interface:
 
 - The run's user is the token's: ``create_run``'s ``user`` is not sent, and the service tags
   the run ``user:<token user>`` itself (any ``user:`` system tag given is replaced).
 - Connection errors and 5xx answers are retried with backoff for HEADWATER_SERVICE_RETRY_S
-  seconds (default 120), then raise :class:`MetadataUnavailable`. Every write carries an
-  idempotency key that the service stores with the write, so a write retried after the
-  service committed it is applied once.
+  seconds (default 120), then raise :class:`MetadataUnavailable`; every write carries an
+  idempotency key, so a write retried after the service committed it is applied once (see
+  service_connection).
 - ``batch()``: the writes made inside it (by the thread that opened it) are queued and sent as
   one request when it ends, applied by the service in one transaction, in order, stopping at
   the first that fails (whose error is raised then). Calls that return a record the client
@@ -30,13 +30,7 @@ import os
 import time
 
 from headwater.core.tags import check_user_tag_count, validate_user_tags
-from headwater.exceptions import (
-    MetadataAuthError,
-    MetadataError,
-    MetadataUnavailable,
-    NotRunOwner,
-    TagError,
-)
+from headwater.exceptions import MetadataError
 from headwater.metadata_store import service_wire as wire
 from headwater.metadata_store.checks import (
     check_attempt,
@@ -46,76 +40,34 @@ from headwater.metadata_store.checks import (
     check_system_tags,
     check_tags_to_remove,
     coerce,
-    is_valid_name,
 )
-from headwater.metadata_store.records import (
-    AttemptRecord,
-    FlowRecord,
-    MetadataEntry,
-    RunRecord,
-    RunStatus,
-    StepMetadataEntry,
-    StepRecord,
-    TaskRecord,
-    TaskStatus,
+from headwater.metadata_store.records import RunRecord, RunStatus, TaskRecord, TaskStatus
+from headwater.metadata_store.service_connection import (
+    TOKEN_SETTING,
+    ServiceConnection,
+    error_from,
 )
-from headwater.metadata_store.service_http import HttpConnection, StaleConnection, query_string
-from headwater.metadata_store.service_json import dumps, loads
+from headwater.metadata_store.service_reads import ServiceReads
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Iterable, Mapping, Sequence
     from typing import Any
 
-TOKEN_SETTING = "HEADWATER_SERVICE_TOKEN"
-RETRY_SETTING = "HEADWATER_SERVICE_RETRY_S"
-DEFAULT_RETRY_S = 120.0
 MAX_BATCH_OPS = 500  # a longer batch is sent in parts of this many writes
-API = "/v1"
-
-_REFUSED_TOKEN = (
-    "the metadata service refused the token: create one with "
-    f"`headwater service token create USER` and set {TOKEN_SETTING}"
-)
 
 
-def retry_seconds() -> float:
-    raw = os.environ.get(RETRY_SETTING, "")
-    try:
-        return max(0.0, float(raw)) if raw else DEFAULT_RETRY_S
-    except ValueError:
-        return DEFAULT_RETRY_S
-
-
-class ServiceMetadata:
+class ServiceMetadata(ServiceReads):
     """Run, step, task and attempt records kept by a headwater metadata service at ``url``,
-    authenticated by ``token`` (default: the environment variable named ``token_setting``)."""
+    authenticated by ``token`` (default: the environment variable named ``token_setting``).
+    Its reads are ServiceReads'."""
 
     def __init__(
         self, url: str, token: str | None = None, token_setting: str = TOKEN_SETTING
     ) -> None:
-        self.url = url.rstrip("/")
+        self._service = ServiceConnection(url, token, token_setting)
+        self.url = self._service.url
         self.token_setting = token_setting
-        self._token = token
-        scheme, _, rest = self.url.partition("://")
-        if scheme not in ("http", "https") or not rest:
-            raise MetadataError(
-                f"metadata service URL {url!r} is not valid: use http://HOST:PORT "
-                "(e.g. http://127.0.0.1:8325)"
-            )
-        hostport, _, prefix = rest.partition("/")
-        self._prefix = ("/" + prefix if prefix else "") + API
-        if hostport.startswith("["):  # [IPv6]:port
-            host, _, port = hostport[1:].partition("]")
-            port = port.lstrip(":")
-        else:
-            host, _, port = hostport.partition(":")
-        self._host = host
-        self._port = int(port) if port.isdigit() else (443 if scheme == "https" else 80)
-        self._tls = scheme == "https"
-        self._http: HttpConnection | None = None
-        self._lock = _thread.allocate_lock()
-        self._lock_pid = os.getpid()
         self._batch_ops: list[dict[str, Any]] = []
         self._batch_owner: tuple[int, int] | None = None  # (pid, thread) of the open batch
         self._batch_depth = 0
@@ -151,94 +103,7 @@ class ServiceMetadata:
         """Stop renewing leases and close this process's connection (reopened on demand)."""
         if self._heartbeat is not None:
             self._heartbeat.stop()
-        with self._locked():
-            if self._http is not None:
-                self._http.close()
-
-    # --- requests ---------------------------------------------------------------------------
-
-    def _locked(self) -> Any:
-        pid = os.getpid()
-        if self._lock_pid != pid:  # a forked child: the parent's lock may be held for ever
-            self._lock = _thread.allocate_lock()
-            self._lock_pid = pid
-        return self._lock
-
-    def _token_value(self) -> str:
-        token = self._token or os.environ.get(self.token_setting)
-        if not token and self.token_setting == TOKEN_SETTING:  # the settings file may have it
-            from headwater.settings import load_settings
-
-            token = self._token = load_settings().service_token
-        if not token:
-            raise MetadataAuthError(
-                f"no token for the metadata service at {self.url}: create one with "
-                f"`headwater service token create USER` and set {self.token_setting}"
-            )
-        return token
-
-    def _send(self, method: str, target: str, headers: dict[str, str], body: bytes | None) -> Any:
-        with self._locked():
-            if self._http is None:
-                self._http = HttpConnection(self._host, self._port, self._tls)
-            try:
-                return self._http.request(method, target, headers, body)
-            except StaleConnection:  # the service closed an idle connection: once more, anew
-                return self._http.request(method, target, headers, body)
-
-    def _call(
-        self,
-        method: str,
-        name: str,
-        query: list[tuple[str, Any]] | None = None,
-        body: Any = None,
-        retry_s: float | None = None,
-    ) -> Any:
-        """One request, retried on connection errors and 5xx answers for ``retry_s`` seconds
-        (default HEADWATER_SERVICE_RETRY_S); the decoded JSON answer."""
-        headers = {"Authorization": "Bearer " + self._token_value(), "Accept": "application/json"}
-        payload = None
-        if body is not None:
-            payload = dumps(body)
-            headers["Content-Type"] = "application/json"
-            headers["Idempotency-Key"] = os.urandom(16).hex()  # the same for every retry
-        target = self._prefix + "/" + name + query_string(query or [])
-        deadline = time.monotonic() + (retry_seconds() if retry_s is None else retry_s)
-        delay = 0.05
-        while True:
-            try:
-                status, _headers, data = self._send(method, target, headers, payload)
-            except OSError as exc:
-                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                failure = (
-                    f"cannot reach the metadata service at {self.url} ({reason}): start it "
-                    "with `headwater service --db ...` or check HEADWATER_SERVICE_URL"
-                )
-            else:
-                if status < 500:
-                    return self._answer(status, data, name)
-                failure = (
-                    f"the metadata service at {self.url} kept failing "
-                    f"({_error_text(status, data)}): check the service's log and its database"
-                )
-            now = time.monotonic()
-            if now >= deadline:
-                raise MetadataUnavailable(failure)
-            jitter = 0.5 + os.urandom(1)[0] / 510  # 0.5 .. 1.0
-            time.sleep(min(delay * jitter, max(0.0, deadline - now)))
-            delay = min(delay * 2, 2.0)
-
-    def _answer(self, status: int, data: bytes, name: str) -> Any:
-        if status == 200:
-            return loads(data)
-        if status == 401:
-            raise MetadataAuthError(_REFUSED_TOKEN)
-        if status == 404 and not data.startswith(b'{"error"'):
-            raise MetadataError(
-                f"the metadata service at {self.url} has no {name} endpoint: check that the URL "
-                "is a headwater metadata service of this version"
-            )
-        raise _error(status, _error_body(data))
+        self._service.close()
 
     # --- batches ------------------------------------------------------------------------------
 
@@ -257,15 +122,15 @@ class ServiceMetadata:
             if len(self._batch_ops) >= MAX_BATCH_OPS:
                 self._flush()
             return None
-        return self._call("POST", op, body=args)
+        return self._service.call("POST", op, body=args)
 
     def _flush(self) -> None:
         ops, self._batch_ops = self._batch_ops, []
         if not ops:
             return
-        answer = self._call("POST", "batch", body={"ops": ops})
+        answer = self._service.call("POST", "batch", body={"ops": ops})
         if answer.get("error"):
-            raise _error(answer["error"]["status"], answer["error"])
+            raise error_from(answer["error"]["status"], answer["error"])
 
     def _now(self) -> None:
         """Before a call that cannot be queued: send what the batch holds."""
@@ -305,7 +170,7 @@ class ServiceMetadata:
 
             lease = body["lease_s"] = lease_seconds()
         self._now()
-        answer = self._call("POST", "create_run", body=body)
+        answer = self._service.call("POST", "create_run", body=body)
         run = wire.run_from(answer["run"])
         if lease is not None and answer.get("created"):
             if self._heartbeat is None:
@@ -319,7 +184,7 @@ class ServiceMetadata:
         from headwater.metadata_store.run_heartbeat import lease_seconds
 
         body = {"flow": flow, "run_id": run_id}
-        self._call("POST", "heartbeat", body=body, retry_s=lease_seconds() / 3)
+        self._service.call("POST", "heartbeat", body=body, retry_s=lease_seconds() / 3)
 
     def set_run_status(self, flow: str, run_id: str, status: RunStatus) -> None:
         """Set a run's status; any status but RUNNING also sets finished_at."""
@@ -365,7 +230,7 @@ class ServiceMetadata:
                 parent_list, foreach_index, origin_pathspec,
             )  # fmt: skip
         self._now()
-        return wire.task_from(self._call("POST", "create_task", body=args))
+        return wire.task_from(self._service.call("POST", "create_task", body=args))
 
     def start_attempt(self, flow: str, run_id: str, step: str, task_id: str, attempt: int) -> None:
         check_attempt(attempt)
@@ -448,119 +313,7 @@ class ServiceMetadata:
             "remove": check_tags_to_remove(remove),
         }
         self._now()
-        return wire.run_from(self._call("POST", "update_tags", body=body))
-
-    # --- reads --------------------------------------------------------------------------------
-
-    def _get(self, name: str, query: list[tuple[str, Any]]) -> Any:
-        self._now()
-        return self._call("GET", name, query)
-
-    def list_flows(self) -> list[FlowRecord]:
-        return [wire.flow_from(d) for d in self._get("list_flows", [])]
-
-    def get_flow(self, flow: str) -> FlowRecord | None:
-        if not is_valid_name(flow):
-            return None
-        return wire.maybe(wire.flow_from, self._get("get_flow", [("flow", flow)]))
-
-    def get_run(self, flow: str, run_id: str) -> RunRecord | None:
-        if not (is_valid_name(flow) and is_valid_name(run_id)):
-            return None
-        return wire.maybe(wire.run_from, self._get("get_run", [("flow", flow), ("run_id", run_id)]))
-
-    def _runs_query(
-        self, flow: str, tags: Iterable[str], status: Any = None, limit: int | None = None
-    ) -> list[tuple[str, Any]]:
-        if isinstance(tags, str):
-            tags = (tags,)
-        query: list[tuple[str, Any]] = [("flow", flow)]
-        query += [("tag", t) for t in dict.fromkeys(tags)]
-        if status is not None:
-            query.append(("status", coerce(RunStatus, status).value))
-        if limit is not None:
-            query.append(("limit", int(limit)))
-        return query
-
-    def list_runs(
-        self,
-        flow: str,
-        tags: Iterable[str] = (),
-        limit: int | None = None,
-        status: RunStatus | None = None,
-    ) -> list[RunRecord]:
-        """Runs carrying every tag in ``tags`` (user or system), newest first; with
-        ``status``, only runs in that status."""
-        query = self._runs_query(flow, tags, status, limit)
-        if not is_valid_name(flow) or (limit is not None and limit <= 0):
-            return []
-        return [wire.run_from(d) for d in self._get("list_runs", query)]
-
-    def latest_run(self, flow: str, tags: Iterable[str] = ()) -> RunRecord | None:
-        if not is_valid_name(flow):
-            return None
-        return wire.maybe(wire.run_from, self._get("latest_run", self._runs_query(flow, tags)))
-
-    def latest_successful_run(self, flow: str, tags: Iterable[str] = ()) -> RunRecord | None:
-        """Newest run with status COMPLETED carrying every tag in ``tags``."""
-        if not is_valid_name(flow):
-            return None
-        answer = self._get("latest_successful_run", self._runs_query(flow, tags))
-        return wire.maybe(wire.run_from, answer)
-
-    def list_steps(self, flow: str, run_id: str) -> list[StepRecord]:
-        """Steps of a run in the order they first ran."""
-        if not (is_valid_name(flow) and is_valid_name(run_id)):
-            return []
-        answer = self._get("list_steps", [("flow", flow), ("run_id", run_id)])
-        return [wire.step_from(d) for d in answer]
-
-    def list_tasks(self, flow: str, run_id: str, step: str | None = None) -> list[TaskRecord]:
-        """Tasks of a run (or of one step), in task id order."""
-        if not (is_valid_name(flow) and is_valid_name(run_id)):
-            return []
-        if step is not None and not is_valid_name(step):
-            return []
-        answer = self._get("list_tasks", [("flow", flow), ("run_id", run_id), ("step", step)])
-        return [wire.task_from(d) for d in answer]
-
-    def _task_query(
-        self, flow: str, run_id: str, step: str, task_id: str
-    ) -> list[tuple[str, Any]] | None:
-        if not all(is_valid_name(n) for n in (flow, run_id, step, task_id)):
-            return None
-        return [("flow", flow), ("run_id", run_id), ("step", step), ("task_id", task_id)]
-
-    def get_task(self, flow: str, run_id: str, step: str, task_id: str) -> TaskRecord | None:
-        query = self._task_query(flow, run_id, step, task_id)
-        return None if query is None else wire.maybe(wire.task_from, self._get("get_task", query))
-
-    def list_attempts(self, flow: str, run_id: str, step: str, task_id: str) -> list[AttemptRecord]:
-        query = self._task_query(flow, run_id, step, task_id)
-        if query is None:
-            return []
-        return [wire.attempt_from(d) for d in self._get("list_attempts", query)]
-
-    def get_task_metadata(
-        self, flow: str, run_id: str, step: str, task_id: str
-    ) -> list[MetadataEntry]:
-        """Metadata entries of every attempt of a task, in the order they were stored."""
-        query = self._task_query(flow, run_id, step, task_id)
-        if query is None:
-            return []
-        return [wire.entry_from(d) for d in self._get("get_task_metadata", query)]
-
-    def step_metadata(
-        self, flow: str, run_id: str, step: str, field: str
-    ) -> list[StepMetadataEntry]:
-        if not all(is_valid_name(n) for n in (flow, run_id, step)):
-            return []
-        query = [("flow", flow), ("run_id", run_id), ("step", step), ("field", field)]
-        return [wire.step_entry_from(d) for d in self._get("step_metadata", query)]
-
-    def whoami(self) -> str:
-        """The user the token belongs to (the user of the runs this client creates)."""
-        return self._get("whoami", [])["user"]
+        return wire.run_from(self._service.call("POST", "update_tags", body=body))
 
 
 class _Batch:
@@ -593,30 +346,3 @@ class _Batch:
         finally:
             s._batch_owner = None
             s._batch_ops = []
-
-
-def _error_body(data: bytes) -> dict[str, Any]:
-    try:
-        body = loads(data)
-        return body if isinstance(body, dict) else {}
-    except (ValueError, UnicodeDecodeError):
-        return {}
-
-
-def _error_text(status: int, data: bytes) -> str:
-    message = _error_body(data).get("error")
-    return f"HTTP {status}: {message}" if message else f"HTTP {status}"
-
-
-def _error(status: int, body: dict[str, Any]) -> MetadataError | TagError:
-    message = " ".join(str(body.get("error") or body.get("message") or f"HTTP {status}").split())
-    kind = body.get("kind")
-    if status == 401:
-        return MetadataAuthError(_REFUSED_TOKEN)
-    if status == 403:
-        return NotRunOwner(message)
-    if kind == "TagError":
-        return TagError(message)
-    if kind == "MetadataUnavailable":
-        return MetadataUnavailable(message)
-    return MetadataError(message)
