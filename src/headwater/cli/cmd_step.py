@@ -58,6 +58,13 @@ def register(sub: argparse._SubParsersAction, flow_cls: type) -> None:
         help="attempts after the first that the scheduler makes (default: the step's @retry)",
     )
     s.add_argument("--namespace", default=None, help="namespace of client calls in the task")
+    s.add_argument(
+        "--main-ip",
+        default=None,
+        metavar="ADDRESS",
+        help="@parallel: the address of the gang's control task (default: the spec's, else "
+        "127.0.0.1)",
+    )
     s.add_argument("--max-num-splits", type=int, default=100)
     s.add_argument(
         "--output-dir",
@@ -125,6 +132,8 @@ def _step_from_spec(args: argparse.Namespace, ctx: CliContext) -> int:
     from headwater.runtime.task import open_task_datastore, run_attempt
 
     spec = TaskSpec.decode(args.spec.encode())
+    if args.main_ip:
+        spec = spec._replace(main_ip=args.main_ip)
     if spec.step != args.step_name:
         raise CommandLineError(f"step {args.step_name!r} does not match the spec's {spec.step!r}")
     ctx.decospecs = list(spec.decospecs)  # --with custom decorators attach to the steps
@@ -183,6 +192,8 @@ def _scheduled_step(args: argparse.Namespace, ctx: CliContext) -> int:
 
     export_settings(stores)
     spec = plan(ctx.flow_name, ctx.graph, stores, task, policy, ctx.decospecs)
+    if args.main_ip:
+        spec = spec._replace(main_ip=args.main_ip)
     ctx.out.info(f"[{spec.run_id}/{spec.step}/{spec.task_id}] Task is starting.")
     result = run_planned(spec, ctx.flow_cls, ctx.graph, stores, policy)
     if args.output_dir:

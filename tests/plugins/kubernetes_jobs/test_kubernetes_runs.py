@@ -173,3 +173,78 @@ def test_no_image_is_a_one_line_error(request, run_flow, kube_api, kube_env):
     assert proc.returncode == 1
     assert "step 'start' runs on Kubernetes but has no image" in proc.stderr
     assert not kube_api.posted_jobs
+
+
+def _read_back(env, monkeypatch, pathspec):
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    from headwater.client import provider
+
+    monkeypatch.setattr(provider, "_connections", {})
+    monkeypatch.setattr(provider, "_explicit", None)
+    metadata("service")
+    namespace(None)
+    return Run(pathspec)
+
+
+def test_a_gangs_workers_get_the_address_of_its_control_tasks_pod(
+    request, run_flow, kube_api, kube_env, monkeypatch
+):
+    env = _env(request, kube_env)
+    proc = run_flow(
+        "parallel_flow.py", "--with", "kubernetes", "run", "--nodes", "3", env=env, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    run_id = re.search(r"Run (\S+) of ParallelFlow completed", proc.stderr).group(1)
+
+    # The control task's Job (posted first) expands its own pod's address into --main-ip; the
+    # workers' Jobs were made once that pod had one, with the address written in.
+    gang = [j for j in kube_api.posted_jobs if "train" in j["metadata"]["name"]]
+    assert len(gang) == 3 and not kube_api.invalid
+    (container,) = gang[0]["spec"]["template"]["spec"]["containers"]
+    assert container["command"][-2:] == ["--main-ip", "$(HEADWATER_POD_IP)"]
+    pod_ip = {"fieldRef": {"fieldPath": "status.podIP"}}
+    assert {"name": "HEADWATER_POD_IP", "valueFrom": pod_ip} in container["env"]
+    control_job = gang[0]["metadata"]["name"]
+    (address,) = [ip for pod, ip in kube_api.pod_ips.items() if pod.startswith(control_job + "-")]
+    for worker in gang[1:]:
+        (container,) = worker["spec"]["template"]["spec"]["containers"]
+        assert "--main-ip" not in container["command"]
+        assert json.loads(container["command"][-1])["main_ip"] == address
+
+    run = _read_back(env, monkeypatch, f"ParallelFlow/{run_id}")
+    tasks = sorted(run["train"], key=lambda t: t.data.node)
+    assert [t.data.node for t in tasks] == [0, 1, 2]
+    assert {t.data.main_ip for t in tasks} == {address}
+    assert {t.data.env["MF_PARALLEL_MAIN_IP"] for t in tasks} == {address}
+    assert run.data.nodes_seen == [0, 1, 2]
+
+
+def test_a_gang_whose_control_pod_never_starts_makes_no_worker_jobs(
+    request, run_flow, kube_api, kube_env
+):
+    kube_api.scripts["train"] = "imagepull"
+    proc = run_flow(
+        "parallel_flow.py", "--with", "kubernetes", "run", "--nodes", "3",
+        env=_env(request, kube_env), timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "ImagePullBackOff" in proc.stderr and "Traceback" not in proc.stderr
+    gang = [j for j in kube_api.posted_jobs if "train" in j["metadata"]["name"]]
+    assert len(gang) == 1  # the control task's: its workers waited for an address that never came
+    assert not kube_api.matching("jobs", "default", {})
+
+
+def test_a_spec_with_dollar_signs_reaches_the_pod_as_written(
+    request, run_flow, kube_api, kube_env, monkeypatch
+):
+    """Kubernetes expands $(VAR) in a container's command: the spec is escaped against it."""
+    env = _env(request, kube_env)
+    tag = "$(HEADWATER_USER)$$x$"
+    proc = run_flow(
+        "current_flow.py", "--with", "kubernetes", "run", "--tag", tag, env=env, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    run_id = re.search(r"Run (\S+) of CurrentFlow completed", proc.stderr).group(1)
+    run = _read_back(env, monkeypatch, f"CurrentFlow/{run_id}")
+    assert tag in run["end"].task.data.seen["tags"]  # the task's current.tags, from its spec

@@ -16,7 +16,9 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 
+from headwater.core.splits import FrameKind
 from headwater.plugins.kubernetes_jobs import manifest
+from headwater.plugins.kubernetes_jobs.gangs import GangAddresses
 from headwater.plugins.kubernetes_jobs.pod_failures import job_outcome, pod_outcome
 from headwater.runtime.remote_driver import BackendError, Outcome
 
@@ -54,6 +56,7 @@ class KubernetesBackend:
         self._watched: set[str] = set()  # namespaces
         self._watches: list[Any] = []
         self._secrets: dict[str, str] = {}  # namespace -> the token Secret made for the run
+        self._gangs = GangAddresses()  # @parallel workers waiting for their control's address
         self._stopping = False
 
     # --- Backend ------------------------------------------------------------------------------
@@ -81,11 +84,30 @@ class KubernetesBackend:
                 f"step '{spec.step}' runs on Kubernetes but has no image: give one with "
                 "@kubernetes(image=...) or the setting HEADWATER_KUBERNETES_IMAGE"
             )
+        top = spec.stack[-1] if spec.stack else None
+        if (
+            top is not None
+            and top.kind == FrameKind.PARALLEL
+            and top.index > 0
+            and spec.fallback is None
+            and spec.main_ip is None
+        ):
+            # A worker of a gang starts once its control task's pod has an address.
+            ready = self._gangs.add(handle, spec, options)
+            if ready is None:
+                return
+            spec = ready
+        self._create(handle, spec, options)
+
+    def _create(self, handle: int, spec: TaskSpec, options: Mapping[str, Any]) -> None:
+        opts = options.get("kubernetes") or {}
         namespace = opts.get("namespace") or self.pod.namespace
         pod = self.pod._replace(token_secret=self._token_secret(spec, namespace))
         self._watch(namespace, spec)
         body = manifest.job(spec, options, pod)
         name = body.metadata.name
+        if manifest.is_gang_control(spec):
+            self._gangs.control(spec, name)
         with self._lock:
             self._jobs[name] = (handle, namespace)
             self._by_handle[handle] = name
@@ -100,6 +122,13 @@ class KubernetesBackend:
             ) from None
 
     def cancel(self, handle: int, sig: int) -> None:
+        if self._gangs.withdraw(handle):  # a worker still waiting for its control's address
+            with self._lock:
+                self._finished.append(
+                    (handle, Outcome("Interrupted: the gang ended before it started", False))
+                )
+            self._wake()
+            return
         name = self._by_handle.get(handle)
         if name is None:
             return
@@ -107,6 +136,11 @@ class KubernetesBackend:
 
     def finished(self) -> list[tuple[int, Outcome]]:
         out = []
+        for handle, spec, options in self._gangs.start_ready():
+            try:
+                self._create(handle, spec, options)
+            except BackendError as e:
+                out.append((handle, Outcome(str(e), e.retryable)))
         with self._lock:
             while self._finished:
                 out.append(self._finished.popleft())
@@ -222,6 +256,8 @@ class KubernetesBackend:
         if name not in self._jobs:
             return
         self._pods[name] = pod
+        if self._gangs.addressed(name, pod):
+            self._wake()  # the driver starts the gang's workers (finished)
         outcome = pod_outcome(pod)
         if outcome is not None and not outcome.retryable:  # stuck: the Job would never end
             self._report(name, outcome)

@@ -10,6 +10,12 @@ the metadata service's token comes from a Secret (``secretKeyRef``) and the user
 Names and labels follow Kubernetes' rules (DNS-1123 names of at most 63 characters, label
 values of at most 63): a task's Job is ``hw-<flow>-<run>-<step>-<task>-<attempt>`` shortened
 and made unique with a hash; the exact pathspec is in its annotations.
+
+Kubernetes expands ``$(VAR)`` in a container's command (and turns ``$$`` into ``$``): the spec's
+text is escaped so that it reaches the task as written. The one reference left to expand is
+the control task of a @parallel gang being told its own pod's address (``--main-ip
+$(HEADWATER_POD_IP)``, the downward API's ``status.podIP``); its workers are given that
+address once the pod has it (see gangs.py).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 
+from headwater.core.splits import FrameKind
 from headwater.record import Record
 
 TYPE_CHECKING = False
@@ -36,6 +43,7 @@ ATTEMPT_LABEL = PREFIX + "attempt"
 USER_LABEL = PREFIX + "user"
 PATHSPEC_ANNOTATION = PREFIX + "pathspec"
 TOKEN_KEY = "HEADWATER_SERVICE_TOKEN"
+POD_IP_ENV = "HEADWATER_POD_IP"  # a gang's control pod: its own address (status.podIP)
 CONTAINER = "task"
 FINISHED_TTL_S = 3600  # Kubernetes removes a finished Job after this if nobody did
 DEADLINE_GRACE_S = 300  # a Job's activeDeadlineSeconds: @timeout plus this (a backstop)
@@ -93,11 +101,28 @@ def labels_of(spec: TaskSpec) -> dict[str, str]:
 def command(spec: TaskSpec, python: str = "python") -> list[str]:
     """The pod's command: fetch the run's code, then ``python FLOW [--with D] step ...``."""
     withs = [arg for deco in spec.decospecs for arg in ("--with", deco)]
-    return [
+    args = [
         python, "-m", "headwater.cli.console", "bootstrap",
         "--flow", spec.flow, "--run-id", spec.run_id, "--",
         *withs, "step", spec.step, "--spec", spec.to_json(),
     ]  # fmt: skip
+    args = [a.replace("$", "$$") for a in args]  # as written, past Kubernetes' $(VAR) expansion
+    if is_gang_control(spec):
+        args += ["--main-ip", f"$({POD_IP_ENV})"]
+    return args
+
+
+def is_gang_control(spec: TaskSpec) -> bool:
+    """Whether ``spec`` is the control task (node 0) of a @parallel gang that has no address
+    for it yet: its pod tells it its own."""
+    top = spec.stack[-1] if spec.stack else None
+    return (
+        top is not None
+        and top.kind == FrameKind.PARALLEL
+        and top.index == 0
+        and spec.main_ip is None
+        and spec.fallback is None
+    )
 
 
 def job(spec: TaskSpec, options: Mapping[str, Any], pod: PodSettings) -> Any:
@@ -120,6 +145,15 @@ def job(spec: TaskSpec, options: Mapping[str, Any], pod: PodSettings) -> Any:
                 name=TOKEN_KEY,
                 value_from=k8s.V1EnvVarSource(
                     secret_key_ref=k8s.V1SecretKeySelector(name=pod.token_secret, key=TOKEN_KEY)
+                ),
+            )
+        )
+    if is_gang_control(spec):
+        env.append(
+            k8s.V1EnvVar(
+                name=POD_IP_ENV,
+                value_from=k8s.V1EnvVarSource(
+                    field_ref=k8s.V1ObjectFieldSelector(field_path="status.podIP")
                 ),
             )
         )
