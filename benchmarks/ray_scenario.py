@@ -8,88 +8,39 @@ port on loopback), started once for the scenario and stopped at its end.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import time
-from pathlib import Path
+import sys
+from typing import Any
 
 from bench_core import HERE, Bench, Outcome, RunFailed, Settings, alternate, fmt_s, median, progress
 
 WIDTH = 1000
-LOOPBACK_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
 # Metaflow's foreach1000 median when the foreach1000 scenario ran earlier in this invocation
 # (it takes 4-13 minutes: it is not run twice).
 METAFLOW_FOREACH1000: list[float] = []
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _ray_fixture() -> Any:
+    """tests/fixtures/ray_cluster.py: the benchmark starts the tests' local Ray head."""
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from fixtures import ray_cluster
+
+    return ray_cluster
 
 
-class LocalRayHead:
-    def __init__(self, python: str, base: Path) -> None:
-        self.ray = str(Path(python).parent / "ray")
-        self.port = _free_port()
-        self.address = f"127.0.0.1:{self.port}"
-        self.dir = base / "ray-head"
-        self.dir.mkdir()
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> LocalRayHead:
-        ports = [
-            "--dashboard-port", "--dashboard-agent-listen-port", "--dashboard-agent-grpc-port",
-            "--ray-client-server-port", "--runtime-env-agent-port", "--metrics-export-port",
-            "--node-manager-port", "--object-manager-port",
-        ]  # fmt: skip
-        args = [
-            self.ray, "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
-            "--port", str(self.port), "--num-cpus", "2", "--num-gpus", "0",
-            "--object-store-memory", str(100 << 20), "--include-dashboard", "false",
-            "--temp-dir", str(self.dir / "t"), "--disable-usage-stats",
-        ]  # fmt: skip
-        for option in ports:
-            args += [option, str(_free_port())]
-        log = open(self.dir / "head.log", "wb")  # noqa: SIM115 - closed with the process
-        self.proc = subprocess.Popen(
-            args,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, **LOOPBACK_ENV},
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 120
-        while b"Ray runtime started" not in (self.dir / "head.log").read_bytes():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RunFailed(f"ray start failed: see {self.dir / 'head.log'}")
-            time.sleep(0.3)
-        return self
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(5)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(10)
-        self.proc = None
+def _start_head(python: str) -> Any:
+    try:
+        return _ray_fixture().RayHead(cpus=2, object_store_mb=100, python=python).start()
+    except RuntimeError as e:
+        raise RunFailed(f"ray start failed: {e}") from None
 
 
-def _floor(b: Bench, head: LocalRayHead) -> dict:
+def _floor(b: Bench, head: Any) -> dict:
     workdir = b.new_dir("ray-floor")
-    env = {**b.env(workdir), **LOOPBACK_ENV}
+    env = {**b.env(workdir), **_ray_fixture().LOOPBACK_ENV}
     proc = subprocess.run(
         [b.hw.python, str(HERE / "ray" / "floor.py"), head.address, str(WIDTH)],
         cwd=workdir,
@@ -105,7 +56,7 @@ def _floor(b: Bench, head: LocalRayHead) -> dict:
 
 def scenario_ray_foreach1000(b: Bench, s: Settings) -> Outcome:
     out = Outcome("ray_foreach1000", ">= 10x Metaflow, <= 3x fork")
-    head = LocalRayHead(b.hw.python, b.base).start()
+    head = _start_head(b.hw.python)
     try:
         floors = [_floor(b, head)]
         ray_args = ["--executor", "ray", "--ray-address", head.address]
@@ -131,7 +82,7 @@ def scenario_ray_foreach1000(b: Bench, s: Settings) -> Outcome:
         out.samples = alternate(arms, reps, "ray_foreach1000")
         floors.append(_floor(b, head))
     finally:
-        head.stop()
+        head.remove()
     ray_s = median(out.samples["headwater-ray"])
     fork_s = median(out.samples["headwater-fork"])
     mf_s = median(out.samples.get("metaflow") or METAFLOW_FOREACH1000)
