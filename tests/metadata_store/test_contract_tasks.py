@@ -101,6 +101,15 @@ def test_list_tasks_in_task_id_order(store, run):
     assert store.list_tasks("F", run.run_id, "nope") == []
 
 
+def test_tasks_a_scheduler_named_list_in_split_order(store, run):
+    """Tasks with ids a scheduler derived (``step`` without a runtime: ``t-`` and a hash) list
+    in the order of their foreach splits, not of their hashes."""
+    for index, task_id in enumerate(["t-c9", "t-a1", "t-b5"]):
+        store.create_task("F", run.run_id, "body", foreach_index=index, task_id=task_id)
+    listed = [t.task_id for t in store.list_tasks("F", run.run_id, "body")]
+    assert listed == ["t-c9", "t-a1", "t-b5"]
+
+
 def test_attempts_and_their_effect_on_the_task(store, run):
     rid = run.run_id
     task = store.create_task("F", rid, "train")

@@ -43,7 +43,7 @@ TASK_COLUMNS = (
     "successful_attempt, parents, foreach_index, origin_pathspec"
 )
 TASK_KEY = "flow = %s AND run_id = %s AND step = %s AND task_id = %s"
-TASK_ORDER = "task_number IS NULL, task_number, task_id, step"  # of list_tasks
+TASK_ORDER = "task_number IS NULL, task_number, foreach_index, task_id, step"  # of list_tasks
 PLACEHOLDER = "%s"  # of a query parameter
 
 
