@@ -75,13 +75,13 @@ def test_bad_declarations_are_refused(body, message):
 def test_keywords_defaults_and_their_errors():
     assert Point(1, tags=("a",)) == Point(x=1, y=0, tags=("a",))
     assert Point._field_defaults == {"y": 0, "tags": ()}
-    with pytest.raises(TypeError, match="missing field 'x'"):
+    with pytest.raises(TypeError, match=r"Point.__new__\(\) missing .* argument: 'x'"):
         Point()
-    with pytest.raises(TypeError, match="unexpected field"):
+    with pytest.raises(TypeError, match="unexpected keyword argument 'z'"):
         Point(1, z=2)
-    with pytest.raises(TypeError, match="given twice"):
+    with pytest.raises(TypeError, match="multiple values for argument 'x'"):
         Point(1, x=2)
-    with pytest.raises(TypeError, match="takes 3 fields"):
+    with pytest.raises(TypeError, match="takes from 2 to 4 positional arguments but 5"):
         Point(1, 2, (), 4)
 
 
@@ -92,8 +92,9 @@ def test_records_behave_as_tuples():
     assert isinstance(p, tuple) and isinstance(p, Record)
     assert p._asdict() == {"x": 1, "y": 2, "tags": ()}
     assert p._replace(y=5) == Point(1, 5) and type(p._replace(y=5)) is Point
-    with pytest.raises(TypeError, match="no field"):
+    with pytest.raises(TypeError, match="Point has no field 'z'"):
         p._replace(z=1)
+    assert p == Point(1, 2)  # unchanged
     match p:
         case Point(1, 2):
             pass

@@ -22,7 +22,8 @@ lookup. Why not ``typing.NamedTuple``: importing ``typing`` (and ``re`` with it)
 ``operator``, ``keyword``, ``reprlib`` and ``itertools``) and each class compiles a
 constructor, which was a tenth of a whole client process that looks up one run. A record is
 a tuple subclass with a field accessor per field (the C one named tuples use); constructing
-one positionally costs about what a named tuple does.
+one from all its values costs what a named tuple does; the first call with keywords or
+defaults compiles the class's constructor, as a named tuple does for every class.
 
 Mutable fields are allowed but shared defaults are not: give a mutable field no default, or
 an immutable one (``()``, ``frozenset()``, :data:`EMPTY_MAPPING`).
@@ -59,32 +60,28 @@ _MappingProxy: type[types.MappingProxyType[Any, Any]] = type(type.__dict__)
 EMPTY_MAPPING: types.MappingProxyType[Any, Any] = _MappingProxy({})
 """An immutable empty mapping, the default for mapping fields."""
 
-_tuple_new = tuple.__new__
+_tuple_new: Any = tuple.__new__
 
 
-def _complete(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
-    """The values of a record built with keywords or defaults, in field order."""
-    fields = cls._fields
-    if len(args) > len(fields):
-        raise TypeError(f"{cls.__name__}() takes {len(fields)} fields, got {len(args)}")
-    values = list(args)
-    for name in fields[len(args) :]:
-        if name in kwargs:
-            values.append(kwargs.pop(name))
-        elif name in cls._field_defaults:
-            values.append(cls._field_defaults[name])
-        else:
-            raise TypeError(f"{cls.__name__}() missing field {name!r}")
-    if kwargs:
-        twice = [k for k in kwargs if k in fields]
-        what = "got field(s) given twice" if twice else "got unexpected field(s)"
-        raise TypeError(f"{cls.__name__}() {what}: {', '.join(sorted(kwargs))}")
-    return values
+def _compiled_new(cls: Any) -> Any:
+    """A constructor taking the fields as parameters, with their defaults (what a named tuple
+    compiles for every class), made on the first call that needs it: keywords, or fewer
+    values than fields. A class only ever built from all its values never compiles one."""
+    fields = ", ".join(cls._fields)
+    code = f"def __new__(_cls, {fields}):\n    return _tuple_new(_cls, ({fields},))\n"
+    namespace: dict[str, Any] = {"_tuple_new": _tuple_new}
+    exec(code, namespace)  # noqa: S102 - the names are the class's annotated fields
+    new = namespace["__new__"]
+    new.__defaults__ = tuple(cls._field_defaults.values()) or None
+    new.__qualname__ = f"{cls.__qualname__}.__new__"
+    return new
 
 
 def _record_new(cls: Any, *args: Any, **kwargs: Any) -> Any:
     if kwargs or len(args) != len(cls._fields):
-        return _tuple_new(cls, _complete(cls, args, kwargs))
+        new = _compiled_new(cls)
+        cls.__new__ = staticmethod(new)  # from now on, for every call
+        return new(cls, *args, **kwargs)
     return _tuple_new(cls, args)
 
 
@@ -110,6 +107,7 @@ class _RecordMeta(type):
         ns["__slots__"] = ()
         ns["_fields"] = fields
         ns["_field_defaults"] = defaults
+        ns["_field_index"] = {f: i for i, f in enumerate(fields)}
         ns["__match_args__"] = fields
         for index, f in enumerate(fields):
             ns[f] = _tuplegetter(index, f"field {index}: {f}")
@@ -130,6 +128,7 @@ class Record(_Tuple, metaclass=_RecordMeta):
     if TYPE_CHECKING:  # what every record has, for type checkers
         _fields: ClassVar[tuple[str, ...]]
         _field_defaults: ClassVar[dict[str, Any]]
+        _field_index: ClassVar[dict[str, int]]
 
         def __iter__(self) -> Iterator[Any]: ...
 
@@ -142,14 +141,17 @@ class Record(_Tuple, metaclass=_RecordMeta):
 
     def _replace(self: _R, **changes: Any) -> _R:
         """A copy with the fields in ``changes`` set to new values."""
-        values = [changes.pop(f, v) for f, v in zip(self._fields, self, strict=True)]
-        if changes:
-            raise TypeError(f"{type(self).__name__} has no field(s) {', '.join(sorted(changes))}")
-        return type(self)(*values)
+        values = list(self)
+        index = self._field_index
+        for name, value in changes.items():
+            if name not in index:
+                raise TypeError(f"{type(self).__name__} has no field {name!r}")
+            values[index[name]] = value
+        return _tuple_new(type(self), values)
 
     def _asdict(self) -> dict[str, Any]:
         """The fields by name."""
-        return dict(zip(self._fields, self, strict=True))
+        return dict(zip(self._fields, self))  # noqa: B905 - as long as each other
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f}={v!r}" for f, v in zip(self._fields, self, strict=True))
