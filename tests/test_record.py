@@ -114,3 +114,17 @@ def test_records_pickle_and_copy_with_every_protocol(protocol):
 def test_fields_may_not_start_with_an_underscore():
     with pytest.raises(TypeError, match="underscore"):
         exec("class Bad(Record):\n    _x: int\n", {"Record": Record})
+
+
+def test_constructors_compiled_ahead_build_the_same_records():
+    """A process that forks tasks compiles every record's constructor first (so no task
+    compiles one again); records built after that are the same."""
+    from headwater.record import compile_constructors
+
+    class Ahead(Record):
+        a: int
+        b: str = "x"
+
+    compile_constructors()
+    assert "__new__" in Ahead.__dict__  # compiled in this process, inherited by its forks
+    assert Ahead(1) == Ahead(a=1, b="x") == (1, "x") and repr(Ahead(2, "y")) == "Ahead(a=2, b='y')"

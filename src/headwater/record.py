@@ -22,8 +22,9 @@ lookup. Why not ``typing.NamedTuple``: importing ``typing`` (and ``re`` with it)
 ``operator``, ``keyword``, ``reprlib`` and ``itertools``) and each class compiles a
 constructor, which was a tenth of a whole client process that looks up one run. A record is
 a tuple subclass with a field accessor per field (the C one named tuples use); constructing
-one from all its values costs what a named tuple does; the first call with keywords or
-defaults compiles the class's constructor, as a named tuple does for every class.
+one from all its values costs what a named tuple does. The first call with keywords or
+defaults compiles the class's constructor (a named tuple compiles one for every class, used
+or not); a process that forks tasks compiles them all first (:func:`compile_constructors`).
 
 Mutable fields are allowed but shared defaults are not: give a mutable field no default, or
 an immutable one (``()``, ``frozenset()``, :data:`EMPTY_MAPPING`).
@@ -79,10 +80,27 @@ def _compiled_new(cls: Any) -> Any:
 
 def _record_new(cls: Any, *args: Any, **kwargs: Any) -> Any:
     if kwargs or len(args) != len(cls._fields):
-        new = _compiled_new(cls)
-        cls.__new__ = staticmethod(new)  # from now on, for every call
-        return new(cls, *args, **kwargs)
+        return _compile(cls)(cls, *args, **kwargs)
     return _tuple_new(cls, args)
+
+
+_UNCOMPILED: list[Any] = []  # record classes still built by _record_new
+
+
+def _compile(cls: Any) -> Any:
+    new = _compiled_new(cls)
+    cls.__new__ = staticmethod(new)  # from now on, for every call
+    return new
+
+
+def compile_constructors() -> None:
+    """Compile the constructor of every record class made so far. A process that forks tasks
+    calls it first (headwater.runtime.task.warm_up): a constructor each task compiled for
+    itself would be compiled again in every task."""
+    while _UNCOMPILED:
+        cls = _UNCOMPILED.pop()
+        if "__new__" not in cls.__dict__:
+            _compile(cls)
 
 
 @dataclass_transform(frozen_default=True)
@@ -111,7 +129,9 @@ class _RecordMeta(type):
         ns["__match_args__"] = fields
         for index, f in enumerate(fields):
             ns[f] = _tuplegetter(index, f"field {index}: {f}")
-        return super().__new__(mcls, name, bases, ns)
+        cls = super().__new__(mcls, name, bases, ns)
+        _UNCOMPILED.append(cls)
+        return cls
 
 
 if TYPE_CHECKING:

@@ -23,6 +23,7 @@ from headwater.core.ids import AttemptPath
 from headwater.core.splits import FrameKind, Transition, TransitionKind
 from headwater.datastore.records import TaskIndex
 from headwater.exceptions import DoNotRetry
+from headwater.record import compile_constructors
 from headwater.runtime.binding import Inputs, InputTask, StepBinding
 from headwater.runtime.spec import NO_RETRY_EXIT_CODE, TaskResult, TaskSpec
 
@@ -103,6 +104,7 @@ def warm_up(graph: FlowGraph) -> None:
     the first task cannot go without."""
     _graph_dict(graph)
     _tmp_root()
+    compile_constructors()
 
 
 def _round_trip(value: Any) -> None:
@@ -144,6 +146,7 @@ MORE_WARM_UP: tuple[Callable[[], Any], ...] = (
     lambda: _round_trip(1),
     _import_rarely_needed,
     lambda: _round_trip(list(range(1000))),  # compresses: imports zstandard
+    compile_constructors,  # of the records the pieces above imported
 )
 
 
