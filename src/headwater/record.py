@@ -78,12 +78,6 @@ def _compiled_new(cls: Any) -> Any:
     return new
 
 
-def _record_new(cls: Any, *args: Any, **kwargs: Any) -> Any:
-    if kwargs or len(args) != len(cls._fields):
-        return _compile(cls)(cls, *args, **kwargs)
-    return _tuple_new(cls, args)
-
-
 _UNCOMPILED: list[Any] = []  # record classes still built by _record_new
 
 
@@ -91,6 +85,12 @@ def _compile(cls: Any) -> Any:
     new = _compiled_new(cls)
     cls.__new__ = staticmethod(new)  # from now on, for every call
     return new
+
+
+def _record_new(cls: Any, *args: Any, **kwargs: Any) -> Any:
+    if kwargs or len(args) != len(cls._fields):
+        return _compile(cls)(cls, *args, **kwargs)
+    return _tuple_new(cls, args)
 
 
 def compile_constructors() -> None:
