@@ -25,7 +25,9 @@ METAFLOW_FOREACH1000: list[float] = []
 
 def _ray_fixture() -> Any:
     """tests/fixtures/ray_cluster.py: the benchmark starts the tests' local Ray head."""
-    sys.path.insert(0, str(HERE.parent / "tests"))
+    tests = str(HERE.parent / "tests")
+    if tests not in sys.path:
+        sys.path.insert(0, tests)
     from fixtures import ray_cluster
 
     return ray_cluster

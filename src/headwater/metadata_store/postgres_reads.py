@@ -13,7 +13,7 @@ from headwater.metadata_store.postgres_queries import (
     settle_expired,
 )
 from headwater.metadata_store.records import RunStatus
-from headwater.metadata_store.sql_reads import SqlReads
+from headwater.metadata_store.sql_reads import SqlReads, wanted_tags
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,7 +58,7 @@ class PostgresReads(SqlReads):
         RunRecord's fields, made by the database in one value. For 1000 runs the service's
         own work drops from building, converting and encoding 1000 records to passing text on.
         Expired leases are recorded first, so no run in the answer is RUNNING past its lease."""
-        wanted = [tags] if isinstance(tags, str) else list(dict.fromkeys(tags))
+        wanted = wanted_tags(tags)
         if limit is not None and limit <= 0:
             return "[]"
         self._settle_flow(flow)

@@ -50,6 +50,11 @@ if TYPE_CHECKING:  # pragma: no cover
         ) -> tuple[str, Sequence[Any]]: ...
 
 
+def wanted_tags(tags: str | Iterable[str]) -> list[str]:
+    """The tags a run query filters on: one tag or several, each once, in order."""
+    return [tags] if isinstance(tags, str) else list(dict.fromkeys(tags))
+
+
 class SqlReads:
     """Reads of a SQL metadata store, which supplies ``_db`` (its connection), ``_queries``
     (its queries module) and the two methods below that raise NotImplementedError."""
@@ -83,9 +88,7 @@ class SqlReads:
     def _select_runs(
         self, flow: str, tags: Iterable[str], status: RunStatus | None, limit: int | None
     ) -> list[RunRecord]:
-        if isinstance(tags, str):
-            tags = (tags,)
-        wanted = list(dict.fromkeys(tags))
+        wanted = wanted_tags(tags)
         if limit is not None and limit <= 0:
             return []
         if status in (RunStatus.RUNNING, RunStatus.INTERRUPTED):  # settle before filtering

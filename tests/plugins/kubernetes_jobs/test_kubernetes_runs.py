@@ -19,6 +19,18 @@ def _env(request, kube_env) -> dict:
     return {**team_env(request, "local+service", "alice"), **kube_env}
 
 
+def _read_back(env, monkeypatch, pathspec):
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    from headwater.client import provider
+
+    monkeypatch.setattr(provider, "_connections", {})
+    monkeypatch.setattr(provider, "_explicit", None)
+    metadata("service")
+    namespace(None)
+    return Run(pathspec)
+
+
 @pytest.mark.parametrize("setup", ["local+service", "s3+service"])
 def test_every_task_runs_as_a_job_whose_pod_completes_it(
     request, run_flow, kube_api, kube_env, setup, monkeypatch
@@ -64,15 +76,7 @@ def test_every_task_runs_as_a_job_whose_pod_completes_it(
         ]
         assert job["spec"]["backoffLimit"] == 0
 
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    from headwater.client import provider
-
-    monkeypatch.setattr(provider, "_connections", {})
-    monkeypatch.setattr(provider, "_explicit", None)
-    metadata("service")
-    namespace(None)
-    run = Run(f"ForeachFlow/{run_id}")
+    run = _read_back(env, monkeypatch, f"ForeachFlow/{run_id}")
     assert run.successful
     assert run.data.squares == [1, 4, 9] and run.data.total == 14
 
@@ -173,18 +177,6 @@ def test_no_image_is_a_one_line_error(request, run_flow, kube_api, kube_env):
     assert proc.returncode == 1
     assert "step 'start' runs on Kubernetes but has no image" in proc.stderr
     assert not kube_api.posted_jobs
-
-
-def _read_back(env, monkeypatch, pathspec):
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    from headwater.client import provider
-
-    monkeypatch.setattr(provider, "_connections", {})
-    monkeypatch.setattr(provider, "_explicit", None)
-    metadata("service")
-    namespace(None)
-    return Run(pathspec)
 
 
 def test_a_gangs_workers_get_the_address_of_its_control_tasks_pod(

@@ -16,7 +16,6 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 
-from headwater.core.splits import FrameKind
 from headwater.plugins.kubernetes_jobs import manifest
 from headwater.plugins.kubernetes_jobs.gangs import GangAddresses
 from headwater.plugins.kubernetes_jobs.pod_failures import job_outcome, pod_outcome
@@ -84,14 +83,7 @@ class KubernetesBackend:
                 f"step '{spec.step}' runs on Kubernetes but has no image: give one with "
                 "@kubernetes(image=...) or the setting HEADWATER_KUBERNETES_IMAGE"
             )
-        top = spec.stack[-1] if spec.stack else None
-        if (
-            top is not None
-            and top.kind == FrameKind.PARALLEL
-            and top.index > 0
-            and spec.fallback is None
-            and spec.main_ip is None
-        ):
+        if manifest.gang_node(spec):
             # A worker of a gang starts once its control task's pod has an address.
             ready = self._gangs.add(handle, spec, options)
             if ready is None:

@@ -112,17 +112,18 @@ def command(spec: TaskSpec, python: str = "python") -> list[str]:
     return args
 
 
-def is_gang_control(spec: TaskSpec) -> bool:
-    """Whether ``spec`` is the control task (node 0) of a @parallel gang that has no address
-    for it yet: its pod tells it its own."""
+def gang_node(spec: TaskSpec) -> int | None:
+    """The node index of a @parallel gang's task that has no control address yet (0: the
+    control task, which its pod tells its own; above 0: a worker, which waits for it), else
+    None."""
     top = spec.stack[-1] if spec.stack else None
-    return (
-        top is not None
-        and top.kind == FrameKind.PARALLEL
-        and top.index == 0
-        and spec.main_ip is None
-        and spec.fallback is None
-    )
+    if top is None or top.kind != FrameKind.PARALLEL or spec.main_ip or spec.fallback:
+        return None
+    return top.index
+
+
+def is_gang_control(spec: TaskSpec) -> bool:
+    return gang_node(spec) == 0
 
 
 def job(spec: TaskSpec, options: Mapping[str, Any], pod: PodSettings) -> Any:
